@@ -1,0 +1,226 @@
+"""The agent's settings: one frozen tree, loaded from TOML once at start, then passed down.
+
+Every key is documented in docs/configuration.md; the defaults here are the documented ones.
+Command-line flags (`--listen`, `--collector`, `--token-file`) override the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from regie.configfile import (
+    INTERNAL,
+    ConfigError,
+    Secret,
+    build,
+    check,
+    load_toml,
+    non_negative,
+    positive,
+    read_secret_file,
+)
+
+DEFAULT_LISTEN = "127.0.0.1:9847"
+
+# node_exporter's defaults (collector/filesystem_linux.go): pseudo and container filesystems
+# say nothing about a host's disks and only add series.
+DEFAULT_EXCLUDE_FSTYPES = (
+    r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs"
+    r"|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
+    r"|squashfs|sysfs|tracefs)$"
+)
+DEFAULT_EXCLUDE_MOUNTPOINTS = (
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+)
+# node_exporter's diskstats default: partitions and RAM/loop devices double-count I/O.
+DEFAULT_EXCLUDE_DISKS = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
+
+
+def _regex(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"not a valid regular expression: {exc}"
+    return None
+
+
+def _listen(value: str) -> str | None:
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _http_url(value: str) -> str | None:
+    if not re.match(r"^https?://[^/\s]+", value):
+        return f"must be an http:// or https:// URL, not {value!r}"
+    return None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """'HOST:PORT' or '[v6]:PORT' -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"must be HOST:PORT with a port from 1 to 65535, not {value!r}")
+    host = host.strip("[]")
+    if not host:
+        raise ValueError(f"must name a host (0.0.0.0 for all IPv4 addresses), not {value!r}")
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpSettings:
+    listen: str = field(default=DEFAULT_LISTEN, metadata=check(_listen))
+    # TLS for /metrics: both files or neither.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthSettings:
+    # Collector names from agent.collectors.COLLECTORS to leave out.
+    disable: tuple[str, ...] = ()
+    exclude_fstypes: str = field(default=DEFAULT_EXCLUDE_FSTYPES, metadata=check(_regex))
+    exclude_mountpoints: str = field(default=DEFAULT_EXCLUDE_MOUNTPOINTS, metadata=check(_regex))
+    exclude_disks: str = field(default=DEFAULT_EXCLUDE_DISKS, metadata=check(_regex))
+    exclude_interfaces: str = field(default=r"^$", metadata=check(_regex))
+    # statvfs() on a hung network mount blocks; give up after this and skip it until it answers.
+    filesystem_timeout_seconds: float = field(default=5.0, metadata=check(positive))
+    # `systemctl --failed` is a subprocess: cache its answer this long.
+    systemd_cache_seconds: float = field(default=30.0, metadata=check(non_negative))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushSettings:
+    # Where inventory goes; unset means the agent only serves /metrics.
+    collector: str | None = field(default=None, metadata=check(_http_url))
+    token_file: Path | None = None
+    # CA bundle to verify an https:// collector with a private CA.
+    ca_file: Path | None = None
+    spool_dir: Path = Path("/var/lib/regie/spool")
+    spool_max_bytes: int = field(default=64 * 1024 * 1024, metadata=check(positive))
+    # Inventory is recomputed this often and pushed when it changed.
+    inventory_interval_seconds: float = field(default=900.0, metadata=check(positive))
+    # How often a non-empty spool is retried while the collector is away.
+    retry_interval_seconds: float = field(default=30.0, metadata=check(positive))
+    timeout_seconds: float = field(default=10.0, metadata=check(positive))
+    fsync: bool = True
+    # Allow sending the token over plain http:// to a non-loopback collector (not advised).
+    insecure_http: bool = False
+
+
+SnmpVersion = Literal["1", "2c", "3"]
+AuthProtocol = Literal["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]
+PrivProtocol = Literal["DES", "3DES", "AES-128", "AES-192", "AES-256"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnmpTarget:
+    # The `target` label; credentials never become labels.
+    name: str
+    address: str
+    port: int = field(default=161, metadata=check(lambda p: None if 0 < p < 65536 else
+                                                  f"must be from 1 to 65535, not {p}"))
+    # v3 authPriv unless v1/v2c is chosen explicitly.
+    version: SnmpVersion = "3"
+    community: Secret | None = None
+    username: str | None = None
+    auth_protocol: AuthProtocol = "SHA-256"
+    auth_password: Secret | None = None
+    priv_protocol: PrivProtocol = "AES-128"
+    priv_password: Secret | None = None
+    timeout_seconds: float | None = None
+    retries: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.version in ("1", "2c"):
+            if not self.community:
+                raise ValueError(f"target {self.name!r}: version {self.version} needs community")
+        else:
+            missing = [k for k in ("username", "auth_password", "priv_password")
+                       if not getattr(self, k)]
+            if missing:
+                raise ValueError(
+                    f"target {self.name!r}: SNMPv3 authPriv needs {', '.join(missing)}"
+                )
+            for key in ("auth_password", "priv_password"):
+                if len(getattr(self, key)) < 8:
+                    raise ValueError(
+                        f"target {self.name!r}: {key} must be at least 8 characters (RFC 3414)"
+                    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnmpSettings:
+    interval_seconds: float = field(default=60.0, metadata=check(positive))
+    timeout_seconds: float = field(default=2.0, metadata=check(positive))
+    retries: int = field(default=1, metadata=check(non_negative))
+    # How many targets are polled at once.
+    concurrency: int = field(default=16, metadata=check(positive))
+    targets: tuple[SnmpTarget, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [t.name for t in self.targets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"target names must be unique: {', '.join(dupes)}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings:
+    http: HttpSettings = HttpSettings()
+    health: HealthSettings = HealthSettings()
+    push: PushSettings = PushSettings()
+    snmp: SnmpSettings = SnmpSettings()
+    # Where the settings came from, for error messages.
+    source: str = field(default="<defaults>", metadata=INTERNAL)
+    # Read from push.token_file at load time; never from the TOML itself.
+    token: Secret | None = field(default=None, repr=False, metadata=INTERNAL)
+
+
+def load_settings(
+    path: Path | None,
+    *,
+    listen: str | None = None,
+    collector: str | None = None,
+    token_file: Path | None = None,
+) -> AgentSettings:
+    """Load and validate; flags override the file. Raises ConfigError naming file and key."""
+    data = load_toml(path) if path is not None else {}
+    source = str(path) if path is not None else "<command line>"
+    settings = build(AgentSettings, data, source=source)
+    flag_source = "<command line>"
+    if listen is not None:
+        reason = _listen(listen)
+        if reason:
+            raise ConfigError(flag_source, "--listen", reason)
+        settings = replace(settings, http=replace(settings.http, listen=listen))
+    if collector is not None:
+        reason = _http_url(collector)
+        if reason:
+            raise ConfigError(flag_source, "--collector", reason)
+        settings = replace(settings, push=replace(settings.push, collector=collector))
+    push = settings.push
+    token = None
+    if token_file is not None:
+        token = read_secret_file(token_file, source=flag_source, key="--token-file")
+        push = replace(push, token_file=token_file)
+    elif push.token_file is not None:
+        token = read_secret_file(push.token_file, source=source, key="push.token_file")
+    if (push.collector and push.collector.startswith("http://") and token is not None
+            and not push.insecure_http):
+        host = push.collector.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+        if host not in {"127.0.0.1", "localhost", "::1"}:
+            # A bearer token over plain HTTP to another machine is readable on the wire.
+            raise ConfigError(source, "push.collector",
+                              "a token is sent only over https:// unless the collector is local "
+                              "(set push.insecure_http = true to allow it)")
+    return replace(settings, push=push, source=source, token=token)

@@ -1,0 +1,79 @@
+"""`regie agent run`: wires settings into the metrics server, the SNMP poller and the push loop.
+
+Everything optional is imported only when configured: pysnmp when SNMP targets exist, the push
+client when a collector URL is set. That keeps a plain agent small (bench/agent.py measures RSS).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+from agent.collectors import build_collectors
+from agent.config import AgentSettings, parse_listen
+from agent.exposition import HealthMetrics, build_registry
+from agent.http import MetricsServer
+
+log = logging.getLogger("regie.agent")
+
+
+def run(settings: AgentSettings, *, stop: threading.Event | None = None,
+        on_ready: Callable[[MetricsServer], None] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (or `stop` is set). Returns the process exit code."""
+    stop = stop or threading.Event()
+    health = HealthMetrics(build_collectors(settings.health))
+    extra = []
+    snmp = None
+    if settings.snmp.targets:
+        from agent.snmp.service import SnmpService
+
+        snmp = SnmpService(settings.snmp)
+        extra.append(snmp.collector())
+    push = None
+    if settings.push.collector:
+        from agent.push import PushService
+
+        from agent.inventory import collect_inventory
+
+        def inventory() -> dict:
+            return collect_inventory(extra_observations=snmp.observations() if snmp else ())
+
+        push = PushService(settings.push, token=settings.token, inventory=inventory)
+        extra.append(push.collector())
+    registry = build_registry(health, extra)
+
+    host, port = parse_listen(settings.http.listen)
+    try:
+        server = MetricsServer(registry, host, port, tls_cert_file=settings.http.tls_cert_file,
+                               tls_key_file=settings.http.tls_key_file)
+    except OSError as exc:
+        log.error("cannot listen on %s: %s", settings.http.listen, exc.strerror or exc)
+        return 1
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signum, lambda *_: stop.set())
+
+    server.start()
+    log.info("serving %s://%s/metrics (collectors: %s)", server.scheme, settings.http.listen,
+             ", ".join(health.names))
+    if snmp:
+        snmp.start()
+        log.info("polling %d SNMP target(s) every %gs", len(settings.snmp.targets),
+                 settings.snmp.interval_seconds)
+    if push:
+        push.start()
+        log.info("pushing inventory to %s", settings.push.collector)
+    if on_ready:
+        on_ready(server)
+    try:
+        stop.wait()
+    finally:
+        log.info("stopping")
+        if push:
+            push.close()
+        if snmp:
+            snmp.close()
+        server.close()
+    return 0

@@ -1,0 +1,1 @@
+"""On-call domain: priority, fingerprints, schedules, escalation (docs/architecture.md)."""

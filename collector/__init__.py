@@ -1,0 +1,1 @@
+"""The central service: ingestion, the ticket queue, background loops (docs/architecture.md)."""

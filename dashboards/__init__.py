@@ -1,0 +1,1 @@
+"""Grafana dashboards generated from the metric catalog (docs/architecture.md)."""

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the real components the test suite starts, when they are missing (Debian/Ubuntu).
+# Nothing is started here: each test starts its own instance on loopback ports it picks.
+set -euo pipefail
+
+need=()
+for pair in prometheus:prometheus promtool:prometheus \
+            prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
+            prometheus-node-exporter:prometheus-node-exporter \
+            snmpd:snmpd snmpget:snmp; do
+  binary=${pair%%:*} package=${pair#*:}
+  PATH=$PATH:/usr/sbin command -v "$binary" >/dev/null 2>&1 || need+=("$package")
+done
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+echo "test-deps: installing ${need[*]}"
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "test-deps: need root (or sudo) to install ${need[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+command -v apt-get >/dev/null || { echo "test-deps: no apt-get; install ${need[*]} by hand" >&2; exit 1; }
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null

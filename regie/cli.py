@@ -1,0 +1,58 @@
+"""The `regie` command: one entry point, subcommands registered in one table.
+
+A subcommand's module is imported only when that subcommand runs, so an agent host that
+installed `regie[agent]` never imports (or needs) the collector's dependencies.
+Each module exposes `main(argv: list[str], prog: str) -> int`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from regie import __version__
+
+# name -> (module, one-line help). The only place a subcommand is registered.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "agent": ("agent.cli", "run the host agent, print inventory or one scrape, check a config"),
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: regie [--version] COMMAND [ARGS...]",
+        "",
+        "Regie: host agents, one ticket queue, on-call escalation, end-of-support registry.",
+        "",
+        "commands:",
+    ]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "Run 'regie COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        print(f"regie {__version__}")
+        return 0
+    entry = COMMANDS.get(args[0])
+    if entry is None:
+        print(f"regie: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, _ = entry
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        extra = args[0]
+        print(
+            f"regie {args[0]}: missing dependency {exc.name!r}; "
+            f"install it with: pip install 'regie[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+    return module.main(args[1:], prog=f"regie {args[0]}")

@@ -1,0 +1,1 @@
+"""End-of-support matching, hardware lifecycle and contracts (docs/architecture.md)."""

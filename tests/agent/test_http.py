@@ -1,0 +1,72 @@
+"""The agent's HTTP endpoint, served by the real `regie agent run` process."""
+
+from __future__ import annotations
+
+import gzip
+import ssl
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.agent.conftest import agent_process
+from tests.services import http_get
+from tests.tls import make_tls
+
+
+def test_metrics_text_format(agent):
+    with urllib.request.urlopen(f"{agent.url}/metrics", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        body = response.read().decode()
+    assert "# TYPE regie_cpu_seconds_total counter" in body
+    assert "regie_agent_build_info{" in body
+
+
+def test_metrics_openmetrics_when_asked(agent):
+    request = urllib.request.Request(
+        f"{agent.url}/metrics",
+        headers={"Accept": "application/openmetrics-text; version=1.0.0; charset=utf-8"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+        body = response.read().decode()
+    assert body.endswith("# EOF\n")
+    assert "# TYPE regie_cpu_seconds counter" in body
+
+
+def test_metrics_gzip_when_asked(agent):
+    request = urllib.request.Request(f"{agent.url}/metrics",
+                                     headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert b"regie_memory_total_bytes" in gzip.decompress(response.read())
+
+
+def test_healthz_and_landing(agent):
+    assert http_get(f"{agent.url}/healthz") == b"ok\n"
+    assert b'href="/metrics"' in http_get(f"{agent.url}/")
+
+
+@pytest.mark.parametrize(("method", "path", "status"),
+                         [("POST", "/metrics", 405), ("GET", "/nope", 404)])
+def test_other_requests_refused(agent, method, path, status):
+    request = urllib.request.Request(f"{agent.url}{path}", method=method, data=b"" if
+                                     method == "POST" else None)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code == status
+
+
+def test_tls(tmp_path):
+    """TLS with a throw-away CA: a client that trusts the CA scrapes; plain HTTP is refused."""
+    tls = make_tls(tmp_path)
+    config = f"[http]\ntls_cert_file = '{tls.cert}'\ntls_key_file = '{tls.key}'\n"
+    with agent_process(tmp_path, config, scheme="https") as agent:
+        context = ssl.create_default_context(cafile=str(tls.ca))
+        with urllib.request.urlopen(f"{agent.url}/metrics", context=context,
+                                    timeout=10) as response:
+            assert b"regie_memory_total_bytes" in response.read()
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"{agent.url}/metrics", timeout=10)  # default trust store
+        plain = agent.url.replace("https://", "http://")
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            urllib.request.urlopen(f"{plain}/metrics", timeout=10)
