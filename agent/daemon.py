@@ -33,9 +33,8 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
         extra.append(snmp.collector())
     push = None
     if settings.push.collector:
-        from agent.push import PushService
-
         from agent.inventory import collect_inventory
+        from agent.push import PushService
 
         def inventory() -> dict:
             return collect_inventory(extra_observations=snmp.observations() if snmp else ())

@@ -14,7 +14,6 @@ Supported field types: str, int, float, bool, pathlib.Path, `Secret`, `Literal[.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 import types
 import typing
@@ -109,6 +108,8 @@ def build(cls: type[T], data: Mapping[str, Any], *, source: str, prefix: str = "
     }
     for key in data:
         if key not in fields:
+            import difflib  # only on this error path: the agent's memory is paid on every host
+
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(source, _join(prefix, key), f"unknown key{hint}")

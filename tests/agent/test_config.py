@@ -132,3 +132,25 @@ def test_check_config_ok(tmp_path):
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert (result.returncode, result.stdout.strip()) == (0, f"{conf}: ok")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_is_valid_as_shipped_and_uncommented(tmp_path):
+    """deploy/agent.example.toml loads as shipped, and with every example line uncommented."""
+    example = ROOT / "deploy" / "agent.example.toml"
+    assert load_settings(example).http.listen == DEFAULT_LISTEN
+    lines = []
+    for line in example.read_text().splitlines():
+        stripped = line.lstrip("# ")
+        is_example = line.startswith("# ") and ("=" in stripped or stripped.startswith("[["))
+        lines.append(stripped if is_example else line)
+    token = tmp_path / "agent.token"
+    token.write_text("t0ken\n")
+    text = "\n".join(lines).replace("/etc/regie/agent.token", str(token))
+    uncommented = write(tmp_path, text)
+    settings = load_settings(uncommented)
+    assert [t.name for t in settings.snmp.targets] == ["core-sw1", "ups-1"]
+    assert settings.http.tls_cert_file is not None
+    assert settings.push.collector == "https://regie.example.net:8847"
