@@ -10,16 +10,25 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+SYSTEMCTL_FAILED = ("systemctl", "list-units", "--state=failed", "--plain", "--no-legend",
+                    "--no-pager", "--all")
+
+
+def run_systemctl() -> str:
+    return subprocess.run(SYSTEMCTL_FAILED, capture_output=True, text=True, timeout=10,
+                          check=True).stdout
 
 
 def parse_failed_units(output: str) -> list[str]:
     """Unit names from `systemctl list-units --state=failed --plain --no-legend`."""
     units = []
     for line in output.splitlines():
-        fields = line.split()
+        # Some systemd versions print a "●" marker column even with --plain.
+        fields = [f for f in line.split() if f not in ("●", "*")]
         if fields:
             units.append(fields[0].lstrip("●*"))
     return [u for u in units if u]
@@ -33,9 +42,11 @@ class SystemdCollector:
         # sd_booted(3): systemd is PID 1 exactly when this directory exists.
         return cls(cache_seconds=cache_seconds) if os.path.isdir("/run/systemd/system") else None
 
-    def __init__(self, *, cache_seconds: float, clock=time.monotonic) -> None:
+    def __init__(self, *, cache_seconds: float, clock=time.monotonic,
+                 systemctl: Callable[[], str] = run_systemctl) -> None:
         self._cache_seconds = cache_seconds
         self._clock = clock
+        self._systemctl = systemctl
         self._lock = threading.Lock()
         self._cached: tuple[float, list[str]] | None = None
 
@@ -44,12 +55,7 @@ class SystemdCollector:
             now = self._clock()
             if self._cached and now - self._cached[0] < self._cache_seconds:
                 return self._cached[1]
-            out = subprocess.run(
-                ["systemctl", "list-units", "--state=failed", "--plain", "--no-legend",
-                 "--no-pager", "--all"],
-                capture_output=True, text=True, timeout=10, check=True,
-            ).stdout
-            units = parse_failed_units(out)
+            units = parse_failed_units(self._systemctl())
             self._cached = (now, units)
             return units
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 from tests.agent.conftest import agent_process
 from tests.conftest import prometheus_query
-from tests.services import wait_for
+from tests.services import require_binary, wait_for
 from tests.tls import make_tls
 
 
@@ -37,3 +41,19 @@ def test_prometheus_scrapes_agent_over_tls(tmp_path, start_prometheus):
         wait_for(lambda: prometheus_query(prometheus.url, "up == 1"), timeout=60, interval=0.5,
                  what="a verified TLS scrape")
         assert prometheus_query(prometheus.url, "regie_load1")
+
+
+def test_shipped_prometheus_config_is_valid(tmp_path):
+    """deploy/prometheus/prometheus.yml passes `promtool check config` (paths made local)."""
+    deploy = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+    (tmp_path / "regie-ca.pem").write_bytes(make_tls(tmp_path).ca.read_bytes())
+    shutil.copy(deploy / "agents.yml", tmp_path / "agents.yml")
+    config = (deploy / "prometheus.yml").read_text()
+    config = config.replace("/etc/prometheus/regie-ca.pem", str(tmp_path / "regie-ca.pem"))
+    config = config.replace("/etc/prometheus/regie/agents.yml", str(tmp_path / "agents.yml"))
+    (tmp_path / "prometheus.yml").write_text(config)
+    result = subprocess.run([require_binary("promtool"), "check", "config",
+                             str(tmp_path / "prometheus.yml")],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
