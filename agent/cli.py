@@ -97,8 +97,11 @@ def _inventory(settings: AgentSettings, *, compact: bool) -> int:
         from agent.snmp.service import SnmpService
 
         snmp = SnmpService(settings.snmp)
-        snmp.poll_once()
-        observations = snmp.observations()
+        try:
+            snmp.poll_once()
+            observations = snmp.observations()
+        finally:
+            snmp.close()
     doc = collect_inventory(extra_observations=observations)
     json.dump(doc, sys.stdout, indent=None if compact else 2, sort_keys=False)
     sys.stdout.write("\n")
@@ -111,6 +114,18 @@ def _metrics(settings: AgentSettings) -> int:
     from agent.collectors import build_collectors
     from agent.exposition import HealthMetrics, build_registry
 
-    registry = build_registry(HealthMetrics(build_collectors(settings.health)))
-    sys.stdout.write(generate_latest(registry).decode())
+    extra = []
+    snmp = None
+    if settings.snmp.targets:
+        from agent.snmp.service import SnmpService
+
+        snmp = SnmpService(settings.snmp)
+        snmp.poll_once()
+        extra.append(snmp.collector())
+    try:
+        registry = build_registry(HealthMetrics(build_collectors(settings.health)), extra)
+        sys.stdout.write(generate_latest(registry).decode())
+    finally:
+        if snmp:
+            snmp.close()
     return 0

@@ -30,7 +30,8 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 def require_binary(name: str) -> str:
     """The program's path. Missing means `make test` was bypassed: fail, never skip."""
-    path = shutil.which(name)
+    # snmpd lives in /usr/sbin, which a non-root PATH may lack.
+    path = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
     if path is None:
         pytest.fail(f"{name} is not installed; run the suite with 'make test', which installs it")
     return path
