@@ -61,6 +61,14 @@ def _http_url(value: str) -> str | None:
     return None
 
 
+def _readable_file(value: Path) -> str | None:
+    try:
+        with value.open("rb"):
+            return None
+    except OSError as exc:
+        return f"cannot read {str(value)!r}: {exc.strerror or exc}"
+
+
 def parse_listen(value: str) -> tuple[str, int]:
     """'HOST:PORT' or '[v6]:PORT' -> (host, port)."""
     host, sep, port = value.rpartition(":")
@@ -76,8 +84,8 @@ def parse_listen(value: str) -> tuple[str, int]:
 class HttpSettings:
     listen: str = field(default=DEFAULT_LISTEN, metadata=check(_listen))
     # TLS for /metrics: both files or neither.
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
+    tls_cert_file: Path | None = field(default=None, metadata=check(_readable_file))
+    tls_key_file: Path | None = field(default=None, metadata=check(_readable_file))
 
     def __post_init__(self) -> None:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
@@ -104,7 +112,7 @@ class PushSettings:
     collector: str | None = field(default=None, metadata=check(_http_url))
     token_file: Path | None = None
     # CA bundle to verify an https:// collector with a private CA.
-    ca_file: Path | None = None
+    ca_file: Path | None = field(default=None, metadata=check(_readable_file))
     spool_dir: Path = Path("/var/lib/regie/spool")
     spool_max_bytes: int = field(default=64 * 1024 * 1024, metadata=check(positive))
     # Inventory is recomputed this often and pushed when it changed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from agent.collectors import build_collectors
 from agent.config import AgentSettings, parse_listen
 from agent.exposition import HealthMetrics, build_registry
 from agent.http import MetricsServer
+from regie.configfile import ConfigError
 
 log = logging.getLogger("regie.agent")
 
@@ -34,12 +36,19 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
     push = None
     if settings.push.collector:
         from agent.inventory import collect_inventory
-        from agent.push import PushService
+        from agent.push import PushService, redact_url
 
         def inventory() -> dict:
             return collect_inventory(extra_observations=snmp.observations() if snmp else ())
 
-        push = PushService(settings.push, token=settings.token, inventory=inventory)
+        from agent.spool import SpoolError
+
+        try:
+            push = PushService(settings.push, token=settings.token, inventory=inventory)
+        except (OSError, SpoolError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(settings.source, "push.spool_dir",
+                              f"cannot use {str(settings.push.spool_dir)!r}: {reason}") from None
         extra.append(push.collector())
     registry = build_registry(health, extra)
 
@@ -47,6 +56,9 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
     try:
         server = MetricsServer(registry, host, port, tls_cert_file=settings.http.tls_cert_file,
                                tls_key_file=settings.http.tls_key_file)
+    except ssl.SSLError as exc:
+        raise ConfigError(settings.source, "http.tls_cert_file",
+                          f"certificate and key do not load: {exc.reason or exc}") from None
     except OSError as exc:
         log.error("cannot listen on %s: %s", settings.http.listen, exc.strerror or exc)
         return 1
@@ -63,7 +75,7 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
                  settings.snmp.interval_seconds)
     if push:
         push.start()
-        log.info("pushing inventory to %s", settings.push.collector)
+        log.info("pushing inventory to %s", redact_url(settings.push.collector))
     if on_ready:
         on_ready(server)
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from agent.config import DEFAULT_LISTEN, AgentSettings, load_settings
 from regie.configfile import ConfigError
+from tests.services import free_port
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -66,12 +67,16 @@ BAD_CONFIGS = [
     ("[[snmp.targets]]\nname='a'\naddress='192.0.2.1'\nusername='u'\n"
      "auth_password='short'\npriv_password='privpass1'\n",
      "snmp.targets[0]: target 'a': auth_password must be at least 8 characters"),
-    ("[http]\ntls_cert_file = '/c.pem'\n", "http: tls_cert_file and tls_key_file must be set"),
+    ("[http]\ntls_cert_file = 'TOKEN'\n", "http: tls_cert_file and tls_key_file must be set"),
     ("[push]\ntoken_file = '/nonexistent/agent.token'\n",
      "push.token_file: cannot read '/nonexistent/agent.token': No such file or directory"),
     ("[push]\ncollector = 'http://192.0.2.7:8847'\ntoken_file = 'TOKEN'\n",
      "push.collector: a token is sent only over https:// unless the collector is local"),
     ("[http\n", "-: invalid TOML"),
+    ("[push]\nca_file = '/nonexistent/ca.pem'\n",
+     "push.ca_file: cannot read '/nonexistent/ca.pem': No such file or directory"),
+    ("[http]\ntls_cert_file = '/nonexistent/c.pem'\ntls_key_file = 'TOKEN'\n",
+     "http.tls_cert_file: cannot read '/nonexistent/c.pem'"),
 ]
 
 
@@ -146,11 +151,47 @@ def test_example_config_is_valid_as_shipped_and_uncommented(tmp_path):
         stripped = line.lstrip("# ")
         is_example = line.startswith("# ") and ("=" in stripped or stripped.startswith("[["))
         lines.append(stripped if is_example else line)
-    token = tmp_path / "agent.token"
-    token.write_text("t0ken\n")
-    text = "\n".join(lines).replace("/etc/regie/agent.token", str(token))
+    text = "\n".join(lines)
+    for name in ("agent.token", "tls/agent.pem", "tls/agent.key", "tls/ca.pem"):
+        local = tmp_path / name.replace("/", "-")
+        local.write_text("t0ken\n")
+        text = text.replace(f"/etc/regie/{name}", str(local))
     uncommented = write(tmp_path, text)
     settings = load_settings(uncommented)
     assert [t.name for t in settings.snmp.targets] == ["core-sw1", "ups-1"]
     assert settings.http.tls_cert_file is not None
     assert settings.push.collector == "https://regie.example.net:8847"
+
+
+def test_cli_unusable_spool_dir_is_one_line(tmp_path):
+    """push.spool_dir under a regular file cannot be created: exit 2, one line, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    conf = write(tmp_path, f"[push]\nspool_dir = '{blocker / 'spool'}'\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "regie", "agent", "run", "--config", str(conf),
+         "--listen", f"127.0.0.1:{free_port()}", "--collector", "http://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "regie agent:" in line]
+    assert lines == [f"regie agent: {conf}: push.spool_dir: cannot use "
+                     f"'{blocker / 'spool'}': Not a directory"], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_bad_certificate_is_one_line(tmp_path):
+    """A certificate file that is not PEM: exit 2 naming http.tls_cert_file."""
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_text("not a certificate\n")
+    key.write_text("not a key\n")
+    conf = write(tmp_path, f"[http]\ntls_cert_file = '{cert}'\ntls_key_file = '{key}'\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "regie", "agent", "run", "--config", str(conf),
+         "--listen", f"127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"regie agent: {conf}: http.tls_cert_file: certificate and key do not load" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
