@@ -14,13 +14,17 @@ Both exporters are started on loopback ports and scraped the same way, one scrap
 
 The agent runs from a virtual environment built the way an operator installs it
 (`pip install 'regie[agent]'`, not editable), so development-only import hooks are not
-measured. `--python` picks another interpreter for that environment.
+measured, and with the environment its systemd unit sets (deploy/systemd/regie-agent.service,
+`Environment=` lines). The interpreter is the system's /usr/bin/python3 when it is 3.11 or
+newer (what `python3 -m venv` gives an operator on Debian/Ubuntu), else this one; `--python`
+picks another. Interpreter builds differ by about 1 MB of RSS at start: compare like with like.
 This is a measurement, not a test: it prints a table and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import socket
@@ -91,8 +95,21 @@ def scrape(url: str) -> bytes:
         return response.read()
 
 
-def measure(name: str, argv: list[str], url: str, scrapes: int, batch: int) -> Result:
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def unit_environment() -> dict[str, str]:
+    """The Environment= settings of the agent's systemd unit: what a deployed agent runs with."""
+    unit = ROOT / "deploy" / "systemd" / "regie-agent.service"
+    env = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = value
+    return env
+
+
+def measure(name: str, argv: list[str], url: str, scrapes: int, batch: int,
+            env: dict[str, str] | None = None) -> Result:
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=None if env is None else os.environ | env)
     try:
         wait_ready(url, proc)
         for _ in range(5):  # warm-up: first-scrape work (caches, lazy imports) is not steady state
@@ -130,7 +147,9 @@ def measure(name: str, argv: list[str], url: str, scrapes: int, batch: int) -> R
 
 def operator_venv(python: str) -> Path:
     """A venv with `regie[agent]` installed as an operator would (cached across runs)."""
-    venv = Path(tempfile.gettempdir()) / f"regie-bench-agent-{Path(python).resolve().name}"
+    interpreter = Path(python).resolve()
+    tag = hashlib.sha256(str(interpreter).encode()).hexdigest()[:8]
+    venv = Path(tempfile.gettempdir()) / f"regie-bench-agent-{interpreter.name}-{tag}"
     regie = venv / "bin" / "regie"
     stamp = venv / ".source-mtime"
     newest = str(max(p.stat().st_mtime for p in (ROOT / "agent").rglob("*.py")))
@@ -144,6 +163,16 @@ def operator_venv(python: str) -> Path:
                    check=True)
     stamp.write_text(newest)
     return venv
+
+
+def default_python() -> str:
+    system = Path("/usr/bin/python3")
+    if system.exists():
+        probe = subprocess.run([str(system), "-c", "import sys; print(sys.version_info >= (3, 11))"],
+                               capture_output=True, text=True, check=False)
+        if probe.stdout.strip() == "True":
+            return str(system)
+    return sys.executable
 
 
 def process_inventory(rounds: int = 20) -> tuple[float, float, int]:
@@ -172,8 +201,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scrapes", type=int, default=200, help="scrapes per exporter")
     parser.add_argument("--batch", type=int, default=20, help="scrapes per CPU sample")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter for the agent's venv (default: this one)")
+    parser.add_argument("--python", default=default_python(),
+                        help="interpreter for the agent's venv (default: /usr/bin/python3 when it "
+                             "is 3.11 or newer, else this one)")
     args = parser.parse_args()
 
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
@@ -185,17 +215,22 @@ def main() -> int:
         "node_exporter",
         [node_bin, f"--web.listen-address=127.0.0.1:{node_port}", "--no-collector.systemd"],
         f"http://127.0.0.1:{node_port}/metrics", args.scrapes, args.batch)
+    unit_env = unit_environment()
     agent = measure(
         "regie agent",
         [str(venv / "bin" / "regie"), "agent", "run", "--listen", f"127.0.0.1:{agent_port}"],
-        f"http://127.0.0.1:{agent_port}/metrics", args.scrapes, args.batch)
+        f"http://127.0.0.1:{agent_port}/metrics", args.scrapes, args.batch, env=unit_env)
     walk_us, naive_us, processes = process_inventory()
 
+    agent_python = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                   "import platform; print(platform.python_version())"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
     node_version = subprocess.run([node_bin, "--version"], capture_output=True, text=True,
                                   check=False).stdout.split("\n")[0]
     print(f"\nAgent benchmark: {args.scrapes} sequential scrapes each, loopback, "
           f"{os.cpu_count()} CPUs; {node_version}; agent on "
-          f"{Path(args.python).resolve()} ({sys.version.split()[0]})\n")
+          f"{Path(args.python).resolve()} ({agent_python}) with the unit's environment "
+          f"{' '.join(f'{k}={v}' for k, v in unit_env.items()) or '(none)'}\n")
     rows = [
         ("CPU per scrape, median (ms)", f"{agent.cpu_ms:.2f}", f"{node.cpu_ms:.2f}",
          "<= node_exporter", agent.cpu_ms <= node.cpu_ms),

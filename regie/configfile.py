@@ -14,7 +14,6 @@ Supported field types: str, int, float, bool, pathlib.Path, `Secret`, `Literal[.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -69,6 +68,8 @@ def non_negative(value: float) -> str | None:
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; unreadable or malformed files become a ConfigError."""
+    import tomllib  # only when a file is read: not every process has one
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
