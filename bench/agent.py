@@ -168,8 +168,9 @@ def operator_venv(python: str) -> Path:
 def default_python() -> str:
     system = Path("/usr/bin/python3")
     if system.exists():
-        probe = subprocess.run([str(system), "-c", "import sys; print(sys.version_info >= (3, 11))"],
-                               capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            [str(system), "-c", "import sys; print(sys.version_info >= (3, 11))"],
+            capture_output=True, text=True, check=False)
         if probe.stdout.strip() == "True":
             return str(system)
     return sys.executable
