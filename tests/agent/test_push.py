@@ -6,8 +6,6 @@ fake monotonic clock and call run_once() so no test waits for an interval to pas
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import logging
 import os
 import random
@@ -40,6 +38,7 @@ from regie.configfile import Secret
 from tests.agent.push_receiver import Answer, Receiver
 from tests.agent.spool_writer import record_key
 from tests.services import free_port, require_binary, wait_for
+from tests.tls import make_tls
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = Secret("s3cr3t-token-value-0123456789")
@@ -420,57 +419,13 @@ def test_token_and_url_credentials_never_logged(tmp_path: Path, caplog) -> None:
 
 # -- TLS ---------------------------------------------------------------------------------------
 
-def _certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A private CA and a server certificate for 127.0.0.1 (cryptography, the agent's own
-    dependency, stands in for an operator's CA)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Regie test CA")])
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                            crl_sign=True, content_commitment=False,
-                                            key_encipherment=False, data_encipherment=False,
-                                            key_agreement=False, encipher_only=False,
-                                            decipher_only=False), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                              critical=False)
-               .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "collector")]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_file, cert_file, key_file = (directory / n for n in ("ca.pem", "cert.pem", "key.pem"))
-    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return ca_file, cert_file, key_file
-
-
 def test_tls_verified_against_ca_file(tmp_path: Path, caplog) -> None:
     """Real HTTPS receiver with a certificate from a private CA generated here. With ca_file
     the push is delivered; without it verification fails and the record is spooled."""
-    ca_file, cert_file, key_file = _certificates(tmp_path)
+    tls = make_tls(tmp_path)
+    ca_file = tls.ca
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
+    context.load_cert_chain(tls.cert, tls.key)
     with Receiver(tls=context) as receiver:
         untrusted = service(tmp_path / "a", receiver.url)
         untrusted.run_once()
