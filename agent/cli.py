@@ -102,6 +102,10 @@ def _inventory(settings: AgentSettings, *, compact: bool) -> int:
             observations = snmp.observations()
         finally:
             snmp.close()
+    if sys.stderr.isatty():
+        # Pending updates need a package-manager simulation: seconds, not milliseconds.
+        print("collecting inventory (os, hardware, packages, pending updates)...",
+              file=sys.stderr, flush=True)
     doc = collect_inventory(extra_observations=observations)
     json.dump(doc, sys.stdout, indent=None if compact else 2, sort_keys=False)
     sys.stdout.write("\n")
