@@ -17,7 +17,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[agent,test]'
+	$(PY) -m pip install --quiet -e '.[agent,collector,test]'
 	touch $@
 
 deps: $(STAMP)

@@ -11,6 +11,16 @@ for pair in prometheus:prometheus promtool:prometheus \
   binary=${pair%%:*} package=${pair#*:}
   PATH=$PATH:/usr/sbin command -v "$binary" >/dev/null 2>&1 || need+=("$package")
 done
+start_postgres() {
+  # Store tests use the PostgreSQL server at 127.0.0.1:5432 (trust auth, database `test`).
+  command -v pg_isready >/dev/null || return 0
+  pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+  if command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
+    echo "test-deps: starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+}
+trap start_postgres EXIT
 if ((${#need[@]} == 0)); then
   exit 0
 fi
