@@ -1,0 +1,241 @@
+"""The database engine and its schema version: URLs, connection settings, migrations.
+
+The engine is created when the collector starts (`create_engine`), never at import. SQLite
+gets its pragmas on every new connection: WAL (readers never wait for the writer), the
+configured `synchronous` level, foreign keys, and a busy timeout so a second writer waits
+instead of failing. Write transactions on SQLite start with `BEGIN IMMEDIATE`: a deferred
+transaction that reads first and writes later can fail with "database is locked" when another
+writer committed in between, and busy_timeout cannot help it
+(https://www.sqlite.org/lang_transaction.html). The driver's own transaction handling is
+switched off so that this BEGIN, and savepoints, are SQLAlchemy's
+(https://docs.sqlalchemy.org/en/21/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
+
+The schema belongs to the Alembic migrations in `collector/migrations/`, configured here in
+code: `migrate(url)` upgrades to the newest revision, and `check_schema(engine)` refuses to
+start a collector whose database is behind (or ahead of) the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
+POOL_TIMEOUT_S = 10
+
+# Execution option that makes the next transaction on a SQLite connection `BEGIN IMMEDIATE`.
+_SQLITE_WRITE = "regie_sqlite_write"
+
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+class SchemaError(RuntimeError):
+    """The database schema does not match this code; the message says what to run."""
+
+
+def database_url(url: str) -> str:
+    """The SQLAlchemy async URL for a configured database URL.
+
+    `sqlite:///regie.db` -> `sqlite+aiosqlite:///regie.db`; `postgresql://` and `postgres://`
+    -> `postgresql+asyncpg://`; URLs already naming those drivers are returned unchanged.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            f"{url!r} is not a database URL: use sqlite:///PATH or postgresql://USER@HOST/DB"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"{_hidden(parsed)}: unsupported database {backend!r}; "
+                         "use sqlite:///PATH or postgresql://USER@HOST/DB")
+    wanted = _ASYNC_DRIVERS[backend]
+    if driver and driver != wanted:
+        raise ValueError(f"{_hidden(parsed)}: driver {driver!r} is not supported; the collector "
+                         f"talks to {backend} through {wanted} (write {backend}://...)")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(f"{_hidden(parsed)}: the collector needs a database file "
+                         "(sqlite:///PATH), not an in-memory database")
+    if parsed.drivername == f"{backend}+{wanted}":
+        return url
+    return parsed.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=False)
+
+
+def create_engine(url: str, *, sqlite_synchronous: str = "FULL") -> AsyncEngine:
+    """An async engine for `url` (normalised with `database_url`).
+
+    `sqlite_synchronous` is SQLite's durability level: FULL survives a power loss, NORMAL in
+    WAL mode only a crash of the process (and writes faster).
+    """
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, sqlite_synchronous)
+    connect_args: dict[str, Any] = {
+        "timeout": POSTGRESQL_CONNECT_TIMEOUT_S,
+        "server_settings": {
+            "application_name": "regie-collector",
+            # asyncpg prepares every statement; after five runs PostgreSQL may switch to a
+            # generic plan, which for `dedup_key IN ($1 .. $1000)` filters every active
+            # ticket against the whole list (measured: 7 ms -> 230 ms per ingest batch).
+            # Planning these statements each time costs well under a millisecond.
+            "plan_cache_mode": "force_custom_plan",
+        },
+    }
+    return create_async_engine(parsed, pool_timeout=POOL_TIMEOUT_S, connect_args=connect_args)
+
+
+def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
+    level = synchronous.upper()
+    if level not in SQLITE_SYNCHRONOUS:
+        # It is written into a PRAGMA: only the known words may pass.
+        raise ValueError(f"sqlite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
+                         f"not {synchronous!r}")
+    engine = create_async_engine(url, pool_timeout=POOL_TIMEOUT_S)
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA synchronous={level}",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below), not the driver
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_SQLITE_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction that will write: committed at the end, rolled back on error.
+
+    On SQLite it takes the write lock up front (waiting up to the busy timeout for another
+    writer), so what it read cannot change before it writes.
+    """
+    async with engine.connect() as connection:
+        await connection.execution_options(**{_SQLITE_WRITE: True})
+        async with connection.begin():
+            yield connection
+
+
+def alembic_config(url: str) -> Config:
+    """The Alembic configuration for `url`, built in code (no alembic.ini).
+
+    Usable with `alembic.command` directly, e.g. to write a new revision:
+    `command.revision(alembic_config(url), message="...", autogenerate=True)`.
+    """
+    config = _base_config()
+    # Passed as an attribute, not as sqlalchemy.url: ConfigParser would interpolate a `%` in a
+    # password.
+    config.attributes["url"] = database_url(url)
+    return config
+
+
+def head_revision() -> str:
+    """The schema revision this code needs."""
+    return _head(_script())
+
+
+def _base_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_base_config())
+
+
+def _head(script: ScriptDirectory) -> str:
+    heads = script.get_heads()
+    if len(heads) != 1:  # a packaging mistake, not something an operator can fix
+        raise RuntimeError(f"collector/migrations has {len(heads)} heads: {', '.join(heads)}")
+    return heads[0]
+
+
+def migrate(url: str) -> str:
+    """Create or upgrade the schema at `url` to the newest revision; returns that revision.
+
+    Synchronous (the `regie collector migrate` command): Alembic runs the migrations on the
+    async engine in its own event loop. From async code, call it in a thread
+    (`await asyncio.to_thread(migrate, url)`).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass  # no loop in this thread: Alembic's env.py can run one
+    else:
+        raise RuntimeError("migrate() runs its own event loop: call it outside one, or use "
+                           "`await asyncio.to_thread(migrate, url)`")
+    command.upgrade(alembic_config(url), "head")
+    return head_revision()
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaError (saying what to run) unless the database is at this code's revision."""
+    script = _script()
+    head = _head(script)
+    async with engine.connect() as connection:
+        current, tables = await connection.run_sync(_current_revision)
+    fix = f"run `regie collector migrate --db {_hidden(engine.url)}`"
+    if not current:
+        if tables:
+            raise SchemaError(f"database has tables ({', '.join(sorted(tables)[:5])}) but no "
+                              f"Regie schema revision: point the collector at its own "
+                              f"database, or {fix} on an empty one")
+        raise SchemaError(f"database has no Regie schema: {fix}")
+    if current == (head,):
+        return
+    known = {revision.revision for revision in script.walk_revisions()}
+    shown = ", ".join(current)
+    unknown = [revision for revision in current if revision not in known]
+    if unknown:
+        raise SchemaError(
+            f"database schema is at revision {shown}, which this version of Regie does not know "
+            f"(migrated by a newer Regie?); this code needs {head}: run the newer Regie, or "
+            f"use a database at revision {head}")
+    raise SchemaError(f"database schema is at revision {shown} but this code needs {head}: "
+                      f"{fix}")
+
+
+def _current_revision(connection: Connection) -> tuple[tuple[str, ...], list[str]]:
+    heads = MigrationContext.configure(connection).get_current_heads()
+    tables = [] if heads else [name for name in inspect(connection).get_table_names()
+                               if name != "alembic_version"]  # left empty by a downgrade
+    return heads, tables
+
+
+def _hidden(url: URL) -> str:
+    """A URL for messages, as an operator writes it: no driver name, and no password (the
+    operator knows it, logs need not)."""
+    shown = URL.create(url.get_backend_name(), username=url.username, host=url.host,
+                       port=url.port, database=url.database, query=url.query)
+    return shown.render_as_string(hide_password=False)

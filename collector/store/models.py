@@ -1,0 +1,242 @@
+"""The collector's tables: one DeclarativeBase, every column typed and commented.
+
+The stores read and write these tables with Core statements (bulk inserts and updates for
+ingest speed); the mapped classes are the schema's single description, which the Alembic
+migrations in `collector/migrations/` must match (a test compares them).
+
+Times are stored in UTC and come back timezone-aware on every backend (`UTCDateTime`):
+SQLite has no time zones, PostgreSQL has `timestamptz`. Enum columns hold the enum's value
+(`"open"`, `"P1"`) as plain text with no CHECK constraint, so adding a member later needs no
+table rebuild on SQLite; the code is the only writer.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from alerting.ticket import Criticality, Priority, Recovery, Source, Status, Urgency
+
+# The one-open-ticket-per-key rule, as the partial unique index's predicate. Written out
+# literally (not built from ACTIVE_STATUSES) because an ON CONFLICT clause must repeat the
+# index predicate for PostgreSQL and SQLite to pick the index; a test checks that the two agree.
+ACTIVE_PREDICATE = "status IN ('open', 'acknowledged')"
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time: stored in UTC, returned timezone-aware; a naive value is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware times")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    # SQLite keeps times as text. SQLAlchemy's SQLite DATETIME formats and parses that text
+    # in Python, field by field: a third of the CPU time of a bulk ingest. The same text
+    # ("2025-01-31 23:59:59.000000", what it would write) comes from the C-coded isoformat
+    # and fromisoformat here, so existing rows read the same either way.
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware "
+                                 "times")
+            # Without its "+00:00": SQLite compares these as text.
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            # Appending the offset beats .replace(tzinfo=UTC), which is 7x slower.
+            return datetime.fromisoformat(value + "+00:00")
+
+        return process
+
+
+class EnumText(TypeDecorator[E]):
+    """An enum stored as its value in a short text column."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if isinstance(value, self.enum_class):
+            return value.value
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_class(value)
+
+
+Document = JSON().with_variant(JSONB(), "postgresql")
+
+IntPK = Annotated[int, mapped_column(primary_key=True)]
+Name = Annotated[str, mapped_column(String(255))]
+Moment = Annotated[datetime, mapped_column(UTCDateTime())]
+JSONObject = Annotated[dict[str, Any], mapped_column(Document)]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        Status: EnumText(Status),
+        Priority: EnumText(Priority),
+        Criticality: EnumText(Criticality),
+        Urgency: EnumText(Urgency),
+        Source: EnumText(Source),
+        Recovery: EnumText(Recovery),
+    }
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # One open (or acknowledged) ticket per dedup key, also across collector processes.
+        Index("uq_tickets_active_dedup_key", "dedup_key", unique=True,
+              sqlite_where=text(ACTIVE_PREDICATE), postgresql_where=text(ACTIVE_PREDICATE)),
+        # The list filters (newest first) and the systems-affected / host-down lookups.
+        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_host_status", "host", "status"),
+        Index("ix_tickets_component_status", "component", "status"),
+        Index("ix_tickets_parent_id", "parent_id"),
+        {"comment": "The ticket queue: monitoring alerts and user reports alike."},
+    )
+
+    id: Mapped[IntPK]
+    dedup_key: Mapped[str | None] = mapped_column(
+        Text, comment="Identifies a monitoring problem across repeats; NULL for user tickets.")
+    status: Mapped[Status] = mapped_column(comment="open, acknowledged, resolved or closed.")
+    priority: Mapped[Priority] = mapped_column(comment="P1 (most urgent) to P4.")
+    impact: Mapped[Criticality] = mapped_column(
+        comment="Assessed impact: the system's criticality, raised by aggravating facts.")
+    urgency: Mapped[Urgency] = mapped_column(comment="high, medium or low.")
+    summary: Mapped[str] = mapped_column(Text, comment="One line: what is wrong.")
+    description: Mapped[str] = mapped_column(Text, comment="Details written by a reporter.")
+    host: Mapped[str | None] = mapped_column(String(255), comment="The affected host.")
+    service: Mapped[str | None] = mapped_column(String(255), comment="The affected service.")
+    component: Mapped[str | None] = mapped_column(
+        String(255), comment="The affected component; tickets sharing one count its systems.")
+    source: Mapped[Source] = mapped_column(comment="monitoring or user.")
+    origin: Mapped[Name] = mapped_column(
+        comment="What opened it: alertmanager, events, evaluator, or user.")
+    reporter: Mapped[str | None] = mapped_column(
+        String(255), comment="The person who reported a user ticket.")
+    assignee: Mapped[str | None] = mapped_column(String(255), comment="Who works on it.")
+    occurrences: Mapped[int] = mapped_column(
+        comment="How many trigger signals this ticket absorbed (the first one included).")
+    first_seen: Mapped[Moment] = mapped_column(comment="When the problem was first observed.")
+    last_seen: Mapped[Moment] = mapped_column(comment="When it was last observed.")
+    created_at: Mapped[Moment] = mapped_column(comment="When the ticket was opened.")
+    updated_at: Mapped[Moment] = mapped_column(comment="When the ticket last changed.")
+    acknowledged_at: Mapped[Moment | None] = mapped_column(comment="When it was acknowledged.")
+    resolved_at: Mapped[Moment | None] = mapped_column(comment="When it was resolved.")
+    closed_at: Mapped[Moment | None] = mapped_column(comment="When it was closed.")
+    recovered_at: Mapped[Moment | None] = mapped_column(
+        comment="When monitoring saw the problem end on a confirm-recovery rule; cleared when "
+                "it fires again.")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id"),
+        comment="The host-down ticket an inhibited alert is attached to.")
+    host_down: Mapped[bool] = mapped_column(
+        comment="This alert says its host is down: the host's other alerts attach to it.")
+    recovery: Mapped[Recovery | None] = mapped_column(
+        comment="What a recovered alert does: resolve the ticket, or confirm (a person "
+                "resolves); NULL for user tickets.")
+    priority_override_reason: Mapped[str | None] = mapped_column(
+        Text, comment="Why a person set the priority by hand (NULL when assessed).")
+    details: Mapped[JSONObject] = mapped_column(
+        comment="Labels, annotations and links from the signal.")
+
+
+class TicketEventRow(Base):
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+        {"comment": "Each ticket's audit timeline, oldest first by id."},
+    )
+
+    id: Mapped[IntPK]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), comment="The ticket.")
+    at: Mapped[Moment] = mapped_column(comment="When it happened.")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="created, attached, acknowledged, resolved, recovered, closed, "
+                            "note or priority_overridden.")
+    actor: Mapped[Name] = mapped_column(
+        comment="Who did it: a token name, a reporter, or a monitoring origin.")
+    message: Mapped[str] = mapped_column(Text, comment="What happened, for people.")
+    data: Mapped[JSONObject] = mapped_column(comment="What happened, for programs.")
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+    __table_args__ = ({"comment": "API tokens (only their hashes)."},)
+
+    id: Mapped[IntPK]
+    name: Mapped[Name] = mapped_column(unique=True, comment="The token's name: the actor.")
+    role: Mapped[str] = mapped_column(String(32), comment="What the token may do.")
+    token_hash: Mapped[str] = mapped_column(
+        String(128), unique=True, comment="Hash of the token; the token itself is not kept.")
+    created_at: Mapped[Moment] = mapped_column(comment="When it was created.")
+    last_used_at: Mapped[Moment | None] = mapped_column(comment="When it was last used.")
+    revoked_at: Mapped[Moment | None] = mapped_column(comment="When it was revoked.")
+
+
+class InventoryPushRow(Base):
+    __tablename__ = "inventory_pushes"
+    __table_args__ = (
+        Index("ix_inventory_pushes_host_id", "host", "id"),
+        {"comment": "Inventory documents pushed by agents, one row per accepted push."},
+    )
+
+    id: Mapped[IntPK]
+    host: Mapped[Name] = mapped_column(comment="The pushing host.")
+    idempotency_key: Mapped[str] = mapped_column(
+        String(255), unique=True, comment="The agent's key: a replayed push is stored once.")
+    received_at: Mapped[Moment] = mapped_column(comment="When the collector accepted it.")
+    document: Mapped[JSONObject] = mapped_column(comment="The inventory document.")
