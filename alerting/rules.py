@@ -1,0 +1,641 @@
+"""Threshold rules: one definition for the embedded evaluator and for Prometheus.
+
+A rules file (YAML; the I/O is in `collector/rules_file.py`) holds a list of threshold rules
+on the agent's metrics (docs/metrics.md)::
+
+    rules:
+      - name: FilesystemFilling              # letters, digits, '_'; unique; the alert's name
+        metric: regie_filesystem_used_ratio  # one metric name
+        labels: {fstype: ext4}               # optional: exact label matches
+        op: ">"                              # > >= < <= == != (quoted: YAML reads > and ! itself)
+        value: 0.9
+        for: 10m                             # optional, default 0s: Prometheus durations
+        urgency: medium                      # high | medium | low
+        component: filesystem
+        summary: "{{ labels.mountpoint }} on {{ host }} is {{ value | humanizePercentage }} full"
+        description: ""                      # optional, same template syntax
+        recovery: resolve                    # optional: resolve | confirm
+        host_down: false                     # optional: this alert means the host is down
+
+`parse_rules()` checks all of it and raises `ConfigError(source, "rules[2].op", reason)` on the
+first problem. It is pure; `alerting/rule_export.py` renders the same rules as a Prometheus
+rule file, so Prometheus and the embedded evaluator alert on the same conditions.
+
+Templates. Summary and description use a deliberately small syntax that both our renderer and
+Prometheus's Go templates can express, translated one placeholder at a time on export:
+
+    {{ host }}                   the evaluated host        -> {{ $labels.instance }}
+    {{ value }}                  the sample's value        -> {{ $value }}
+    {{ labels.NAME }}            one label of the series   -> {{ $labels.NAME }}
+    {{ value | FUNCTION }}       humanize, humanize1024, humanizePercentage, humanizeDuration
+                                                           -> {{ $value | FUNCTION }}
+
+Numbers are formatted as Go formats them (``{{ value }}`` of 1234567 is ``1.234567e+06``, the
+functions are ports of Prometheus's `template/template.go`), so both paths write the same text;
+the test suite checks that with `promtool test rules`. The one intended difference is `host`:
+our evaluator knows the agent's registered host name, Prometheus only the scrape `instance`
+(``host:port`` unless relabelled). `instance` and `job` exist only in Prometheus, so rules may
+neither match on them nor print them.
+
+Evaluation (`Evaluation.step`) follows Prometheus's alerting-rule semantics: a series that
+breaches becomes pending, fires once it has breached for `for`, and resolves when it stops
+breaching or disappears; a pending one that stops just vanishes. A host whose scrape failed is
+different from a host whose series vanished: its states are kept unchanged (no false
+resolves), and only rules on the synthetic metric `up` (1 when the scrape worked, 0 when not)
+are evaluated for it, which is how the host-down rule `RegieAgentDown` (`up == 0`) works on
+both paths. A rules file without a rule on `up` gets no host-down alert; the bundled default
+has one. Each alert is one signal when it fires and one when it resolves, with the dedup key
+``evaluator:<rule>:<host>[:<label>=<value>,...]`` (the series' labels, sorted).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from alerting.ticket import Action, Recovery, Signal, Urgency
+from regie.configfile import ConfigError
+
+ORIGIN = "evaluator"
+
+# The synthetic per-host metric: 1 when the host's scrape worked, 0 when it did not.
+UP_METRIC = "up"
+
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+# Labels Prometheus adds at scrape time; the embedded evaluator never sees them.
+SCRAPE_LABELS = frozenset({"instance", "job"})
+
+_RULE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One threshold rule: `metric{matchers} op value`, held for `for_seconds`."""
+
+    name: str
+    metric: str
+    matchers: Mapping[str, str]
+    op: str
+    value: float
+    for_seconds: float
+    urgency: Urgency
+    component: str
+    summary: str
+    description: str = ""
+    recovery: Recovery = Recovery.RESOLVE
+    host_down: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op not in OPERATORS:
+            raise ValueError(f"op must be one of {', '.join(OPERATORS)}, not {self.op!r}")
+        if self.for_seconds < 0:
+            raise ValueError(f"for_seconds must be 0 or more, not {self.for_seconds!r}")
+        # Frozen all the way down, and in a stable order for export and dedup keys.
+        object.__setattr__(self, "matchers", MappingProxyType(dict(sorted(self.matchers.items()))))
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "for_seconds", float(self.for_seconds))
+
+    @property
+    def selector(self) -> str:
+        """The PromQL series selector, e.g. ``regie_filesystem_used_ratio{mountpoint="/"}``."""
+        if not self.matchers:
+            return self.metric
+        pairs = ",".join(f'{k}="{_promql_string(v)}"' for k, v in self.matchers.items())
+        return f"{self.metric}{{{pairs}}}"
+
+    @property
+    def condition(self) -> str:
+        """The PromQL expression, e.g. ``regie_memory_used_ratio > 0.9``."""
+        return f"{self.selector} {self.op} {format_number(self.value)}"
+
+    def matches(self, sample: Sample) -> bool:
+        return sample.name == self.metric and all(
+            sample.labels.get(k, "") == v for k, v in self.matchers.items()
+        )
+
+    def breached_by(self, value: float) -> bool:
+        return OPERATORS[self.op](value, self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One scraped series value: name, labels (without `instance`/`job`), value."""
+
+    name: str
+    labels: Mapping[str, str]
+    value: float
+
+
+# --------------------------------------------------------------------------- parsing
+
+_RULE_KEYS = ("name", "metric", "labels", "op", "value", "for", "urgency", "component",
+              "summary", "description", "recovery", "host_down")
+_REQUIRED = ("name", "metric", "op", "value", "urgency", "component", "summary")
+
+
+def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
+    """Validate a loaded rules document (``{"rules": [...]}``) into rules, or raise ConfigError."""
+    if data is None:
+        raise ConfigError(source, "-", "is empty; expected a 'rules:' list")
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, "-", f"must be a mapping with a 'rules' list, not {_kind(data)}")
+    _refuse_unknown(data, ("rules",), source=source, prefix="")
+    if "rules" not in data:
+        raise ConfigError(source, "rules", "is required")
+    items = data["rules"]
+    if not isinstance(items, list):
+        raise ConfigError(source, "rules", f"must be a list, not {_kind(items)}")
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        key = f"rules[{index}]"
+        rule = _parse_rule(item, source=source, key=key)
+        if rule.name in seen:
+            raise ConfigError(source, f"{key}.name",
+                              f"duplicate rule name {rule.name!r} (also rules[{seen[rule.name]}])")
+        seen[rule.name] = index
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _parse_rule(item: object, *, source: str, key: str) -> Rule:
+    if not isinstance(item, Mapping):
+        raise ConfigError(source, key, f"must be a mapping, not {_kind(item)}")
+    _refuse_unknown(item, _RULE_KEYS, source=source, prefix=key)
+    for name in _REQUIRED:
+        if name not in item:
+            raise ConfigError(source, f"{key}.{name}", "is required")
+
+    def text(name: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
+        value = item[name]
+        if not isinstance(value, str):
+            raise ConfigError(source, f"{key}.{name}", f"must be a string, not {_kind(value)}")
+        if not value.strip():
+            raise ConfigError(source, f"{key}.{name}", "must not be empty")
+        if pattern and not pattern.fullmatch(value):
+            raise ConfigError(source, f"{key}.{name}", f"{value!r} is not {what}")
+        return value
+
+    def choice(name: str, enum: type[Urgency] | type[Recovery], default: Any = None) -> Any:
+        value = item.get(name, default)
+        allowed = [m.value for m in enum]
+        if value not in allowed:
+            raise ConfigError(source, f"{key}.{name}",
+                              f"must be one of {', '.join(allowed)}, not {value!r}")
+        return enum(value)
+
+    name = text("name", _RULE_NAME, "a rule name (a letter, then letters, digits or '_')")
+    metric = text("metric", _METRIC_NAME, "a metric name")
+    matchers = _parse_matchers(item.get("labels", {}), source=source, key=f"{key}.labels")
+    if metric == UP_METRIC and matchers:
+        raise ConfigError(source, f"{key}.labels", "the embedded evaluator's 'up' has no labels "
+                          "(it is 1 or 0 per host)")
+
+    op = item["op"]
+    if not isinstance(op, str) or op not in OPERATORS:
+        hint = " (quote it in YAML: op: \">\")" if op in ("", None) else ""
+        raise ConfigError(source, f"{key}.op",
+                          f"must be one of {', '.join(OPERATORS)}, not {op!r}{hint}")
+
+    value = item["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(source, f"{key}.value", f"must be a number, not {_kind(value)}")
+    if not math.isfinite(value):
+        raise ConfigError(source, f"{key}.value", f"must be a finite number, not {value!r}")
+
+    for_value = item.get("for", "0s")
+    if for_value == 0 and not isinstance(for_value, bool):
+        for_value = "0s"
+    if not isinstance(for_value, str):
+        raise ConfigError(source, f"{key}.for",
+                          f"must be a duration such as '30s', '5m' or '1h', not {_kind(for_value)}")
+    try:
+        for_seconds = parse_duration(for_value)
+    except ValueError as exc:
+        raise ConfigError(source, f"{key}.for", str(exc)) from None
+
+    summary = text("summary")
+    description = item.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(source, f"{key}.description",
+                          f"must be a string, not {_kind(description)}")
+    for field_name, template in (("summary", summary), ("description", description)):
+        try:
+            template_parts(template)
+        except ValueError as exc:
+            raise ConfigError(source, f"{key}.{field_name}", str(exc)) from None
+
+    host_down = item.get("host_down", False)
+    if not isinstance(host_down, bool):
+        raise ConfigError(source, f"{key}.host_down",
+                          f"must be true or false, not {_kind(host_down)}")
+
+    return Rule(
+        name=name, metric=metric, matchers=matchers, op=op, value=float(value),
+        for_seconds=for_seconds, urgency=choice("urgency", Urgency),
+        component=text("component"), summary=summary, description=description,
+        recovery=choice("recovery", Recovery, Recovery.RESOLVE.value), host_down=host_down,
+    )
+
+
+def _parse_matchers(value: object, *, source: str, key: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(source, key, f"must be a mapping of label: value, not {_kind(value)}")
+    matchers: dict[str, str] = {}
+    for label, wanted in value.items():
+        where = f"{key}.{label}"
+        if not isinstance(label, str) or not _LABEL_NAME.fullmatch(label):
+            raise ConfigError(source, where, f"{label!r} is not a label name")
+        if label.startswith("__"):
+            raise ConfigError(source, where, "labels starting with '__' are reserved")
+        if label in SCRAPE_LABELS:
+            raise ConfigError(source, where, f"'{label}' exists only in Prometheus, not in the "
+                              "embedded evaluator; match on the metric's own labels")
+        if not isinstance(wanted, str):
+            raise ConfigError(source, where, f"must be a string (quote it), not {_kind(wanted)}")
+        matchers[label] = wanted
+    return matchers
+
+
+def _refuse_unknown(data: Mapping[Any, Any], known: Sequence[str], *, source: str,
+                    prefix: str) -> None:
+    for name in data:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = f"{prefix}.{name}" if prefix else str(name)
+            raise ConfigError(source, where, f"unknown key{hint}")
+
+
+def _kind(value: object) -> str:
+    return {
+        bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+        list: "a list", dict: "a mapping", type(None): "nothing",
+    }.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------- durations
+
+# Prometheus's duration syntax (common/model ParseDuration): units in this order, each once.
+_DURATION_UNITS: tuple[tuple[str, float], ...] = (
+    ("y", 365 * 86400.0), ("w", 7 * 86400.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0),
+    ("s", 1.0), ("ms", 0.001),
+)
+_DURATION = re.compile("".join(rf"(?:(\d+){unit})?" for unit, _ in _DURATION_UNITS))
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Prometheus duration: ``"0"``, ``"30s"``, ``"5m"``, ``"1h30m"``, ``"1500ms"``."""
+    if text == "0":
+        return 0.0
+    match = _DURATION.fullmatch(text)
+    if not text or not match:
+        raise ValueError(f"{text!r} is not a duration such as '30s', '5m', '1h30m' or '1d'")
+    return sum(int(n) * size for n, (_, size) in zip(match.groups(), _DURATION_UNITS, strict=True)
+               if n is not None)
+
+
+def format_duration(seconds: float) -> str:
+    """The Prometheus duration for `seconds`: 300 -> ``5m``, 5400 -> ``1h30m``, 0 -> ``0s``."""
+    remaining = round(seconds * 1000)
+    if remaining <= 0:
+        return "0s"
+    out = []
+    for unit, size in _DURATION_UNITS:
+        count, remaining = divmod(remaining, round(size * 1000))
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- templates
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_FIELD = re.compile(r"\s*(host|value|labels\.([a-zA-Z_][a-zA-Z0-9_]*))\s*(?:\|\s*(\w+)\s*)?")
+FIELDS = ("host", "value", "labels.NAME")
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """One ``{{ ... }}`` of a template: field "host", "value" or "labels"."""
+
+    field: str
+    label: str = ""
+    function: str = ""
+
+
+@functools.lru_cache(maxsize=512)
+def template_parts(template: str) -> tuple[str | Placeholder, ...]:
+    """Split a template into literal text and placeholders, or raise ValueError with the reason."""
+    parts: list[str | Placeholder] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > pos:
+            parts.append(template[pos:match.start()])
+        parts.append(_placeholder(match.group(1)))
+        pos = match.end()
+    rest = template[pos:]
+    if "{{" in rest:
+        raise ValueError("'{{' without a closing '}}'")
+    if rest:
+        parts.append(rest)
+    return tuple(parts)
+
+
+def _placeholder(inner: str) -> Placeholder:
+    match = _FIELD.fullmatch(inner)
+    if not match:
+        word = inner.strip().split("|")[0].strip()
+        close = difflib.get_close_matches(word, ["host", "value", "labels."], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown field {{{{{inner}}}}}{hint}; "
+                         f"fields are {', '.join(FIELDS)}, optionally 'value | FUNCTION'")
+    name, label, function = match.group(1), match.group(2), match.group(3) or ""
+    if label in SCRAPE_LABELS:
+        raise ValueError(f"labels.{label} exists only in Prometheus; use {{{{ host }}}}")
+    if function:
+        if name != "value":
+            raise ValueError(f"functions apply to value only, not to {name}")
+        if function not in VALUE_FUNCTIONS:
+            raise ValueError(f"unknown function {function!r}; "
+                             f"known: {', '.join(VALUE_FUNCTIONS)}")
+    if label:
+        return Placeholder("labels", label=label)
+    return Placeholder(name, function=function)
+
+
+def render(template: str, *, host: str, value: float, labels: Mapping[str, str]) -> str:
+    """Expand a template as Prometheus would; a missing label renders as ''."""
+    out = []
+    for part in template_parts(template):
+        if isinstance(part, str):
+            out.append(part)
+        elif part.field == "host":
+            out.append(host)
+        elif part.field == "labels":
+            out.append(labels.get(part.label, ""))
+        else:
+            out.append(VALUE_FUNCTIONS[part.function](value) if part.function
+                       else go_float(value))
+    return "".join(out)
+
+
+def _go_special(v: float) -> str | None:
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    return None
+
+
+def go_float(v: float) -> str:
+    """`v` as Go's ``fmt.Sprint(float64)`` writes it, which is what ``{{ $value }}`` shows:
+    the shortest digits that read back exactly (as Python's repr), in %e form when the
+    exponent is below -4 or 6 and above (``1.234567e+06``, ``123456``, ``1e-05``)."""
+    special = _go_special(v)
+    if special:
+        return special
+    if v == 0:
+        return "-0" if math.copysign(1.0, v) < 0 else "0"
+    sign, digit_tuple, exponent = Decimal(repr(v)).as_tuple()
+    all_digits = "".join(map(str, digit_tuple))
+    digits = all_digits.rstrip("0")
+    point = len(all_digits) + int(exponent)   # where the decimal point falls in `digits`
+    exp10 = point - 1
+    prefix = "-" if sign else ""
+    if exp10 < -4 or exp10 >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{prefix}{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return f"{prefix}{digits}{'0' * (point - len(digits))}"
+    return f"{prefix}{digits[:point]}.{digits[point:]}"
+
+
+def _g4(v: float) -> str:
+    """Go's ``%.4g`` (C's, except for NaN and infinities)."""
+    return _go_special(v) or f"{v:.4g}"
+
+
+def humanize(v: float) -> str:
+    if v == 0 or not math.isfinite(v):
+        return _g4(v)
+    prefix = ""
+    if abs(v) >= 1:
+        for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
+            if abs(v) < 1000:
+                break
+            prefix = p
+            v /= 1000
+        return f"{_g4(v)}{prefix}"
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix = p
+        v *= 1000
+    return f"{_g4(v)}{prefix}"
+
+
+def humanize1024(v: float) -> str:
+    if abs(v) <= 1 or not math.isfinite(v):
+        return _g4(v)
+    prefix = ""
+    for p in ("ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"):
+        if abs(v) < 1024:
+            break
+        prefix = p
+        v /= 1024
+    return f"{_g4(v)}{prefix}"
+
+
+def humanize_percentage(v: float) -> str:
+    return f"{_g4(v * 100)}%"
+
+
+def humanize_duration(v: float) -> str:
+    if not math.isfinite(v):
+        return _g4(v)
+    if v == 0:
+        return f"{_g4(v)}s"
+    if abs(v) >= 1:
+        sign = "-" if v < 0 else ""
+        v = abs(v)
+        whole = int(v)
+        seconds, minutes = whole % 60, (whole // 60) % 60
+        hours, days = (whole // 3600) % 24, whole // 86400
+        if days:
+            return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
+        if hours:
+            return f"{sign}{hours}h {minutes}m {seconds}s"
+        if minutes:
+            return f"{sign}{minutes}m {seconds}s"
+        return f"{sign}{_g4(v)}s"
+    prefix = ""
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix = p
+        v *= 1000
+    return f"{_g4(v)}{prefix}s"
+
+
+# Prometheus's names, so the export is a plain rename (template/template.go).
+VALUE_FUNCTIONS: dict[str, Callable[[float], str]] = {
+    "humanize": humanize,
+    "humanize1024": humanize1024,
+    "humanizePercentage": humanize_percentage,
+    "humanizeDuration": humanize_duration,
+}
+
+
+def format_number(value: float) -> str:
+    """A threshold as PromQL and people write it: 5.0 -> ``5``, 0.9 -> ``0.9``."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _promql_string(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+# --------------------------------------------------------------------------- evaluation
+
+LabelKey = tuple[tuple[str, str], ...]
+AlertKey = tuple[str, str, LabelKey]          # rule name, host, series labels
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """A breaching series: pending until `firing`, with the value of the latest evaluation."""
+
+    active_since: datetime
+    firing: bool
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The evaluator's memory between rounds. `step()` returns signals and the next state."""
+
+    rules: tuple[Rule, ...]
+    alerts: Mapping[AlertKey, AlertState] = field(default_factory=dict)
+
+    @property
+    def firing(self) -> list[AlertKey]:
+        return sorted(key for key, state in self.alerts.items() if state.firing)
+
+    @property
+    def pending(self) -> list[AlertKey]:
+        return sorted(key for key, state in self.alerts.items() if not state.firing)
+
+    def step(self, samples_by_host: Mapping[str, Sequence[Sample]], *, now: datetime,
+             up: Mapping[str, bool]) -> tuple[list[Signal], Evaluation]:
+        """Evaluate every rule for every host seen in `samples_by_host` or `up` at `now`.
+
+        `up[host]` False means the scrape failed: only rules on `up` run for that host, all
+        its other states stay as they are. A host missing from `up` counts as up.
+        """
+        by_rule_host: dict[tuple[str, str], list[AlertKey]] = {}
+        for key in self.alerts:
+            by_rule_host.setdefault(key[:2], []).append(key)
+        alerts = dict(self.alerts)
+        signals: list[Signal] = []
+        for host in sorted(set(samples_by_host) | set(up)):
+            host_up = up.get(host, True)
+            scraped = samples_by_host.get(host, ()) if host_up else ()
+            by_name: dict[str, list[Sample]] = {}
+            for sample in scraped:
+                by_name.setdefault(sample.name, []).append(sample)
+            # The scrape's own verdict, never a scraped series of that name.
+            by_name[UP_METRIC] = [Sample(UP_METRIC, {}, 1.0 if host_up else 0.0)]
+            for rule in self.rules:
+                if not host_up and rule.metric != UP_METRIC:
+                    continue
+                breaching = {
+                    _label_key(s.labels): s.value
+                    for s in by_name.get(rule.metric, ())
+                    if rule.matches(s) and rule.breached_by(s.value)
+                }
+                for labels, value in breaching.items():
+                    key = (rule.name, host, labels)
+                    old = alerts.get(key)
+                    state = (AlertState(active_since=now, firing=False, value=value)
+                             if old is None else replace(old, value=value))
+                    if not state.firing and now - state.active_since >= timedelta(
+                            seconds=rule.for_seconds):
+                        state = replace(state, firing=True)
+                        signals.append(_signal(rule, host, labels, state, Action.TRIGGER, now))
+                    alerts[key] = state
+                for key in by_rule_host.get((rule.name, host), ()):
+                    if key[2] not in breaching:
+                        gone = alerts.pop(key)
+                        if gone.firing:
+                            signals.append(_signal(rule, host, key[2], gone, Action.RESOLVE, now))
+        return signals, replace(self, alerts=MappingProxyType(alerts))
+
+
+def _label_key(labels: Mapping[str, str]) -> LabelKey:
+    return tuple(sorted(labels.items()))
+
+
+def dedup_key(rule: Rule, host: str, labels: Iterable[tuple[str, str]]) -> str:
+    """``evaluator:<rule>:<host>[:<label>=<value>,...]``, the series' labels sorted, e.g.
+    ``evaluator:FilesystemFilling:web1:device=/dev/sda1,fstype=ext4,mountpoint=/``.
+
+    Stable across rounds and restarts (nothing in it changes while the problem lasts) and
+    readable in a ticket list. A metric without labels gives ``evaluator:<rule>:<host>``.
+    """
+    key = f"{ORIGIN}:{rule.name}:{host}"
+    pairs = ",".join(f"{k}={v}" for k, v in sorted(labels))
+    return f"{key}:{pairs}" if pairs else key
+
+
+def _signal(rule: Rule, host: str, labels: LabelKey, state: AlertState, action: Action,
+            now: datetime) -> Signal:
+    label_map = dict(labels)
+    return Signal(
+        dedup_key=dedup_key(rule, host, labels),
+        action=action,
+        origin=ORIGIN,
+        summary=render(rule.summary, host=host, value=state.value, labels=label_map),
+        occurred_at=now,
+        host=host,
+        component=rule.component,
+        urgency=rule.urgency,
+        recovery=rule.recovery,
+        host_down=rule.host_down,
+        details={
+            "rule": rule.name,
+            "condition": f"{rule.condition} for {format_duration(rule.for_seconds)}",
+            "metric": rule.metric,
+            "labels": label_map,
+            # NaN and infinities are not JSON (PostgreSQL's jsonb refuses them): as text.
+            "value": state.value if math.isfinite(state.value) else go_float(state.value),
+            "active_since": state.active_since.isoformat(),
+            "description": render(rule.description, host=host, value=state.value,
+                                  labels=label_map),
+        },
+    )
