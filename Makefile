@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test deps system-deps lint bench clean help
 
 help:
-	@echo "make run     set up .venv and run the agent on 127.0.0.1:9847 (Ctrl-C stops it)"
+	@echo "make run     set up .venv, run the collector and a local agent (Ctrl-C stops them)"
 	@echo "make test    install everything the suite needs, then run it"
 	@echo "make lint    ruff over the tree"
 	@echo "make bench   benchmarks side by side with their anchors (bench/)"
@@ -26,7 +26,7 @@ system-deps:
 	bash deploy/test-deps.sh
 
 run: $(STAMP)
-	$(VENV)/bin/regie agent run
+	$(VENV)/bin/regie demo
 
 test: deps system-deps
 	$(VENV)/bin/ruff check .

@@ -17,10 +17,12 @@ from regie.configfile import (
     Secret,
     build,
     check,
+    listen_address,
     load_toml,
     non_negative,
     positive,
     read_secret_file,
+    readable_file,
 )
 
 DEFAULT_LISTEN = "127.0.0.1:9847"
@@ -47,45 +49,18 @@ def _regex(value: str) -> str | None:
     return None
 
 
-def _listen(value: str) -> str | None:
-    try:
-        parse_listen(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def _http_url(value: str) -> str | None:
     if not re.match(r"^https?://[^/\s]+", value):
         return f"must be an http:// or https:// URL, not {value!r}"
     return None
 
 
-def _readable_file(value: Path) -> str | None:
-    try:
-        with value.open("rb"):
-            return None
-    except OSError as exc:
-        return f"cannot read {str(value)!r}: {exc.strerror or exc}"
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """'HOST:PORT' or '[v6]:PORT' -> (host, port)."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"must be HOST:PORT with a port from 1 to 65535, not {value!r}")
-    host = host.strip("[]")
-    if not host:
-        raise ValueError(f"must name a host (0.0.0.0 for all IPv4 addresses), not {value!r}")
-    return host, int(port)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpSettings:
-    listen: str = field(default=DEFAULT_LISTEN, metadata=check(_listen))
+    listen: str = field(default=DEFAULT_LISTEN, metadata=check(listen_address))
     # TLS for /metrics: both files or neither.
-    tls_cert_file: Path | None = field(default=None, metadata=check(_readable_file))
-    tls_key_file: Path | None = field(default=None, metadata=check(_readable_file))
+    tls_cert_file: Path | None = field(default=None, metadata=check(readable_file))
+    tls_key_file: Path | None = field(default=None, metadata=check(readable_file))
 
     def __post_init__(self) -> None:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
@@ -112,7 +87,7 @@ class PushSettings:
     collector: str | None = field(default=None, metadata=check(_http_url))
     token_file: Path | None = None
     # CA bundle to verify an https:// collector with a private CA.
-    ca_file: Path | None = field(default=None, metadata=check(_readable_file))
+    ca_file: Path | None = field(default=None, metadata=check(readable_file))
     spool_dir: Path = Path("/var/lib/regie/spool")
     spool_max_bytes: int = field(default=64 * 1024 * 1024, metadata=check(positive))
     # Inventory is recomputed this often and pushed when it changed.
@@ -207,7 +182,7 @@ def load_settings(
     settings = build(AgentSettings, data, source=source)
     flag_source = "<command line>"
     if listen is not None:
-        reason = _listen(listen)
+        reason = listen_address(listen)
         if reason:
             raise ConfigError(flag_source, "--listen", reason)
         settings = replace(settings, http=replace(settings.http, listen=listen))

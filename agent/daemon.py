@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 
 from agent.collectors import build_collectors
-from agent.config import AgentSettings, parse_listen
+from agent.config import AgentSettings
 from agent.exposition import HealthMetrics, build_registry
 from agent.http import MetricsServer
-from regie.configfile import ConfigError
+from regie.configfile import ConfigError, parse_listen
 
 log = logging.getLogger("regie.agent")
 

@@ -23,8 +23,8 @@ class Event(enum.StrEnum):
 class InvalidTransition(ValueError):
     def __init__(self, status: Status, event: Event) -> None:
         allowed = sorted(e.value for (s, e) in TRANSITIONS if s == status)
-        hint = f"; from {status.value} it can {', '.join(allowed)}" if allowed else ""
-        super().__init__(f"a {status.value} ticket cannot {event.value}{hint}")
+        hint = f"; from {status.value} it can: {', '.join(allowed)}" if allowed else ""
+        super().__init__(f"cannot {event.value} a ticket that is {status.value}{hint}")
         self.status = status
         self.event = event
 

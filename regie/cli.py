@@ -15,6 +15,10 @@ from regie import __version__
 # name -> (module, one-line help). The only place a subcommand is registered.
 COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("agent.cli", "run the host agent, print inventory or one scrape, check a config"),
+    "collector": ("collector.cli", "run the collector, migrate its database, manage tokens"),
+    "ticket": ("collector.ticket_cli", "list, show, acknowledge and resolve tickets (API client)"),
+    "rules": ("collector.rules_cli", "check threshold rules, export them for Prometheus"),
+    "demo": ("collector.demo", "collector + local agent on embedded defaults (make run)"),
 }
 
 
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        extra = args[0]
+        extra = "agent" if args[0] == "agent" else "collector"
         print(
             f"regie {args[0]}: missing dependency {exc.name!r}; "
             f"install it with: pip install 'regie[{extra}]'",

@@ -66,6 +66,35 @@ def non_negative(value: float) -> str | None:
     return None if value >= 0 else f"must be 0 or more, not {value!r}"
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """'HOST:PORT' or '[v6]:PORT' -> (host, port); ValueError with the reason otherwise."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"must be HOST:PORT with a port from 1 to 65535, not {value!r}")
+    host = host.strip("[]")
+    if not host:
+        raise ValueError(f"must name a host (0.0.0.0 for all IPv4 addresses), not {value!r}")
+    return host, int(port)
+
+
+def listen_address(value: str) -> str | None:
+    """Field check for a HOST:PORT listen address."""
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def readable_file(value: Path) -> str | None:
+    """Field check: the file exists and this process may read it."""
+    try:
+        with value.open("rb"):
+            return None
+    except OSError as exc:
+        return f"cannot read {str(value)!r}: {exc.strerror or exc}"
+
+
 def load_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; unreadable or malformed files become a ConfigError."""
     import tomllib  # only when a file is read: not every process has one

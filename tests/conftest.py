@@ -76,3 +76,25 @@ def prometheus_query(url: str, promql: str) -> list[dict]:
     answer = json.loads(body)
     assert answer["status"] == "success", answer
     return answer["data"]["result"]
+
+
+@pytest.fixture
+def start_alertmanager(tmp_path: Path):
+    """Factory: a real Alertmanager (gossip off) with the given configuration text."""
+    binary = require_binary("prometheus-alertmanager")
+    stack = contextlib.ExitStack()
+
+    def start(config: str) -> Service:
+        port = free_port()
+        conf = tmp_path / f"alertmanager-{port}.yml"
+        conf.write_text(config)
+        url = f"http://127.0.0.1:{port}"
+        argv = [binary, f"--config.file={conf}", f"--storage.path={tmp_path / f'am-{port}'}",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                f"--web.external-url={url}"]
+        stack.enter_context(running(argv, log=tmp_path / f"alertmanager-{port}.log",
+                                    ready=lambda: http_ok(f"{url}/-/ready")))
+        return Service(url=url, port=port)
+
+    with stack:
+        yield start

@@ -1,0 +1,157 @@
+"""The collector's aiohttp application: factory, middlewares, routes, background loops.
+
+Handlers are thin (collector/handlers/): parse (collector/payloads/) -> domain -> store ->
+answer. Two middlewares wrap them: `errors` turns every refusal into a JSON 4xx with a reason
+(a malformed body is never a 500), and `authenticate` requires a bearer token with the route's
+permission everywhere except /healthz. Long-lived resources (engine, evaluator loop) are owned
+by `cleanup_ctx` and released in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from collector.auth import Authenticator, Permission, Principal, bearer
+from collector.config import CollectorSettings
+from collector.intake import Intake, utcnow
+from collector.metrics import CollectorMetrics
+from collector.payloads.fields import BadPayload
+
+log = logging.getLogger("regie.collector")
+
+SETTINGS = web.AppKey("settings", CollectorSettings)
+INTAKE = web.AppKey("intake", Intake)
+METRICS = web.AppKey("metrics", CollectorMetrics)
+AUTH = web.AppKey("auth", Authenticator)
+STORES = web.AppKey("stores", object)
+PRINCIPAL = "regie.principal"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    permission: Permission | None     # None: no token needed (/healthz only)
+    name: str
+
+
+def error_response(status: int, reason: str, **extra: object) -> web.Response:
+    return web.json_response({"error": reason, **extra}, status=status)
+
+
+async def read_json(request: web.Request) -> object:
+    """The request body as JSON, or a 4xx that says why not."""
+    if request.content_type not in ("application/json", "application/octet-stream", ""):
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"error": "Content-Type must be application/json"}),
+            content_type="application/json")
+    raw = await request.read()  # over server.max_body_bytes: HTTPRequestEntityTooLarge (413)
+    try:
+        # RFC 8259: JSON between systems is UTF-8 (json.loads alone would guess UTF-16/32).
+        text = raw.decode("utf-8")
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise BadPayload("body: not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadPayload(f"body: invalid JSON: {exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno}") from None
+    # PostgreSQL cannot store NUL in text or JSON: refuse it for the whole body, on every backend.
+    if ("\\u0000" in text or "\x00" in text) and _has_nul(value):
+        raise BadPayload("body: strings must not contain NUL characters (\\u0000)")
+    return value
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def principal(request: web.Request) -> Principal:
+    return request[PRINCIPAL]
+
+
+def make_app(settings: CollectorSettings, *, stores_ctx, routes: list[Route] | None = None,
+             extra_ctx: list | None = None) -> web.Application:
+    """`stores_ctx(app)` is an async generator that sets STORES, INTAKE and AUTH (see run.py)."""
+    from collector.handlers import ROUTES
+
+    table = routes if routes is not None else ROUTES
+    by_resource: dict[tuple[str, str], Route] = {}
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadPayload as exc:
+            return _rejected(request, 400, str(exc))
+        except web.HTTPRequestEntityTooLarge:
+            limit = request.app[SETTINGS].server.max_body_bytes
+            return _rejected(request, 413, f"body larger than {limit} bytes")
+        except web.HTTPException as exc:
+            if exc.status >= 400 and exc.content_type != "application/json":
+                return _rejected(request, exc.status, exc.reason)
+            raise
+
+    def _rejected(request: web.Request, status: int, reason: str) -> web.Response:
+        route = request.match_info.route
+        endpoint = route.resource.canonical if route.resource else "unmatched"
+        request.app[METRICS].rejected.labels(endpoint, str(status)).inc()
+        return error_response(status, reason)
+
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        route = by_resource.get((request.method, resource.canonical if resource else ""))
+        if route is None or route.permission is None:
+            return await handler(request)
+        token = bearer(request.headers.get("Authorization"))
+        if token is None and route.name == "events":
+            # The Events API carries its token in the body (routing_key); the handler checks it.
+            return await handler(request)
+        who = await request.app[AUTH].principal(token)
+        if who is None:
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": "a valid bearer token is required"}),
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="regie"'})
+        if not who.may(route.permission):
+            raise web.HTTPForbidden(
+                text=json.dumps({"error": f"role {who.role.value!r} may not "
+                                          f"{route.permission.value}"}),
+                content_type="application/json")
+        request[PRINCIPAL] = who
+        return await handler(request)
+
+    app = web.Application(middlewares=[errors, authenticate],
+                          client_max_size=settings.server.max_body_bytes)
+    app[SETTINGS] = settings
+    app[METRICS] = CollectorMetrics()
+    for route in table:
+        resource = app.router.add_route(route.method, route.path, route.handler,
+                                        name=route.name).resource
+        by_resource[(route.method, resource.canonical)] = route
+    app.cleanup_ctx.append(stores_ctx)
+    for ctx in extra_ctx or ():
+        app.cleanup_ctx.append(ctx)
+    return app
+
+
+async def no_context(app: web.Application) -> AsyncIterator[None]:
+    yield
+
+
+__all__ = ["AUTH", "INTAKE", "METRICS", "SETTINGS", "STORES", "Route", "make_app", "principal",
+           "read_json", "utcnow"]

@@ -1,0 +1,112 @@
+"""Bearer tokens and roles: who may call what.
+
+A token is 32 random bytes (URL-safe base64) behind a `regie_` prefix, printed once at creation.
+The store keeps only its SHA-256: a token has 256 bits of entropy, so a fast hash is enough (a
+slow password hash protects low-entropy secrets), and a stolen database yields no usable
+token. Lookups go by hash; the hash found is compared again with `hmac.compare_digest`.
+
+Verified tokens are cached for `CACHE_SECONDS` so an ingest burst does not cost a database
+read per request; a revoked token therefore stops working within that time.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+TOKEN_PREFIX = "regie_"  # noqa: S105 (a prefix, not a secret)
+CACHE_SECONDS = 10.0
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    RESPONDER = "responder"
+    AGENT = "agent"
+    VIEWER = "viewer"
+    INGEST = "ingest"
+
+
+class Permission(enum.StrEnum):
+    READ = "read"              # tickets, metrics, the API document
+    REPORT = "report"          # open a ticket as a person
+    RESPOND = "respond"        # acknowledge, resolve, close, note, override priority
+    INGEST = "ingest"          # Alertmanager webhook, Events API
+    INVENTORY = "inventory"    # an agent's inventory push
+
+
+# The only place a role's rights are decided.
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RESPONDER: frozenset({Permission.READ, Permission.REPORT, Permission.RESPOND}),
+    Role.VIEWER: frozenset({Permission.READ}),
+    Role.INGEST: frozenset({Permission.INGEST, Permission.REPORT}),
+    Role.AGENT: frozenset({Permission.INVENTORY}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who made a request: the token's name (the actor in timelines) and its role."""
+
+    token_id: int
+    name: str
+    role: Role
+
+    def may(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def bearer(header: str | None) -> str | None:
+    """The token from an `Authorization: Bearer ...` header, or None."""
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+Lookup = Callable[[str], Awaitable[tuple[int, str, str, str] | None]]
+
+
+class Authenticator:
+    """Token -> Principal, with a short cache. `lookup(hash)` -> (id, name, role, hash) or None."""
+
+    def __init__(self, lookup: Lookup, *, clock: Callable[[], float] = time.monotonic,
+                 cache_seconds: float = CACHE_SECONDS, max_cached: int = 10_000) -> None:
+        self._lookup = lookup
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._max_cached = max_cached
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def principal(self, token: str | None) -> Principal | None:
+        if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = token_hash(token)
+        now = self._clock()
+        cached = self._cache.get(digest)
+        if cached and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        found = await self._lookup(digest)
+        if found is None or not hmac.compare_digest(found[3], digest):
+            self._cache.pop(digest, None)
+            return None
+        principal = Principal(token_id=found[0], name=found[1], role=Role(found[2]))
+        if len(self._cache) >= self._max_cached:
+            self._cache.clear()
+        self._cache[digest] = (now, principal)
+        return principal

@@ -1,0 +1,177 @@
+"""`regie collector ...`: run the service, migrate its database, manage API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import ssl
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collector.config import DEFAULT_DB, DEFAULT_LISTEN, CollectorSettings, load_settings
+from regie.configfile import ConfigError, parse_listen
+
+EPILOG = """\
+examples:
+  regie collector migrate                         create or upgrade the schema (regie.db)
+  regie collector run                             serve on 127.0.0.1:8847 with SQLite
+  regie collector run --config /etc/regie/collector.toml
+  regie collector run --db postgresql://regie@db.example/regie
+  regie collector token create --role ingest --name alertmanager
+  regie collector token list
+  regie collector token revoke alertmanager
+
+Roles: admin (everything), responder (read, report, acknowledge/resolve),
+viewer (read), ingest (Alertmanager webhook, Events API, report), agent (inventory push).
+Configuration keys are documented in docs/configuration.md.
+"""
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="The Regie collector: one ticket queue for monitoring and users.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help="collector settings (TOML); without it, the built-in defaults")
+        p.add_argument("--db", metavar="URL",
+                       help=f"database URL (default {DEFAULT_DB}; postgresql://... for scale)")
+        p.add_argument("--log-level", default="info",
+                       choices=["debug", "info", "warning", "error"], help="default: info")
+        return p
+
+    run = common(sub.add_parser("run", help="serve the API and run the embedded evaluator"))
+    run.add_argument("--listen", metavar="HOST:PORT",
+                     help=f"address to serve on (default {DEFAULT_LISTEN})")
+    common(sub.add_parser("migrate", help="create or upgrade the database schema"))
+    token = sub.add_parser("token", help="create, list or revoke API tokens")
+    token_sub = token.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = common(token_sub.add_parser("create", help="create a token; it is printed once"))
+    create.add_argument("--role", required=True,
+                        choices=["admin", "responder", "agent", "viewer", "ingest"])
+    create.add_argument("--name", required=True,
+                        help="who or what holds it (the actor in ticket timelines)")
+    common(token_sub.add_parser("list", help="list tokens (never their values)"))
+    revoke = common(token_sub.add_parser("revoke", help="revoke a token by name"))
+    revoke.add_argument("name")
+    return parser
+
+
+def main(argv: list[str], prog: str = "regie collector") -> int:
+    args = _parser(prog).parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates its plugins at INFO; the migrate command prints its own one line.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    from collector.store.engine import SchemaError
+
+    try:
+        settings = load_settings(args.config, db=args.db, listen=getattr(args, "listen", None))
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "token":
+            return asyncio.run(_token(args, settings))
+        return run_settings(settings)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a database URL the store cannot use
+        print(f"{prog}: database.url: {exc}", file=sys.stderr)
+        return 2
+
+
+def _migrate(settings: CollectorSettings) -> int:
+    from collector.store.engine import migrate
+
+    revision = migrate(settings.database.url)
+    print(f"{_shown(settings.database.url)}: schema at revision {revision}")
+    return 0
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url
+
+
+async def _token(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.auth import new_token, token_hash
+    from collector.store.engine import check_schema, create_engine, database_url
+    from collector.store.tokens import TokenExists, TokenStore
+
+    engine = create_engine(database_url(settings.database.url))
+    try:
+        await check_schema(engine)
+        tokens = TokenStore(engine)
+        now = datetime.now(UTC)
+        if args.action == "create":
+            token = new_token()
+            try:
+                await tokens.create(args.name, args.role, token_hash(token), now)
+            except TokenExists:
+                print(f"regie collector token: the name {args.name!r} is taken (names stay "
+                      f"reserved after revocation, for the audit trail); choose another",
+                      file=sys.stderr)
+                return 2
+            print(token)
+            print(f"(token {args.name!r}, role {args.role}: shown once, store it now)",
+                  file=sys.stderr)
+            return 0
+        if args.action == "list":
+            rows = await tokens.list()
+            print(f"{'NAME':24} {'ROLE':10} {'CREATED':20} {'LAST USED':20} REVOKED")
+            for r in rows:
+                print(f"{r.name:24} {r.role:10} {_when(r.created_at):20} "
+                      f"{_when(r.last_used_at):20} {_when(r.revoked_at)}")
+            return 0
+        if await tokens.revoke(args.name, now):
+            print(f"revoked {args.name!r}")
+            return 0
+        print(f"regie collector token: no active token named {args.name!r}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def run_settings(settings: CollectorSettings) -> int:
+    """Serve until SIGINT/SIGTERM with validated settings (also used by `regie demo`)."""
+    from aiohttp import web
+
+    from collector.app import make_app
+    from collector.rules_file import load_rules
+    from collector.service import evaluator_context, stores_context
+
+    rules = load_rules(settings.evaluator.rules_file)
+    app = make_app(settings, stores_ctx=stores_context(settings),
+                   extra_ctx=[evaluator_context(settings, rules)])
+    host, port = parse_listen(settings.server.listen)
+    context = None
+    if settings.server.tls_cert_file and settings.server.tls_key_file:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(settings.server.tls_cert_file, settings.server.tls_key_file)
+        except ssl.SSLError as exc:
+            raise ConfigError(settings.source, "server.tls_cert_file",
+                              f"certificate and key do not load: {exc.reason or exc}") from None
+    logging.getLogger("regie.collector").info(
+        "serving %s://%s (database %s)", "https" if context else "http", settings.server.listen,
+        _shown(settings.database.url))
+    web.run_app(app, host=host, port=port, ssl_context=context, print=None,
+                access_log=None, shutdown_timeout=10)
+    return 0

@@ -1,0 +1,174 @@
+"""The collector's settings: one frozen tree, loaded from TOML once at start, then passed down.
+
+Every key is documented in docs/configuration.md. Flags (`--db`, `--listen`) override the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from alerting.priority import DEFAULT_MATRIX, IMPACT_ORDER, Matrix
+from alerting.ticket import Criticality, Priority, Urgency
+from regie.configfile import (
+    INTERNAL,
+    ConfigError,
+    build,
+    check,
+    listen_address,
+    load_toml,
+    positive,
+    readable_file,
+)
+
+DEFAULT_LISTEN = "127.0.0.1:8847"
+DEFAULT_DB = "sqlite:///regie.db"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    listen: str = field(default=DEFAULT_LISTEN, metadata=check(listen_address))
+    tls_cert_file: Path | None = field(default=None, metadata=check(readable_file))
+    tls_key_file: Path | None = field(default=None, metadata=check(readable_file))
+    # Requests with a larger body are refused with 413 before they are read.
+    max_body_bytes: int = field(default=8 * 1024 * 1024, metadata=check(positive))
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DB
+    # SQLite only: FULL survives power loss, NORMAL only a crash of the process.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvaluatorTargetSettings:
+    address: str = field(metadata=check(listen_address))     # HOST:PORT of an agent's /metrics
+    host: str | None = None                           # the host name tickets carry
+    scheme: Literal["http", "https"] = "http"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvaluatorSettings:
+    enabled: bool = True
+    interval_seconds: float = field(default=15.0, metadata=check(positive))
+    scrape_timeout_seconds: float = field(default=5.0, metadata=check(positive))
+    # Threshold rules (YAML); unset means the bundled default rule set.
+    rules_file: Path | None = field(default=None, metadata=check(readable_file))
+    targets: tuple[EvaluatorTargetSettings, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CriticalitySettings:
+    default: Criticality = Criticality.MEDIUM
+    # host name or glob ("web-*") -> criticality; services win over hosts.
+    hosts: Mapping[str, Criticality] = field(default_factory=dict)
+    services: Mapping[str, Criticality] = field(default_factory=dict)
+
+    def of(self, *, host: str | None, service: str | None) -> Criticality:
+        for name, table in ((service, self.services), (host, self.hosts)):
+            if not name:
+                continue
+            if name in table:
+                return table[name]
+            for pattern, value in table.items():
+                if fnmatch.fnmatchcase(name, pattern):
+                    return value
+        return self.default
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrioritySettings:
+    # impact -> [priority at high, medium, low urgency]; unset rows keep the default.
+    matrix: Mapping[Criticality, tuple[Priority, ...]] = field(default_factory=dict)
+
+    def resolved(self) -> Matrix:
+        out = {impact: dict(row) for impact, row in DEFAULT_MATRIX.items()}
+        for impact, row in self.matrix.items():
+            out[impact] = dict(zip((Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW), row, strict=True))
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorSettings:
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    evaluator: EvaluatorSettings = EvaluatorSettings()
+    criticality: CriticalitySettings = CriticalitySettings()
+    priority: PrioritySettings = PrioritySettings()
+    source: str = field(default="<defaults>", metadata=INTERNAL)
+
+
+def _criticality_table(data: object, *, source: str, key: str) -> dict[str, Criticality]:
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, key, "must be a table of name = criticality")
+    out = {}
+    for name, value in data.items():
+        try:
+            out[str(name)] = Criticality(value)
+        except ValueError:
+            choices = ", ".join(repr(c.value) for c in Criticality)
+            raise ConfigError(source, f"{key}.{name}",
+                              f"must be one of {choices}, not {value!r}") from None
+    return out
+
+
+def _matrix(data: object, *, source: str) -> dict[Criticality, tuple[Priority, ...]]:
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, "priority.matrix", "must be a table of impact = [P, P, P]")
+    out = {}
+    for impact, row in data.items():
+        key = f"priority.matrix.{impact}"
+        try:
+            level = Criticality(impact)
+        except ValueError:
+            names = ", ".join(repr(c.value) for c in IMPACT_ORDER)
+            raise ConfigError(source, key, f"unknown impact; one of {names}") from None
+        if not (isinstance(row, list) and len(row) == 3):
+            raise ConfigError(source, key, "must list 3 priorities: at high, medium, low urgency")
+        try:
+            out[level] = tuple(Priority(p) for p in row)
+        except ValueError:
+            raise ConfigError(source, key, f"priorities are P1..P4, not {row!r}") from None
+    return out
+
+
+def load_settings(path: Path | None, *, db: str | None = None,
+                  listen: str | None = None) -> CollectorSettings:
+    """Load and validate; flags override the file. Raises ConfigError naming file and key."""
+    data = dict(load_toml(path)) if path is not None else {}
+    source = str(path) if path is not None else "<command line>"
+    # Tables keyed by free-form names are converted here; the rest is typed by build().
+    crit_data = dict(data.pop("criticality", {}) or {})
+    prio_data = dict(data.pop("priority", {}) or {})
+    settings = build(CollectorSettings, data, source=source)
+    criticality = CriticalitySettings(
+        default=_criticality_table({"default": crit_data.pop("default", "medium")},
+                                   source=source, key="criticality")["default"],
+        hosts=_criticality_table(crit_data.pop("hosts", {}), source=source,
+                                 key="criticality.hosts"),
+        services=_criticality_table(crit_data.pop("services", {}), source=source,
+                                    key="criticality.services"),
+    )
+    for unknown in crit_data:
+        raise ConfigError(source, f"criticality.{unknown}", "unknown key")
+    matrix = _matrix(prio_data.pop("matrix", {}), source=source)
+    for unknown in prio_data:
+        raise ConfigError(source, f"priority.{unknown}", "unknown key")
+    settings = replace(settings, criticality=criticality,
+                       priority=PrioritySettings(matrix=matrix), source=source)
+    if db is not None:
+        settings = replace(settings, database=replace(settings.database, url=db))
+    if listen is not None:
+        reason = listen_address(listen)
+        if reason:
+            raise ConfigError("<command line>", "--listen", reason)
+        settings = replace(settings, server=replace(settings.server, listen=listen))
+    return settings

@@ -1,0 +1,57 @@
+"""Ingestion: Alertmanager webhook, PagerDuty-style Events API, agent inventory."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aiohttp import web
+
+from collector.app import AUTH, INTAKE, PRINCIPAL, STORES, read_json
+from collector.auth import Permission
+from collector.payloads.alertmanager import parse_webhook
+from collector.payloads.events import parse_event
+from collector.payloads.fields import BadPayload
+from collector.payloads.inventory import parse_inventory
+
+
+async def alertmanager(request: web.Request) -> web.Response:
+    """Alertmanager webhook v4. Answers only after the batch is committed."""
+    intake = request.app[INTAKE]
+    signals = parse_webhook(await read_json(request), now=intake.now())
+    outcomes = await intake.signals(signals)
+    results = Counter(o.result for o in outcomes)
+    return web.json_response({"status": "ok", "alerts": len(signals), **results})
+
+
+def _invalid_event(status: int, message: str, errors: list[str]) -> web.Response:
+    return web.json_response({"status": "invalid event", "message": message,
+                              "errors": errors}, status=status)
+
+
+async def events(request: web.Request) -> web.Response:
+    """PagerDuty Events API v2: 202 {status, message, dedup_key} as PagerDuty answers."""
+    intake = request.app[INTAKE]
+    try:
+        event = parse_event(await read_json(request), now=intake.now())
+    except BadPayload as exc:
+        return _invalid_event(400, "Event object is invalid", [str(exc)])
+    who = request.get(PRINCIPAL) or await request.app[AUTH].principal(event.routing_key)
+    if who is None:
+        return _invalid_event(401, "routing_key is not a valid token", ["routing_key"])
+    if not who.may(Permission.INGEST):
+        return _invalid_event(403, f"role {who.role.value!r} may not ingest", ["routing_key"])
+    await intake.signals([event.signal])
+    return web.json_response({"status": "success", "message": "Event processed",
+                              "dedup_key": event.dedup_key}, status=202)
+
+
+async def inventory(request: web.Request) -> web.Response:
+    """An agent's inventory; idempotent on its key (a replay answers 200 duplicate)."""
+    push = parse_inventory(await read_json(request),
+                           header_key=request.headers.get("Idempotency-Key"))
+    intake = request.app[INTAKE]
+    new = await request.app[STORES].inventory.store(push.host, push.idempotency_key,
+                                                    push.document, intake.now())
+    if new:
+        return web.json_response({"status": "stored", "host": push.host}, status=202)
+    return web.json_response({"status": "duplicate", "host": push.host}, status=200)

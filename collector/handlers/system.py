@@ -1,0 +1,33 @@
+"""/healthz, /metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+
+from collector.app import INTAKE, METRICS, STORES
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: the database must answer."""
+    try:
+        await request.app[STORES].ping()
+    except Exception as exc:  # any database failure means "not ready", never a 500
+        return web.json_response({"status": "unavailable", "reason": type(exc).__name__},
+                                 status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[METRICS]
+    if registry.open.stale():
+        registry.open.update(await request.app[INTAKE].tickets.open_counts())
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return web.Response(body=encoder(registry.registry),
+                        headers={"Content-Type": content_type})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    from collector.openapi import document
+
+    return web.json_response(document())

@@ -1,0 +1,82 @@
+"""Where every signal and report becomes a ticket: assessment, store, metrics, in one place.
+
+Handlers and the embedded evaluator call this; it is the one function that decides priority
+(`alerting.priority.assess` with the configured criticalities and matrix) for monitoring and
+user tickets alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from alerting.priority import IMPACT_ORDER, Assessment, Matrix, assess
+from alerting.ticket import Signal, UserReport
+from collector.config import CriticalitySettings
+from collector.metrics import CollectorMetrics
+from collector.store.tickets import Outcome, Ticket, TicketStore
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Intake:
+    def __init__(self, tickets: TicketStore, *, criticality: CriticalitySettings,
+                 matrix: Matrix, metrics: CollectorMetrics,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.tickets = tickets
+        self._criticality = criticality
+        self._matrix = matrix
+        self._metrics = metrics
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def assess_signal(self, signal: Signal, systems_affected: int) -> Assessment:
+        return assess(
+            criticality=self._criticality.of(host=signal.host, service=signal.service),
+            urgency=signal.urgency,
+            systems_affected=systems_affected,
+            matrix=self._matrix,
+        )
+
+    async def signals(self, signals: Sequence[Signal]) -> list[Outcome]:
+        """Apply a batch in one transaction; returns one outcome per signal, in order."""
+        if not signals:
+            return []
+        outcomes = await self.tickets.apply_signals(signals, now=self.now(),
+                                                    assess=self.assess_signal)
+        for signal, outcome in zip(signals, outcomes, strict=True):
+            self._metrics.signals.labels(signal.origin, outcome.result).inc()
+            if outcome.result == "created":
+                self._metrics.created.labels(outcome.priority, outcome.component or "",
+                                             "monitoring").inc()
+            elif outcome.result == "resolved":
+                self.resolved(outcome.priority, outcome.component, outcome.opened_at)
+        return outcomes
+
+    async def report(self, report: UserReport) -> Ticket:
+        """A person's report: impact is the worse of their view and the system's criticality."""
+        criticality = report.impact
+        if report.host or report.service:
+            system = self._criticality.of(host=report.host, service=report.service)
+            criticality = min(criticality, system, key=IMPACT_ORDER.index)
+        assessment = assess(criticality=criticality, urgency=report.urgency,
+                            matrix=self._matrix)
+        ticket = await self.tickets.create_user_ticket(report, assessment=assessment,
+                                                       now=self.now())
+        self._metrics.created.labels(ticket.priority, ticket.component or "", "user").inc()
+        return ticket
+
+    def acknowledged(self, ticket: Ticket) -> None:
+        if ticket.acknowledged_at:
+            self._metrics.time_to_ack.labels(ticket.priority).observe(
+                max(0.0, (ticket.acknowledged_at - ticket.created_at).total_seconds()))
+
+    def resolved(self, priority, component: str | None, opened_at: datetime | None) -> None:
+        self._metrics.resolved.labels(priority, component or "").inc()
+        if opened_at is not None:
+            self._metrics.time_to_resolve.labels(priority).observe(
+                max(0.0, (self.now() - opened_at).total_seconds()))

@@ -1,0 +1,94 @@
+"""Small typed readers for JSON bodies; every failure names the field path."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class BadPayload(ValueError):
+    """The body is not acceptable; the message says where and why."""
+
+
+def mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadPayload(f"{path}: must be an object")
+    return value
+
+
+def no_unknown(value: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        where = f"{path}." if path else ""
+        raise BadPayload(f"{where}{unknown[0]}: unknown field")
+
+
+def string(value: Any, path: str, *, max_length: int, required: bool = True,
+           allow_empty: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise BadPayload(f"{path}: is required")
+        return None
+    if not isinstance(value, str):
+        raise BadPayload(f"{path}: must be a string")
+    if not value.strip() and not allow_empty:
+        if required:
+            raise BadPayload(f"{path}: must not be empty")
+        return None
+    if len(value) > max_length:
+        raise BadPayload(f"{path}: longer than {max_length} characters")
+    if "\x00" in value:
+        raise BadPayload(f"{path}: must not contain NUL characters")
+    return value
+
+
+def choice(value: Any, kind: type[E], path: str, *, default: E | None = None) -> E:
+    if value is None and default is not None:
+        return default
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise BadPayload(f"{path}: must be one of {choices}") from None
+
+
+def string_map(value: Any, path: str, *, max_items: int = 200,
+               max_length: int = 4096) -> dict[str, str]:
+    items = mapping(value, path)
+    if len(items) > max_items:
+        raise BadPayload(f"{path}: more than {max_items} entries")
+    out = {}
+    for key, item in items.items():
+        if not isinstance(item, str):
+            raise BadPayload(f"{path}.{key}: must be a string")
+        if len(item) > max_length or len(key) > 256:
+            raise BadPayload(f"{path}.{key}: too long")
+        out[key] = item
+    return out
+
+
+def timestamp(value: Any, path: str, *, default: datetime) -> datetime:
+    """RFC 3339; Go's zero time (0001-01-01...) and absence mean `default`."""
+    if value is None or value == "" or (isinstance(value, str) and value.startswith("0001-")):
+        return default
+    if not isinstance(value, str):
+        raise BadPayload(f"{path}: must be an RFC 3339 timestamp string")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Go emits nanoseconds; Python reads at most microseconds.
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        text = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadPayload(f"{path}: not an RFC 3339 timestamp: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise BadPayload(f"{path}: needs a time zone (Z or +hh:mm)")
+    return parsed.astimezone(UTC)
