@@ -47,12 +47,17 @@ def start_prometheus(tmp_path: Path):
     binary = require_binary("prometheus")
     stack = contextlib.ExitStack()
 
-    def start(targets: list[str], *, scheme: str = "http", ca_file: Path | None = None) -> Service:
+    def start(targets: list[str], *, scheme: str = "http", ca_file: Path | None = None,
+              rule_files: list[Path] = (), alertmanager: str | None = None) -> Service:
         port = free_port()
         config = tmp_path / "prometheus.yml"
         tls = f"    tls_config:\n      ca_file: {ca_file}\n" if ca_file else ""
+        rules = f"rule_files: {json.dumps([str(r) for r in rule_files])}\n" if rule_files else ""
+        alerting = ("alerting:\n  alertmanagers:\n    - static_configs:\n"
+                    f"        - targets: [{json.dumps(alertmanager)}]\n") if alertmanager else ""
         config.write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f"{rules}{alerting}"
             "scrape_configs:\n  - job_name: regie\n"
             f"    scheme: {scheme}\n{tls}"
             "    static_configs:\n"

@@ -41,13 +41,31 @@ def exposed_metrics(tmp_path: Path) -> set[str]:
              SystemdCollector(cache_seconds=0, systemctl=lambda: "a.service loaded failed\n"),
              full, push.collector()]
     registry = build_registry(HealthMetrics(build_collectors(HealthSettings())), extra)
+    registries = [registry, collector_registry()]
     suffix = {"counter": "_total", "info": "_info"}
     names = set()
-    for family in registry.collect():
+    for family in (f for r in registries for f in r.collect()):
+        if family.type in ("histogram", "summary"):  # one documented name, several series
+            names.add(family.name)
+            continue
         names.update(sample.name for sample in family.samples)
         if not family.samples:  # e.g. no hwmon sensors on this host: the name as exposed
             names.add(family.name + suffix.get(family.type, ""))
     return {n for n in names if n.startswith("regie_") and not n.endswith("_created")}
+
+
+def collector_registry():
+    """The collector's registry with one sample in each labelled family."""
+    from collector.metrics import CollectorMetrics
+
+    metrics = CollectorMetrics()
+    metrics.created.labels("P1", "disk", "user").inc()
+    metrics.resolved.labels("P1", "disk").inc()
+    metrics.signals.labels("alertmanager", "created").inc()
+    metrics.rejected.labels("/api/v1/tickets", "400").inc()
+    metrics.time_to_ack.labels("P1").observe(60)
+    metrics.time_to_resolve.labels("P1").observe(600)
+    return metrics.registry
 
 
 @pytest.fixture
