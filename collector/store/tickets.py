@@ -306,9 +306,11 @@ class TicketStore:
     # -- what people do -------------------------------------------------------------------
 
     async def acknowledge(self, ticket_id: int, *, actor: str, now: datetime) -> Ticket:
+        # Whoever acknowledges takes the ticket, unless someone already has it.
         return await self._move(ticket_id, Event.ACKNOWLEDGE, actor=actor, now=now,
                                 stamp="acknowledged_at", kind="acknowledged",
-                                message=f"acknowledged by {actor}", data={})
+                                message=f"acknowledged by {actor}", data={},
+                                values={"assignee": func.coalesce(TICKETS.c.assignee, actor)})
 
     async def resolve(self, ticket_id: int, *, actor: str, now: datetime,
                       note: str | None = None) -> Ticket:
@@ -323,14 +325,15 @@ class TicketStore:
                                 data={})
 
     async def _move(self, ticket_id: int, event: Event, *, actor: str, now: datetime,
-                    stamp: str, kind: str, message: str, data: dict[str, Any]) -> Ticket:
+                    stamp: str, kind: str, message: str, data: dict[str, Any],
+                    values: dict[str, Any] | None = None) -> Ticket:
         _require_aware(now, "now")
         async with write_transaction(self._engine) as connection:
             current = await self._locked(connection, ticket_id)
             status = transition(current.status, event)  # InvalidTransition rolls back
             row = (await connection.execute(
                 update(TICKETS).where(TICKETS.c.id == ticket_id)
-                .values({"status": status, stamp: now, "updated_at": now})
+                .values({"status": status, stamp: now, "updated_at": now, **(values or {})})
                 .returning(*TICKETS.c))).one()
             await connection.execute(insert(EVENTS), [_event(
                 ticket_id, now, kind, actor, message,

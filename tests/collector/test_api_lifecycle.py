@@ -21,6 +21,7 @@ def test_full_lifecycle_with_timeline(collector):
                                    {"note": "looking"}, token="responder")
     assert (status, acked["status"]) == (200, "acknowledged")
     assert acked["acknowledged_at"]
+    assert acked["assignee"].startswith("responder-")  # whoever acknowledges takes it
     status, _ = collector.call("POST", f"/api/v1/tickets/{tid}/note", {"text": "ISP contacted"},
                                token="responder")
     assert status == 201
