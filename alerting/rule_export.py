@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from alerting.rules import Placeholder, Rule, format_duration, template_parts
+from alerting.rule_templates import Placeholder, template_parts
+from alerting.rules import Rule, format_duration
 
 GROUP = "regie"
 

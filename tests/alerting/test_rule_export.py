@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from alerting.rule_export import alerting_rule, go_template, to_prometheus
-from alerting.rules import Evaluation, Rule, Sample, parse_rules, render
+from alerting.rule_templates import render
+from alerting.rules import Evaluation, Rule, Sample, parse_rules
 from alerting.ticket import Recovery, Urgency
 from collector.rules_file import load_rules
 from tests.services import require_binary

@@ -10,20 +10,22 @@ from typing import Any
 
 import pytest
 
+from alerting.rule_templates import (
+    go_float,
+    humanize,
+    humanize1024,
+    humanize_duration,
+    humanize_percentage,
+    render,
+)
 from alerting.rules import (
     Evaluation,
     Rule,
     Sample,
     dedup_key,
     format_duration,
-    go_float,
-    humanize,
-    humanize1024,
-    humanize_duration,
-    humanize_percentage,
     parse_duration,
     parse_rules,
-    render,
 )
 from alerting.ticket import Action, Recovery, Urgency
 from regie.configfile import ConfigError
