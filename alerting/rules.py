@@ -21,8 +21,9 @@ on the agent's metrics (docs/metrics.md)::
 first problem. It is pure; `alerting/rule_export.py` renders the same rules as a Prometheus
 rule file, so Prometheus and the embedded evaluator alert on the same conditions.
 
-Templates (rendered by alerting/rule_templates.py). Summary and description use a deliberately small syntax that both our renderer and
-Prometheus's Go templates can express, translated one placeholder at a time on export:
+Templates (rendered by alerting/rule_templates.py). Summary and description use a
+deliberately small syntax that both our renderer and Prometheus's Go templates can express,
+translated one placeholder at a time on export:
 
     {{ host }}                   the evaluated host        -> {{ $labels.instance }}
     {{ value }}                  the sample's value        -> {{ $value }}
