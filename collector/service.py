@@ -24,7 +24,12 @@ from collector.app import AUTH, INTAKE, METRICS, STORES
 from collector.auth import Authenticator
 from collector.config import CollectorSettings
 from collector.intake import Intake
-from collector.store.engine import check_schema, create_engine, database_url
+from collector.store.engine import (
+    check_schema,
+    create_engine,
+    database_url,
+    sqlite_checkpoints,
+)
 from collector.store.inventory import InventoryStore
 from collector.store.tickets import TicketStore
 from collector.store.tokens import TokenStore
@@ -60,7 +65,15 @@ def stores_context(settings: CollectorSettings):
             app[AUTH] = Authenticator(stores.tokens.lookup)
             app[INTAKE] = Intake(stores.tickets, criticality=settings.criticality,
                                  matrix=settings.priority.resolved(), metrics=app[METRICS])
+            checkpoints = None
+            if engine.dialect.name == "sqlite":
+                checkpoints = asyncio.create_task(sqlite_checkpoints(engine),
+                                                  name="regie-sqlite-checkpoints")
             yield
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
         finally:
             await engine.dispose()
 

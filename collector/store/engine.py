@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,6 +39,8 @@ SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRESQL_CONNECT_TIMEOUT_S = 10
 POOL_TIMEOUT_S = 10
+
+log = logging.getLogger(__name__)
 
 # Execution option that makes the next transaction on a SQLite connection `BEGIN IMMEDIATE`.
 _SQLITE_WRITE = "regie_sqlite_write"
@@ -114,6 +117,11 @@ def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
         f"PRAGMA synchronous={level}",
         "PRAGMA foreign_keys=ON",
         f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        # Checkpoints run in the background (sqlite_checkpoints), not inside a commit: an
+        # automatic checkpoint made the commit that crossed 1,000 WAL pages copy them into
+        # the database first (bench/ingest.py at 2,000 alerts/s: p50 82 -> 25 ms, p99 200 ->
+        # 86 ms). SQLite still checkpoints when the last connection closes.
+        "PRAGMA wal_autocheckpoint=0",
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -160,6 +168,21 @@ def _sqlite_writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
     if engine.dialect.name != "sqlite":
         return None
     return _WRITER_QUEUES.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+async def sqlite_checkpoints(engine: AsyncEngine, *, interval_seconds: float = 1.0) -> None:
+    """Copy the WAL into the database every `interval_seconds`, until cancelled (SQLite only).
+
+    PASSIVE: it never waits for readers or writers, and does what it can; what it cannot
+    (frames a reader still needs) waits for the next round.
+    """
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # a failed round must not end checkpointing for good
+            log.exception("SQLite WAL checkpoint failed")
 
 
 def alembic_config(url: str) -> Config:

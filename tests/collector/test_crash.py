@@ -84,3 +84,19 @@ def test_kill_9_mid_burst_loses_nothing_acknowledged(tmp_path, collector_db):
         tickets = all_tickets(restarted)
     keys = [t["dedup_key"] for t in tickets if t["status"] in ("open", "acknowledged")]
     assert len(keys) == len(set(keys)) == BATCHES * PER_BATCH
+
+
+def test_collector_checkpoints_the_sqlite_wal(tmp_path, sqlite_db):
+    """Automatic checkpoints are off (they made commits slow); the collector copies the WAL
+    into the database in the background instead. Without that, the database file would not
+    grow while the collector runs: every page would stay in regie.db-wal."""
+    from tests.services import wait_for
+
+    db_file = tmp_path / "regie.db"
+    with collector_process(tmp_path, sqlite_db) as collector:
+        before = db_file.stat().st_size
+        for n in range(20):
+            assert collector.call("POST", "/api/v1/alertmanager", batch(n),
+                                  token="ingest")[0] == 200
+        wait_for(lambda: db_file.stat().st_size > before, timeout=30, interval=0.2,
+                 what="the database file to receive the WAL's pages")
