@@ -148,6 +148,23 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
+def _settle_heap() -> None:
+    """Keep the cyclic garbage collector out of the request path's tail latency.
+
+    The start-up heap (SQLAlchemy, aiohttp, the settings) is frozen out of collections, and the
+    youngest generation collects every 50,000 allocations instead of 700: an ingest batch
+    allocates tens of thousands of short-lived objects, and the full collections that followed
+    walked the whole heap. bench/ingest.py at 2,000 alerts/s on SQLite: p99 86 -> 30-40 ms;
+    PostgreSQL with two collectors 74 -> 60 ms. Reference counting still frees almost
+    everything at once; only cycles wait longer.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 def run_settings(settings: CollectorSettings) -> int:
     """Serve until SIGINT/SIGTERM with validated settings (also used by `regie demo`)."""
     from aiohttp import web
@@ -172,6 +189,7 @@ def run_settings(settings: CollectorSettings) -> int:
     logging.getLogger("regie.collector").info(
         "serving %s://%s (database %s)", "https" if context else "http", settings.server.listen,
         _shown(settings.database.url))
+    _settle_heap()
     web.run_app(app, host=host, port=port, ssl_context=context, print=None,
                 access_log=None, shutdown_timeout=10)
     return 0
