@@ -37,18 +37,25 @@ def regie(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
+def pg_admin(*statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) on the server's `test` database."""
 
-    try:
-        connection = await asyncpg.connect(PG_ADMIN, timeout=10)
-    except OSError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer ({exc}); "
-                    f"run the suite with 'make test', which starts it")
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+    async def main() -> None:
+        import asyncpg
+
+        try:
+            connection = await asyncpg.connect(PG_ADMIN, timeout=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer ({exc}); start it with "
+                        f"'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
+                        f"start', or run the suite with 'make test', which does")
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(main())
 
 
 @contextlib.contextmanager
@@ -58,11 +65,11 @@ def throwaway_database(kind: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'regie.db'}"
         return
     name = f"regie_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    pg_admin(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrated(url: str) -> str:

@@ -25,6 +25,7 @@ from collector.store.engine import create_engine, migrate
 from collector.store.inventory import InventoryStore
 from collector.store.tickets import TicketStore
 from collector.store.tokens import TokenStore
+from tests.collector.conftest import pg_admin
 
 T = TypeVar("T")
 
@@ -59,25 +60,6 @@ class Database:
         return asyncio.run(main())
 
 
-def pg_admin(*statements: str) -> None:
-    """Run statements (CREATE/DROP DATABASE) on the server's `test` database."""
-
-    async def main() -> None:
-        import asyncpg
-
-        try:
-            connection = await asyncpg.connect(PG_ADMIN, timeout=10)
-        except (OSError, asyncpg.PostgresError) as exc:
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer ({exc}); start it with "
-                        f"'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
-                        f"start', or run the suite with 'make test', which does")
-        try:
-            for statement in statements:
-                await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(main())
 
 
 def pg_name(purpose: str) -> str:
