@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from collector.auth import Authenticator, Permission, Principal, bearer
 from collector.config import CollectorSettings
-from collector.intake import Intake, utcnow
+from collector.intake import Intake
 from collector.metrics import CollectorMetrics
 from collector.payloads.fields import BadPayload
 
@@ -83,12 +83,11 @@ def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
-def make_app(settings: CollectorSettings, *, stores_ctx, routes: list[Route] | None = None,
+def make_app(settings: CollectorSettings, *, stores_ctx,
              extra_ctx: list | None = None) -> web.Application:
-    """`stores_ctx(app)` is an async generator that sets STORES, INTAKE and AUTH (see run.py)."""
+    """`stores_ctx(app)`: an async generator setting STORES, INTAKE and AUTH (service.py)."""
     from collector.handlers import ROUTES
 
-    table = routes if routes is not None else ROUTES
     by_resource: dict[tuple[str, str], Route] = {}
 
     @web.middleware
@@ -139,7 +138,7 @@ def make_app(settings: CollectorSettings, *, stores_ctx, routes: list[Route] | N
                           client_max_size=settings.server.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = CollectorMetrics()
-    for route in table:
+    for route in ROUTES:
         resource = app.router.add_route(route.method, route.path, route.handler,
                                         name=route.name).resource
         by_resource[(route.method, resource.canonical)] = route
@@ -147,11 +146,3 @@ def make_app(settings: CollectorSettings, *, stores_ctx, routes: list[Route] | N
     for ctx in extra_ctx or ():
         app.cleanup_ctx.append(ctx)
     return app
-
-
-async def no_context(app: web.Application) -> AsyncIterator[None]:
-    yield
-
-
-__all__ = ["AUTH", "INTAKE", "METRICS", "SETTINGS", "STORES", "Route", "make_app", "principal",
-           "read_json", "utcnow"]
