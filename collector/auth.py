@@ -6,7 +6,8 @@ slow password hash protects low-entropy secrets), and a stolen database yields n
 token. Lookups go by hash; the hash found is compared again with `hmac.compare_digest`.
 
 Verified tokens are cached for `CACHE_SECONDS` so an ingest burst does not cost a database
-read per request; a revoked token therefore stops working within that time.
+read per request; a revoked token therefore stops working within that time. Each verifying
+read also records the use (`on_use`), so a token's last use is known to that precision.
 """
 
 from __future__ import annotations
@@ -80,14 +81,17 @@ def bearer(header: str | None) -> str | None:
 
 
 Lookup = Callable[[str], Awaitable[tuple[int, str, str, str] | None]]
+OnUse = Callable[[int], Awaitable[None]]
 
 
 class Authenticator:
     """Token -> Principal, with a short cache. `lookup(hash)` -> (id, name, role, hash) or None."""
 
-    def __init__(self, lookup: Lookup, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, lookup: Lookup, *, on_use: OnUse | None = None,
+                 clock: Callable[[], float] = time.monotonic,
                  cache_seconds: float = CACHE_SECONDS, max_cached: int = 10_000) -> None:
         self._lookup = lookup
+        self._on_use = on_use
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._max_cached = max_cached
@@ -106,6 +110,8 @@ class Authenticator:
             self._cache.pop(digest, None)
             return None
         principal = Principal(token_id=found[0], name=found[1], role=Role(found[2]))
+        if self._on_use is not None:
+            await self._on_use(principal.token_id)
         if len(self._cache) >= self._max_cached:
             self._cache.clear()
         self._cache[digest] = (now, principal)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
@@ -62,7 +63,9 @@ def stores_context(settings: CollectorSettings):
             await check_schema(engine)
             stores = Stores.on(engine)
             app[STORES] = stores
-            app[AUTH] = Authenticator(stores.tokens.lookup)
+            app[AUTH] = Authenticator(
+                stores.tokens.lookup,
+                on_use=lambda token_id: stores.tokens.touch(token_id, datetime.now(UTC)))
             app[INTAKE] = Intake(stores.tickets, criticality=settings.criticality,
                                  matrix=settings.priority.resolved(), metrics=app[METRICS])
             checkpoints = None

@@ -67,6 +67,20 @@ def test_revoked_token_stops_working(collector):
     assert collector.call("GET", "/api/v1/tickets", token=token)[0] == 401
 
 
+def test_token_list_shows_last_use(collector):
+    """A token's first use is recorded (the LAST USED column of `token list`)."""
+    from tests.collector.conftest import create_token, regie
+
+    token = create_token(collector.db, "viewer", "used-once")
+    never = [line for line in regie("collector", "token", "list", "--db", collector.db)
+             .stdout.splitlines() if line.startswith("used-once ")]
+    assert never[0].split()[4] == "-"  # NAME ROLE CREATED(date time) LAST-USED
+    assert collector.call("GET", "/api/v1/tickets", token=token)[0] == 200
+    used = [line for line in regie("collector", "token", "list", "--db", collector.db)
+            .stdout.splitlines() if line.startswith("used-once ")]
+    assert used[0].split()[4] != "-"
+
+
 def test_token_list_never_shows_values(collector):
     from tests.collector.conftest import regie
 
