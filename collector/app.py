@@ -29,6 +29,7 @@ INTAKE = web.AppKey("intake", Intake)
 METRICS = web.AppKey("metrics", CollectorMetrics)
 AUTH = web.AppKey("auth", Authenticator)
 STORES = web.AppKey("stores", object)
+ONCALL = web.AppKey("oncall", object)     # service.Oncall, when on-call is configured
 PRINCIPAL = "regie.principal"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

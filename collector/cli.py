@@ -171,11 +171,18 @@ def run_settings(settings: CollectorSettings) -> int:
 
     from collector.app import make_app
     from collector.rules_file import load_rules
-    from collector.service import evaluator_context, stores_context
+    from collector.service import (
+        evaluator_context,
+        load_oncall,
+        oncall_context,
+        stores_context,
+    )
 
     rules = load_rules(settings.evaluator.rules_file)
+    oncall = load_oncall(settings)
     app = make_app(settings, stores_ctx=stores_context(settings),
-                   extra_ctx=[evaluator_context(settings, rules)])
+                   extra_ctx=[oncall_context(settings, oncall),
+                              evaluator_context(settings, rules)])
     host, port = parse_listen(settings.server.listen)
     context = None
     if settings.server.tls_cert_file and settings.server.tls_key_file:

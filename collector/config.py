@@ -6,21 +6,24 @@ Every key is documented in docs/configuration.md. Flags (`--db`, `--listen`) ove
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from alerting.priority import DEFAULT_MATRIX, IMPACT_ORDER, Matrix
 from alerting.ticket import Criticality, Priority, Urgency
 from regie.configfile import (
     INTERNAL,
     ConfigError,
+    Secret,
     build,
     check,
     listen_address,
     load_toml,
     positive,
+    read_secret_file,
     readable_file,
 )
 
@@ -97,12 +100,42 @@ class PrioritySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelSettings:
+    name: str
+    channel: Any                        # alerting.notify.channels.Channel
+    rate_per_minute: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OncallSettings:
+    # On-call rotations (alerting/schedule.py); escalation runs only when this is set.
+    schedule_file: Path | None = field(default=None, metadata=check(readable_file))
+    # Escalation policies; unset means the bundled defaults (collector/data/).
+    policy_file: Path | None = field(default=None, metadata=check(readable_file))
+    # The address people's links point to; unset: http(s)://<server.listen>.
+    public_url: str | None = None
+    # HMAC key for one-click acknowledge/resolve links (first line of the file). Every
+    # collector sharing a database needs the same key. Unset: links are left out.
+    link_secret_file: Path | None = field(default=None, metadata=check(readable_file))
+    link_expires_seconds: float = field(default=86400.0, metadata=check(positive))
+    sweep_interval_seconds: float = field(default=0.5, metadata=check(positive))
+    max_attempts: int = field(default=10, metadata=check(positive))
+    channels: tuple[ChannelSettings, ...] = field(default=(), metadata=INTERNAL)
+    link_secret: Secret | None = field(default=None, repr=False, metadata=INTERNAL)
+
+    @property
+    def enabled(self) -> bool:
+        return self.schedule_file is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectorSettings:
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     evaluator: EvaluatorSettings = EvaluatorSettings()
     criticality: CriticalitySettings = CriticalitySettings()
     priority: PrioritySettings = PrioritySettings()
+    oncall: OncallSettings = OncallSettings()
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
 
@@ -147,6 +180,8 @@ def load_settings(path: Path | None, *, db: str | None = None,
     source = str(path) if path is not None else "<command line>"
     # Tables keyed by free-form names are converted here; the rest is typed by build().
     crit_data = dict(data.pop("criticality", {}) or {})
+    oncall_data = dict(data.pop("oncall", {}) or {})
+    channels_data = oncall_data.pop("channels", [])
     prio_data = dict(data.pop("priority", {}) or {})
     settings = build(CollectorSettings, data, source=source)
     criticality = CriticalitySettings(
@@ -163,7 +198,8 @@ def load_settings(path: Path | None, *, db: str | None = None,
     for unknown in prio_data:
         raise ConfigError(source, f"priority.{unknown}", "unknown key")
     settings = replace(settings, criticality=criticality,
-                       priority=PrioritySettings(matrix=matrix), source=source)
+                       priority=PrioritySettings(matrix=matrix), source=source,
+                       oncall=_oncall(oncall_data, channels_data, source=source))
     if db is not None:
         settings = replace(settings, database=replace(settings.database, url=db))
     if listen is not None:
@@ -172,3 +208,46 @@ def load_settings(path: Path | None, *, db: str | None = None,
             raise ConfigError("<command line>", "--listen", reason)
         settings = replace(settings, server=replace(settings.server, listen=listen))
     return settings
+
+
+def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSettings:
+    from alerting.notify.channels import parse_channel
+
+    settings = build(OncallSettings, data, source=source, prefix="oncall")
+    if not isinstance(channels, list):
+        raise ConfigError(source, "oncall.channels", "must be an array of tables "
+                                                     "([[oncall.channels]])")
+    parsed: list[ChannelSettings] = []
+    for index, item in enumerate(channels):
+        key = f"oncall.channels[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(source, key, "must be a table")
+        rest = dict(item)
+        name = rest.pop("name", None)
+        if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
+            raise ConfigError(source, f"{key}.name",
+                              "is required: letters, digits, '-' and '_' (up to 64)")
+        if any(c.name == name for c in parsed):
+            raise ConfigError(source, f"{key}.name", f"channel {name!r} is defined twice")
+        rate = rest.pop("rate_per_minute", None)
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                                 or rate <= 0):
+            raise ConfigError(source, f"{key}.rate_per_minute", "must be a number above 0")
+        parsed.append(ChannelSettings(name=name, channel=parse_channel(rest, source=source,
+                                                                       key=key),
+                                      rate_per_minute=rate))
+    secret = None
+    if settings.link_secret_file is not None:
+        secret = read_secret_file(settings.link_secret_file, source=source,
+                                  key="oncall.link_secret_file")
+        if len(secret.reveal()) < 16:
+            raise ConfigError(source, "oncall.link_secret_file",
+                              "the key must be at least 16 characters (try `openssl rand "
+                              "-hex 32`)")
+    if settings.public_url is not None and not settings.public_url.startswith(
+            ("http://", "https://")):
+        raise ConfigError(source, "oncall.public_url", "must start with http:// or https://")
+    return replace(settings, channels=tuple(parsed), link_secret=secret)
+
+
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

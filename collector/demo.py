@@ -23,6 +23,7 @@ from collector.config import (
     DatabaseSettings,
     EvaluatorSettings,
     EvaluatorTargetSettings,
+    OncallSettings,
     ServerSettings,
 )
 
@@ -78,12 +79,14 @@ def main(argv: list[str], prog: str = "regie demo") -> int:
                               "--token-file", str(state / "agent.token")])
     try:
         _wait_for(f"http://{args.agent_listen}/healthz", agent)
+        oncall = _oncall(state, args.listen)
         settings = CollectorSettings(
             server=ServerSettings(listen=args.listen),
             database=DatabaseSettings(url=db),
             evaluator=EvaluatorSettings(
                 interval_seconds=args.interval,
                 targets=(EvaluatorTargetSettings(address=args.agent_listen),)),
+            oncall=oncall,
             source="<demo>",
         )
         relative = os.path.relpath(state / "admin.token")
@@ -94,6 +97,8 @@ Regie demo
   tickets         regie ticket list            (reads {relative} by default)
   report one      regie ticket report --summary "Printer on floor 3 jams" --impact low
   rules           bundled defaults, evaluated every {args.interval:g}s (regie rules export --out -)
+  on call         you, all roles ({os.path.relpath(state / "oncall.yml")}); pages go to
+                  {os.path.relpath(state / "notifications.jsonl")}  (tail -f it)
 Ctrl-C stops the collector and the agent.
 """, flush=True)
         from collector.cli import run_settings
@@ -102,6 +107,44 @@ Ctrl-C stops the collector and the agent.
     finally:
         agent.terminate()
         agent.wait(timeout=10)
+
+
+def _oncall(state: Path, listen: str) -> OncallSettings:
+    """You on call for every role, all week; notifications as JSON lines in a file."""
+    import getpass
+    import secrets
+    from dataclasses import replace
+
+    from alerting.notify.channels import parse_channel
+    from collector.config import ChannelSettings
+    from regie.configfile import Secret
+
+    schedule = state / "oncall.yml"
+    if not schedule.exists():
+        person = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "me"
+        layer = (f"{{participants: [{person}], rotation: weekly, handoff: \"09:00\", "
+                 f"handoff_day: monday, start: 2024-01-01}}")
+        schedule.write_text(f"""\
+# The demo's schedule: you, for every role. Reference: docs/oncall.md.
+teams:
+  - name: demo
+    timezone: UTC
+    business_hours: {{days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "24:00"}}
+    layers:
+      primary: {layer}
+      secondary: {layer}
+      escalation_manager: {layer}
+""")
+    key = state / "link.key"
+    if not key.exists():
+        key.write_text(secrets.token_hex(32) + "\n")
+        key.chmod(0o600)
+    channel = parse_channel({"kind": "file", "path": str(state / "notifications.jsonl")},
+                            source="<demo>", key="oncall.channels[0]")
+    return replace(OncallSettings(schedule_file=schedule, public_url=f"http://{listen}",
+                                  link_secret_file=key),
+                   channels=(ChannelSettings(name="demo-file", channel=channel),),
+                   link_secret=Secret(key.read_text().strip()))
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:

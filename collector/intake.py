@@ -20,6 +20,8 @@ from collector.store.tickets import Outcome, Ticket, TicketStore
 
 # Most signals one transaction takes from the queue (requests are never split).
 GROUP_MAX_SIGNALS = 5_000
+# Outcomes after which a ticket's escalation has something to do.
+_CHANGES = frozenset({"created", "resolved", "acknowledged"})
 
 
 def utcnow() -> datetime:
@@ -40,6 +42,8 @@ class Intake:
         self._pending: collections.deque[tuple[Sequence[Signal], asyncio.Future]] = \
             collections.deque()
         self._writer: asyncio.Task | None = None
+        # Called after a commit that opened or moved tickets (the escalation loop's wake-up).
+        self.on_change: Callable[[], None] | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -61,6 +65,8 @@ class Intake:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending(), name="regie-intake")
         outcomes = await done
+        if self.on_change is not None and any(o.result in _CHANGES for o in outcomes):
+            self.on_change()
         for signal, outcome in zip(signals, outcomes, strict=True):
             self._metrics.signals.labels(signal.origin, outcome.result).inc()
             if outcome.result == "created":
@@ -104,6 +110,8 @@ class Intake:
         ticket = await self.tickets.create_user_ticket(report, assessment=assessment,
                                                        now=self.now())
         self._metrics.created.labels(ticket.priority, ticket.component or "", "user").inc()
+        if self.on_change is not None:
+            self.on_change()
         return ticket
 
     def acknowledged(self, ticket: Ticket) -> None:

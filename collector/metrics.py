@@ -47,6 +47,23 @@ class OpenTickets:
         yield family
 
 
+class NotificationQueue:
+    """regie_notifications_queued{channel,status}: pending and dead notifications, read from
+    the store at scrape time (set by the app; stays empty without on-call)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily("regie_notifications_queued",
+                                   "Notifications waiting for delivery (pending) or given up "
+                                   "(dead letters), by channel.",
+                                   labels=["channel", "status"])
+        for (channel, status), count in sorted(self.counts.items()):
+            family.add_metric([channel, status], count)
+        yield family
+
+
 class CollectorMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -66,7 +83,26 @@ class CollectorMetrics:
                                      "From a ticket's creation to its acknowledgement.",
                                      ["priority"], buckets=RESPONSE_BUCKETS,
                                      registry=self.registry)
+        self.escalation_sweep = Histogram(
+            "regie_escalation_sweep_seconds",
+            "One escalation timer sweep: find due escalations, claim, decide, write.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=self.registry)
+        self.escalations = Counter("regie_escalations_processed",
+                                   "Due escalations claimed and decided by this collector.",
+                                   registry=self.registry)
+        self.notifications = Counter(
+            "regie_notification_outcomes",
+            "Notification delivery attempts by channel and outcome (delivered, retried, "
+            "dead, rate_limited).", ["channel", "outcome"], registry=self.registry)
+        self.queue = NotificationQueue()
+        self.registry.register(self.queue)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",
                                          "From a ticket's creation to its resolution.",
                                          ["priority"], buckets=RESPONSE_BUCKETS,
                                          registry=self.registry)
+
+    def escalation_swept(self, result, seconds: float) -> None:
+        self.escalation_sweep.observe(seconds)
+        if result.claimed:
+            self.escalations.inc(result.claimed)

@@ -49,6 +49,10 @@ TICKET_ID = {"name": "id", "in": "path", "required": True,
              "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}}
 
 
+ACTION_TOKEN = {"name": "token", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,512}$"}}
+
+
 def _transition(summary: str) -> dict[str, Any]:
     return {"post": {
         "summary": summary,
@@ -167,6 +171,20 @@ SCHEMAS: dict[str, Any] = {
                     "properties": {"source": _STR, "raw": {"type": "object"}}}}}},
         },
     },
+    "OnCall": {"type": "object", "required": ["at", "shifts"],
+               "properties": {"at": _STR, "shifts": {"type": "array", "items": {
+                   "type": "object",
+                   "required": ["team", "role", "person", "start", "end", "reason"],
+                   "properties": {"team": _STR, "role": _STR, "person": _STR,
+                                  "start": _STR, "end": _STR, "reason": _STR}}}}},
+    "NotificationList": {"type": "object", "required": ["notifications"], "properties": {
+        "notifications": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "channel": _STR,
+            "recipient": _NULLABLE_STR, "kind": _STR,
+            "status": {"type": "string", "enum": ["pending", "delivered", "dead"]},
+            "attempts": {"type": "integer"}, "next_attempt_at": _STR, "created_at": _STR,
+            "finished_at": _TIME, "last_error": _NULLABLE_STR}}},
+        "next_before": {"type": "integer"}}},
     "InventoryResult": {"type": "object", "required": ["status", "host"],
                         "properties": {"status": {"type": "string",
                                                   "enum": ["stored", "duplicate"]},
@@ -265,5 +283,55 @@ def document() -> dict[str, Any]:
                 "requestBody": _body("#/components/schemas/PriorityOverride"),
                 "responses": {"200": _json("#/components/schemas/Ticket", "the ticket"),
                               "404": _error("no such ticket"), **COMMON_ERRORS}}},
+            "/api/v1/tickets/{id}/escalation": {"get": {
+                "summary": "The ticket's escalation: policy snapshot, next step, due time",
+                "parameters": [TICKET_ID],
+                "responses": {"200": {"description": "the escalation",
+                                      "content": {"application/json": {
+                                          "schema": {"type": "object"}}}},
+                              "404": _error("no escalation (or on-call not configured)"),
+                              **READ_ERRORS}}},
+            "/api/v1/oncall": {"get": {
+                "summary": "Who is on call (from the same schedule the escalation uses)",
+                "parameters": [
+                    {"name": "at", "in": "query", "schema": {"type": "string"},
+                     "description": "ISO 8601 time (default now; no zone means UTC)"},
+                    {"name": "role", "in": "query",
+                     "schema": {"type": "string",
+                                "enum": ["primary", "secondary", "escalation_manager"]}},
+                    {"name": "team", "in": "query", "schema": _STR}],
+                "responses": {"200": _json("#/components/schemas/OnCall", "the shifts"),
+                              "404": _error("on-call not configured, or no such team"),
+                              **READ_ERRORS}}},
+            "/api/v1/notifications": {"get": {
+                "summary": "The notification queue, newest first (status=dead: dead letters)",
+                "parameters": [
+                    {"name": "status", "in": "query",
+                     "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}},
+                    {"name": "ticket", "in": "query", "schema": {"type": "integer",
+                                                                 "minimum": 0}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer",
+                                                                "minimum": 1, "maximum": 500}},
+                    {"name": "before", "in": "query", "schema": {"type": "integer",
+                                                                 "minimum": 0}}],
+                "responses": {"200": _json("#/components/schemas/NotificationList",
+                                           "notifications"),
+                              "404": _error("on-call not configured"), **READ_ERRORS}}},
+            "/api/v1/actions/{token}": {
+                "get": {"summary": "A one-click link: a page with a button that POSTs",
+                        "security": [], "parameters": [ACTION_TOKEN],
+                        "responses": {"200": {"description": "confirmation page",
+                                              "content": {"text/html": {"schema": _STR}}},
+                                      "403": _error("link invalid or expired"),
+                                      "404": _error("links off, or no such ticket")}},
+                "post": {"summary": "Use a one-click link (once): acknowledge or resolve",
+                         "security": [], "parameters": [ACTION_TOKEN],
+                         "responses": {"200": _json("#/components/schemas/Ticket",
+                                                    "the ticket after the change"),
+                                       "403": _error("link invalid or expired"),
+                                       "404": _error("links off, or no such ticket"),
+                                       "409": _error("link used already, or not possible "
+                                                     "from the ticket's status")}},
+            },
         },
     }

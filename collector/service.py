@@ -10,21 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alerting.escalation import Policies
 from alerting.rules import Rule
+from alerting.schedule import Schedules
 from alerting.ticket import Signal
-from collector.app import AUTH, INTAKE, METRICS, STORES
+from collector.app import AUTH, INTAKE, METRICS, ONCALL, STORES
 from collector.auth import Authenticator
 from collector.config import CollectorSettings
-from collector.intake import Intake
+from collector.intake import Intake, utcnow
 from collector.store.engine import (
     check_schema,
     create_engine,
@@ -36,6 +40,8 @@ from collector.store.tickets import TicketStore
 from collector.store.tokens import TokenStore
 
 log = logging.getLogger("regie.collector")
+
+DEFAULT_POLICY_FILE = Path(__file__).parent / "data" / "default_escalation.yml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class Stores:
             await connection.execute(text("SELECT 1"))
 
 
-def stores_context(settings: CollectorSettings):
+def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime] = utcnow):
     async def context(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(database_url(settings.database.url),
                                sqlite_synchronous=settings.database.sqlite_synchronous)
@@ -67,7 +73,8 @@ def stores_context(settings: CollectorSettings):
                 stores.tokens.lookup,
                 on_use=lambda token_id: stores.tokens.touch(token_id, datetime.now(UTC)))
             app[INTAKE] = Intake(stores.tickets, criticality=settings.criticality,
-                                 matrix=settings.priority.resolved(), metrics=app[METRICS])
+                                 matrix=settings.priority.resolved(), metrics=app[METRICS],
+                                 clock=clock)
             checkpoints = None
             if engine.dialect.name == "sqlite":
                 checkpoints = asyncio.create_task(sqlite_checkpoints(engine),
@@ -124,3 +131,118 @@ def _host_of(address: str) -> str:
     if host in ("127.0.0.1", "localhost", "::1"):
         return socket.gethostname()
     return host
+
+
+@dataclass(frozen=True, slots=True)
+class Oncall:
+    """On-call as the handlers see it: the schedule, the policies, the two loops' objects."""
+
+    schedules: Schedules
+    policies: Policies
+    escalator: Any
+    notifier: Any
+    links: Any
+
+
+def load_oncall(settings: CollectorSettings) -> tuple[Schedules, Policies] | None:
+    """Schedule and policies, validated (ConfigError naming file and key); None when on-call
+    escalation is not configured. Gaps in the schedule over the next 4 weeks are logged."""
+    if not settings.oncall.enabled:
+        return None
+    import yaml
+
+    from alerting.escalation import parse_policies
+    from alerting.schedule import load_schedules
+    from regie.configfile import ConfigError
+
+    schedules = load_schedules(settings.oncall.schedule_file)
+    path = settings.oncall.policy_file or DEFAULT_POLICY_FILE
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), "-", f"cannot read the policies: {exc}") from None
+    policies = parse_policies(document, source=str(path),
+                              channels=[c.name for c in settings.oncall.channels])
+    known = {t.name for t in schedules.teams}
+    for _match, team in policies.routing.rules:
+        if team not in known:
+            raise ConfigError(str(path), "routing.rules", f"team {team!r} is not in the "
+                                                          f"schedule ({', '.join(sorted(known))})")
+    if policies.routing.default_team and policies.routing.default_team not in known:
+        raise ConfigError(str(path), "routing.default_team",
+                          f"team {policies.routing.default_team!r} is not in the schedule")
+    now = datetime.now(UTC)
+    from datetime import timedelta
+
+    for gap in schedules.gaps(now, now + timedelta(days=28)):
+        log.warning("on-call gap: team %s has no %s from %s to %s", gap.team, gap.role,
+                    gap.start.isoformat(), gap.end.isoformat())
+    return schedules, policies
+
+
+def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policies] | None, *,
+                   clock: Callable[[], datetime] = utcnow, run_loops: bool = True,
+                   send_context: Any = None):
+    """Escalation sweep and notification delivery, when on-call is configured.
+
+    `run_loops=False` (tests) sets everything up without the background loops, so a test
+    drives `escalator.sweep_once()` and `notifier.deliver_once()` with its own clock.
+    """
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        if loaded is None:
+            yield
+            return
+        from collector.escalator import Escalator
+        from collector.notifier import ConfiguredChannel, Links, Notifier
+        from collector.store.escalations import EscalationStore
+        from collector.store.notifications import NotificationStore
+
+        schedules, policies = loaded
+        stores: Stores = app[STORES]
+        metrics = app[METRICS]
+        oncall = settings.oncall
+        escalator = Escalator(
+            EscalationStore(stores.engine), policies=policies, schedules=schedules,
+            channels={c.name: c.channel for c in oncall.channels}, clock=clock,
+            sweep_interval_seconds=oncall.sweep_interval_seconds,
+            on_sweep=metrics.escalation_swept)
+        stores.tickets.escalation = await escalator.plan()
+        links = None
+        if oncall.link_secret is not None:
+            links = Links(base_url=oncall.public_url or _own_url(settings),
+                          secret=oncall.link_secret.reveal().encode(),
+                          expires_seconds=oncall.link_expires_seconds)
+        notifier = Notifier(
+            NotificationStore(stores.engine),
+            channels={c.name: ConfiguredChannel(channel=c.channel,
+                                                rate_per_minute=c.rate_per_minute)
+                      for c in oncall.channels},
+            schedules=schedules, links=links, clock=clock, max_attempts=oncall.max_attempts,
+            context=send_context,
+            on_outcome=lambda channel, outcome: metrics.notifications.labels(
+                channel, outcome).inc())
+        app[ONCALL] = Oncall(schedules=schedules, policies=policies, escalator=escalator,
+                             notifier=notifier, links=links)
+        app[INTAKE].on_change = escalator.wake
+        tasks = []
+        if run_loops:
+            tasks = [asyncio.create_task(escalator.run(), name="regie-escalation"),
+                     asyncio.create_task(notifier.run(), name="regie-notify")]
+            log.info("on-call: %d team(s), %d channel(s), sweeping every %gs",
+                     len(schedules.teams), len(oncall.channels), oncall.sweep_interval_seconds)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return context
+
+
+def _own_url(settings: CollectorSettings) -> str:
+    scheme = "https" if settings.server.tls_cert_file else "http"
+    return f"{scheme}://{settings.server.listen}"

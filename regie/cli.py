@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ticket": ("collector.ticket_cli", "list, show, acknowledge and resolve tickets (API client)"),
     "rules": ("collector.rules_cli", "check threshold rules, export them for Prometheus"),
     "demo": ("collector.demo", "collector + local agent on embedded defaults (make run)"),
+    "oncall": ("alerting.oncall_cli", "who is on call, check schedules for gaps, export iCalendar"),
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collector.app import Route
 from collector.auth import Permission
-from collector.handlers import ingest, system, tickets
+from collector.handlers import ingest, oncall, system, tickets
 
 ROUTES: list[Route] = [
     Route("GET", "/healthz", system.healthz, None, "healthz"),
@@ -31,4 +31,14 @@ ROUTES: list[Route] = [
           "note"),
     Route("POST", r"/api/v1/tickets/{id:\d{1,18}}/priority", tickets.override_priority,
           Permission.RESPOND, "priority"),
+    Route("GET", r"/api/v1/tickets/{id:\d{1,18}}/escalation", oncall.escalation,
+          Permission.READ, "escalation"),
+    Route("GET", "/api/v1/oncall", oncall.who, Permission.READ, "oncall"),
+    Route("GET", "/api/v1/notifications", oncall.notifications, Permission.READ,
+          "notifications"),
+    # The signed link is the credential (collector/handlers/oncall.py).
+    Route("GET", r"/api/v1/actions/{token:[A-Za-z0-9_.-]{1,512}}", oncall.action_page, None,
+          "action_page"),
+    Route("POST", r"/api/v1/actions/{token:[A-Za-z0-9_.-]{1,512}}", oncall.action, None,
+          "action"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from collector.app import INTAKE, METRICS, STORES
+from collector.app import INTAKE, METRICS, ONCALL, STORES
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -22,6 +22,9 @@ async def metrics(request: web.Request) -> web.Response:
     registry = request.app[METRICS]
     if registry.open.stale():
         registry.open.update(await request.app[INTAKE].tickets.open_counts())
+        oncall = request.app.get(ONCALL)
+        if oncall is not None:
+            registry.queue.counts = await oncall.notifier.store.counts()
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry.registry),
                         headers={"Content-Type": content_type})

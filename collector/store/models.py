@@ -250,3 +250,94 @@ class InventoryPushRow(Base):
         String(255), unique=True, comment="The agent's key: a replayed push is stored once.")
     received_at: Mapped[Moment] = mapped_column(comment="When the collector accepted it.")
     document: Mapped[JSONObject] = mapped_column(comment="The inventory document.")
+
+
+# -- escalation and notification (docs/oncall.md) ---------------------------------------------
+
+# Escalations with something to do; the timer sweep reads only these, oldest due first.
+ESCALATION_DUE_PREDICATE = "due_at IS NOT NULL"
+# Notifications still to deliver; the delivery loop reads only these.
+NOTIFICATION_PENDING_PREDICATE = "status = 'pending'"
+
+
+class EscalationPolicyRow(Base):
+    __tablename__ = "escalation_policies"
+    __table_args__ = ({"comment": "Escalation policies as they were when tickets opened: one "
+                                  "row per distinct policy, never changed."},)
+
+    id: Mapped[IntPK]
+    digest: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="SHA-256 of the policy's canonical JSON.")
+    priority: Mapped[Priority] = mapped_column(comment="The priority it was written for.")
+    document: Mapped[JSONObject] = mapped_column(comment="The policy snapshot.")
+    created_at: Mapped[Moment] = mapped_column(comment="When it was first stored.")
+
+
+class EscalationRow(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (
+        Index("ix_escalations_due_at", "due_at",
+              sqlite_where=text(ESCALATION_DUE_PREDICATE),
+              postgresql_where=text(ESCALATION_DUE_PREDICATE)),
+        {"comment": "Each ticket's running escalation: a durable timer claimed with row locks."},
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True,
+                                           comment="The ticket.")
+    policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policies.id"),
+                                           comment="The policy snapshot it follows.")
+    state: Mapped[str] = mapped_column(String(16),
+                                       comment="running, acknowledged or done.")
+    next_step: Mapped[int] = mapped_column(comment="Index of the next step to fire.")
+    epoch: Mapped[Moment] = mapped_column(
+        comment="Steps' 'after' counts from here: the opening or the last re-page.")
+    due_at: Mapped[Moment | None] = mapped_column(
+        comment="When the sweep looks at it next; NULL: only when its ticket changes.")
+    team: Mapped[str | None] = mapped_column(String(255),
+                                             comment="The team whose schedule answers.")
+    notified: Mapped[list[Any]] = mapped_column(
+        Document, comment="[person, [channels]] pairs notified so far (for the resolve notice).")
+    multi_system_at: Mapped[Moment | None] = mapped_column(
+        comment="When the multi-system notice went out.")
+    updated_at: Mapped[Moment] = mapped_column(comment="When it last changed.")
+
+
+class NotificationRow(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_pending", "next_attempt_at",
+              sqlite_where=text(NOTIFICATION_PENDING_PREDICATE),
+              postgresql_where=text(NOTIFICATION_PENDING_PREDICATE)),
+        Index("ix_notifications_ticket_id_id", "ticket_id", "id"),
+        Index("ix_notifications_status_id", "status", "id"),
+        {"comment": "The delivery queue: every notification until delivered or dead."},
+    )
+
+    id: Mapped[IntPK]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), comment="The ticket.")
+    channel: Mapped[str] = mapped_column(String(64), comment="The channel's configured name.")
+    recipient: Mapped[str | None] = mapped_column(
+        String(255), comment="The person; NULL for a channel-only notice.")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="trigger, escalate, reacknowledge, multi_system or resolve.")
+    status: Mapped[str] = mapped_column(String(16), comment="pending, delivered or dead.")
+    attempts: Mapped[int] = mapped_column(comment="Delivery attempts so far.")
+    next_attempt_at: Mapped[Moment] = mapped_column(
+        comment="When it may be tried (again); a claimed one is leased until then.")
+    created_at: Mapped[Moment] = mapped_column(comment="When it was queued.")
+    finished_at: Mapped[Moment | None] = mapped_column(
+        comment="When it was delivered or given up.")
+    last_error: Mapped[str | None] = mapped_column(Text, comment="Why the last attempt failed.")
+    payload: Mapped[JSONObject] = mapped_column(
+        comment="The message (ticket, priority, summary, step); links are signed at sending.")
+
+
+class ActionUseRow(Base):
+    __tablename__ = "action_uses"
+    __table_args__ = ({"comment": "One-click action links already used (single use)."},)
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True,
+                                       comment="The link's nonce.")
+    ticket_id: Mapped[int] = mapped_column(comment="The ticket it acted on.")
+    action: Mapped[str] = mapped_column(String(16), comment="ack or resolve.")
+    used_at: Mapped[Moment] = mapped_column(comment="When it was used.")

@@ -71,6 +71,7 @@ from alerting.ticket import (
 )
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
+from collector.store.escalations import ESCALATIONS, EscalationPlan, poke
 from collector.store.models import (
     ACTIVE_PREDICATE,
     HOST_DOWN_PREDICATE,
@@ -192,6 +193,9 @@ class TicketStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        # Set when on-call escalation is configured: each ticket that opens (and is not
+        # attached to a host-down ticket) gets its escalation in the same transaction.
+        self.escalation: EscalationPlan | None = None
 
     # -- monitoring signals ---------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class TicketStore:
                          reason)
             try:
                 async with write_transaction(self._engine) as connection:
-                    batch = _Batch(connection, self._dialect, now, assess)
+                    batch = _Batch(connection, self._dialect, now, assess, self.escalation)
                     return await batch.apply(signals)
             except _KeyTaken as taken:
                 reason = f"{len(taken.keys)} key(s) opened meanwhile by another collector"
@@ -248,6 +252,10 @@ class TicketStore:
                                             .returning(*TICKETS.c))).one()
             await connection.execute(insert(EVENTS), [_created_event(
                 row.id, now, report.reporter, assessment, systems_affected=None)])
+            if self.escalation is not None:
+                await connection.execute(insert(ESCALATIONS), [self.escalation.row(
+                    ticket_id=row.id, priority=row.priority, host=row.host,
+                    service=row.service, component=row.component, now=now)])
         return _ticket(row)
 
     # -- reading ----------------------------------------------------------------------------
@@ -344,6 +352,7 @@ class TicketStore:
             await connection.execute(insert(EVENTS), [_event(
                 ticket_id, now, kind, actor, message,
                 {**data, "from": current.status.value, "to": status.value})])
+            await poke(connection, [ticket_id], now)
         return _ticket(row)
 
     async def add_note(self, ticket_id: int, *, actor: str, text: str,
@@ -370,6 +379,14 @@ class TicketStore:
                 ticket_id, now, "priority_overridden", actor,
                 f"priority {old.value} -> {priority.value}: {reason}",
                 {"from": old.value, "to": priority.value, "reason": reason})])
+            if self.escalation is not None and priority is not old:
+                # The escalation starts over under the new priority's policy (snapshotted
+                # now), from its first step.
+                await connection.execute(
+                    update(ESCALATIONS)
+                    .where(ESCALATIONS.c.ticket_id == ticket_id, ESCALATIONS.c.state != "done")
+                    .values(policy_id=self.escalation.policy_ids[priority], next_step=0,
+                            epoch=now, due_at=now, state="running", updated_at=now))
         return _ticket(row)
 
     async def _locked(self, connection: AsyncConnection, ticket_id: int) -> Row[Any]:
@@ -439,11 +456,12 @@ class _Batch:
     """One attempt at applying a batch inside one transaction."""
 
     def __init__(self, connection: AsyncConnection, dialect: str, now: datetime,
-                 assess: Assess) -> None:
+                 assess: Assess, escalation: EscalationPlan | None = None) -> None:
         self.connection = connection
         self.dialect = dialect
         self.now = now
         self.assess = assess
+        self.escalation = escalation
         self.by_key: dict[str, _Entry] = {}                 # the key's latest ticket
         self.existing: list[_Entry] = []
         self.new: list[_Entry] = []
@@ -643,6 +661,17 @@ class _Batch:
                  if e.parent is not None and e.parent.opened_here]
         if links:
             await self._update(("parent_id",), links)
+        if self.escalation is not None:
+            # Escalations: for the tickets opened here that page (not those attached to a
+            # host-down ticket); tickets that moved make theirs due now.
+            plan = self.escalation
+            starts = [plan.row(ticket_id=e.id, priority=e.priority, host=e.host,
+                               service=e.values["service"], component=e.component,
+                               now=self.now)
+                      for e in opened if e.parent is None]
+            if starts:
+                await self._bulk(_escalations_statement(self.dialect), starts)
+            await poke(self.connection, [e.id for e in moved], self.now)
         if self.events:
             await self._bulk(_events_statement(self.dialect), [
                 _event(entry.id, self.now, kind, actor, message,
@@ -712,6 +741,15 @@ def _events_statement(dialect: str) -> Insert:
     columns = [c for c in EVENTS.c if c.name != "id"]
     return insert(EVENTS).from_select([c.name for c in columns],
                                       json_rows([(c.name, c.type) for c in columns]))
+
+
+@functools.cache
+def _escalations_statement(dialect: str) -> Insert:
+    if dialect != "postgresql":
+        return insert(ESCALATIONS)
+    columns = list(ESCALATIONS.c)
+    return insert(ESCALATIONS).from_select([c.name for c in columns],
+                                           json_rows([(c.name, c.type) for c in columns]))
 
 
 def _sqlite_indexed(index: str, where: str, values: Sequence[str]) -> TextClause:

@@ -127,11 +127,19 @@ def create_tokens(db: str) -> dict[str, str]:
 
 def wipe(db: str) -> None:
     """Empty the ticket queue and inventory (tokens stay), between tests sharing a collector."""
-    from collector.store.models import InventoryPushRow, TicketEventRow, TicketRow
+    from collector.store.models import (
+        ActionUseRow,
+        EscalationRow,
+        InventoryPushRow,
+        NotificationRow,
+        TicketEventRow,
+        TicketRow,
+    )
 
     async def work(engine) -> None:
         async with engine.begin() as connection:
-            for row in (TicketEventRow, TicketRow, InventoryPushRow):
+            for row in (NotificationRow, EscalationRow, ActionUseRow, TicketEventRow,
+                        TicketRow, InventoryPushRow):
                 table = row.__table__
                 await connection.execute(table.delete())
 

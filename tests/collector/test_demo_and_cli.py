@@ -4,6 +4,7 @@ newcomer uses them: real processes, a real SQLite file, the CLI reading the demo
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 
@@ -36,6 +37,14 @@ def test_demo_runs_collector_and_agent_and_the_cli_works(tmp_path):
         assert listed.returncode == 0, listed.stderr
         assert "Printer on floor 3 jams" in listed.stdout
         tid = report.stdout.split()[0].lstrip("#")
+        # The demo puts you on call: the new ticket pages you through the file channel.
+        pages = tmp_path / "regie-demo" / "notifications.jsonl"
+        page = wait_for(lambda: next((json.loads(line) for line in (
+            pages.read_text().splitlines() if pages.exists() else ())
+            if json.loads(line)["ticket_id"] == int(tid)), None), timeout=30,
+            what="the demo's page in notifications.jsonl")
+        assert page["kind"] == "trigger" and page["summary"] == "Printer on floor 3 jams"
+        assert page["links"]["ack"].startswith(f"{url}/api/v1/actions/")
         acked = ticket_cli(tmp_path, "ack", tid, "--note", "on it", url=url)
         assert "acknowledged" in acked.stdout, acked.stderr
         shown = ticket_cli(tmp_path, "show", tid, url=url)

@@ -1,0 +1,199 @@
+"""The escalation loop: sweeps due escalation timers and turns decisions into queued notices.
+
+`Escalator.sweep_once` claims due escalations (collector/store/escalations.py) and, for each,
+asks `alerting.escalation.decide` what to do now, with the schedule (alerting/schedule.py)
+answering who is on call and whether it is business hours. The resulting notices become rows
+on the delivery queue, one per channel, in the same transaction.
+
+The loop sweeps every `sweep_interval_seconds` (0.5 s by default: a step fires within that of
+its due time, after a restart too, since the timers are in the database) and at once when
+`wake()` is called (a ticket opened or changed in this process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from alerting.escalation import (
+    Audit,
+    NoticeKind,
+    Policies,
+    decide,
+)
+from alerting.notify.channels import Channel
+from alerting.schedule import Schedules
+from collector.store.escalations import (
+    SWEEP_LIMIT,
+    Due,
+    EscalationPlan,
+    EscalationStore,
+    Planned,
+    Queued,
+    SweepResult,
+)
+
+log = logging.getLogger("regie.collector.escalation")
+
+# The notice kinds a channel message knows; a multi-system notice is an escalation.
+_MESSAGE_KIND = {NoticeKind.MULTI_SYSTEM: "escalate"}
+# How far ahead to look for the start of business hours (a team with none: never).
+_BUSINESS_SEARCH = timedelta(days=8)
+
+
+class Escalator:
+    def __init__(self, store: EscalationStore, *, policies: Policies,
+                 schedules: Schedules | None, channels: Mapping[str, Channel],
+                 clock: Callable[[], datetime], sweep_interval_seconds: float = 0.5,
+                 on_sweep: Callable[[SweepResult, float], None] | None = None) -> None:
+        self.store = store
+        self.policies = policies
+        self.schedules = schedules
+        self.channels = channels
+        self._clock = clock
+        self._interval = sweep_interval_seconds
+        self._wake = asyncio.Event()
+        self._on_sweep = on_sweep
+
+    # -- what new tickets start with --------------------------------------------------------
+
+    def team_for(self, facts: Mapping[str, str | None]) -> str | None:
+        team = self.policies.routing.team_for(facts)
+        if team is None and self.schedules is not None and self.schedules.teams:
+            team = self.schedules.teams[0].name
+        return team
+
+    async def plan(self) -> EscalationPlan:
+        """Store the policies (once per distinct policy) and say what new tickets start with."""
+        ids = await self.store.register(self.policies, now=self._clock())
+        return EscalationPlan(policy_ids=ids, team_for=self.team_for)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                result = await self.sweep_once()
+            except Exception:  # a database hiccup must not end escalation for good
+                log.exception("escalation sweep failed")
+                result = SweepResult(0, 0, 0)
+            if result.claimed >= SWEEP_LIMIT:
+                continue  # a backlog: sweep again at once
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+
+    async def sweep_once(self) -> SweepResult:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        result = await self.store.sweep(self._clock(), self.planned,
+                                        window_seconds=self.policies.correlation.window)
+        if self._on_sweep is not None:
+            self._on_sweep(result, loop.time() - started)
+        return result
+
+    # -- one escalation ---------------------------------------------------------------------
+
+    def planned(self, due: Due, now: datetime) -> Planned:
+        decision = decide(due.policy, due.state, due.facts, now, who=self._who,
+                          hours=self._hours)
+        queued: list[Queued] = []
+        audits: list[Audit] = []
+        for notice in decision.notices:
+            names = notice.channels or tuple(self.channels)
+            if not names:
+                audits.append(Audit("notification_failed",
+                                    f"no channel configured to tell {notice.recipient}"))
+            for name in names:
+                channel = self.channels.get(name)
+                if channel is None:
+                    audits.append(Audit("notification_failed",
+                                        f"channel {name!r} is not configured (any more)",
+                                        {"channel": name}))
+                    continue
+                problem = self._unreachable(channel, notice.recipient)
+                if problem:
+                    audits.append(Audit("notification_failed",
+                                        f"{notice.recipient} via {name}: {problem}",
+                                        {"channel": name, "recipient": notice.recipient}))
+                    continue
+                queued.append(Queued(name, notice.recipient, notice.kind.value,
+                                     self._payload(due, notice, now)))
+        return Planned(decision=decision, notifications=queued, audits=audits)
+
+    def _payload(self, due: Due, notice, now: datetime) -> dict[str, Any]:
+        steps = len(due.policy.steps)
+        step = None
+        if notice.step is not None:
+            step = f"step {notice.step} of {steps}"
+            if notice.role:
+                step += f": {notice.role.replace('_', ' ')}"
+        annotations = due.details.get("annotations") if isinstance(due.details, Mapping) else None
+        runbook = annotations.get("runbook_url") if isinstance(annotations, Mapping) else None
+        return {
+            "kind": _MESSAGE_KIND.get(notice.kind, notice.kind.value),
+            "notice": notice.kind.value,
+            "priority": due.facts.priority.value, "status": due.facts.status.value,
+            "summary": due.summary, "host": due.host, "component": due.component,
+            "runbook_url": runbook if isinstance(runbook, str) else None,
+            "step": step, "reason": notice.reason, "recipient": notice.recipient,
+            "occurred_at": now.isoformat(),
+        }
+
+    def _unreachable(self, channel: Channel, person: str | None) -> str | None:
+        """Why `person` cannot be told through `channel`, or None."""
+        if channel.kind != "email" or getattr(channel.settings, "to", ()):
+            return None
+        if person is None:
+            return "the channel has no 'to' and the notice has no person"
+        contact = self.schedules.people.get(person) if self.schedules else None
+        if contact is None or not contact.email:
+            return f"{person} has no e-mail address in the schedule"
+        return None
+
+    def _who(self, role: str, team: str | None, at: datetime) -> tuple[str, ...]:
+        if self.schedules is None:
+            return ()
+        if team is not None and team not in {t.name for t in self.schedules.teams}:
+            return ()
+        return tuple(dict.fromkeys(s.person for s in self.schedules.who(at, role, team)))
+
+    def _hours(self, team: str | None, at: datetime) -> tuple[bool, datetime | None]:
+        found = None
+        if self.schedules is not None:
+            found = next((t for t in self.schedules.teams if t.name == team), None)
+        if found is None:
+            return True, None  # no team, no business hours to respect
+        if found.in_business_hours(at):
+            return True, None
+        return False, _next_business_start(found.in_business_hours, at)
+
+
+def _next_business_start(inside: Callable[[datetime], bool], at: datetime) -> datetime | None:
+    """The first minute at or after `at` inside business hours: 15-minute strides, then a
+    binary search to the minute."""
+    stride = timedelta(minutes=15)
+    probe = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    end = at + _BUSINESS_SEARCH
+    while probe < end and not inside(probe):
+        probe += stride
+    if probe >= end:
+        return None
+    low, high = probe - stride, probe      # outside at low (or before at), inside at high
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= low:
+            break
+        if inside(middle):
+            high = middle
+        else:
+            low = middle
+    return max(high, at)

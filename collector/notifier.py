@@ -1,0 +1,211 @@
+"""The delivery loop: takes notifications off the durable queue and sends them.
+
+Each claimed notification is rendered (alerting/notify/message.py) with fresh signed
+one-click links (alerting/notify/links.py) and sent through its channel
+(alerting/notify/channels.py). The outcome decides the row's fate:
+
+- delivered: finished, with a timeline row on the ticket;
+- worth retrying (timeouts, 5xx, 429, SMTP 4xx): again after an exponential backoff
+  (10 s doubling, at most 1 h), or after the receiver's `Retry-After` when that is longer;
+- not worth retrying (other 4xx, SMTP 5xx, refused by the SSRF check) or out of attempts:
+  a dead letter, visible in `GET /api/v1/notifications?status=dead` and
+  `regie_notifications_queued{status="dead"}`, with a timeline row saying why.
+
+A per-channel rate limit (token bucket, `rate_per_minute`) gives a claimed notification back
+untried when the channel's budget is spent; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from alerting.notify.channels import Channel, SendContext
+from alerting.notify.links import action_url, sign_action
+from alerting.notify.message import Notification
+from alerting.schedule import Schedules
+from collector.store.notifications import Claimed, NotificationStore
+
+log = logging.getLogger("regie.collector.notify")
+
+CLAIM_LIMIT = 50
+LEASE_SECONDS = 120.0        # longer than any channel's timeout
+BACKOFF_BASE_SECONDS = 10.0
+BACKOFF_MAX_SECONDS = 3600.0
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """`rate_per_minute` sends a minute on average, bursts of up to `burst`."""
+
+    rate_per_minute: float
+    burst: float
+    tokens: float
+    updated: float = 0.0
+
+    def take(self, now: float) -> float:
+        """0 when a send may go now (and counts it), else the seconds until it may."""
+        per_second = self.rate_per_minute / 60.0
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * per_second)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / per_second
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Links:
+    """How messages link back: the collector's public URL and the link-signing key."""
+
+    base_url: str
+    secret: bytes
+    expires_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfiguredChannel:
+    channel: Channel
+    rate_per_minute: float | None = None
+
+
+class Notifier:
+    def __init__(self, store: NotificationStore, *, channels: Mapping[str, ConfiguredChannel],
+                 schedules: Schedules | None, links: Links | None,
+                 clock: Callable[[], datetime], max_attempts: int = 10,
+                 concurrency: int = 8, poll_interval_seconds: float = 0.5,
+                 context: SendContext | None = None,
+                 on_outcome: Callable[[str, str], None] | None = None,
+                 monotonic: Callable[[], float] | None = None) -> None:
+        self.store = store
+        self.channels = channels
+        self.schedules = schedules
+        self.links = links
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._limit = asyncio.Semaphore(concurrency)
+        self._interval = poll_interval_seconds
+        self._context = context or SendContext(clock=clock)
+        self._on_outcome = on_outcome
+        self._wake = asyncio.Event()
+        self._monotonic = monotonic
+        self._buckets = {
+            name: TokenBucket(c.rate_per_minute, burst=max(1.0, c.rate_per_minute / 6),
+                              tokens=max(1.0, c.rate_per_minute / 6))
+            for name, c in channels.items() if c.rate_per_minute}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.deliver_once()
+            except Exception:
+                log.exception("notification delivery round failed")
+                sent = 0
+            if sent >= CLAIM_LIMIT:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+
+    async def deliver_once(self) -> int:
+        """Claim what is due and send it; returns how many were claimed."""
+        claimed = await self.store.claim(self._clock(), limit=CLAIM_LIMIT,
+                                         lease_seconds=LEASE_SECONDS)
+        if claimed:
+            await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def _deliver(self, item: Claimed) -> None:
+        async with self._limit:
+            configured = self.channels.get(item.channel)
+            now = self._clock()
+            if configured is None:
+                await self._dead(item, now, f"channel {item.channel!r} is not configured")
+                return
+            bucket = self._buckets.get(item.channel)
+            if bucket is not None:
+                wait = bucket.take(self._now_monotonic())
+                if wait > 0:
+                    await self.store.release(item, at=now + timedelta(seconds=wait))
+                    self._count(item.channel, "rate_limited")
+                    return
+            try:
+                channel = self._for_recipient(configured.channel, item.recipient)
+                notification = self._message(item, now)
+            except ValueError as exc:
+                await self._dead(item, now, str(exc))
+                return
+            delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
+                                          ctx=self._context)
+            now = self._clock()
+            if delivery.ok:
+                await self.store.delivered(item, now=now, detail=delivery.reason)
+                self._count(item.channel, "delivered")
+                return
+            attempts = item.attempts + 1
+            if not delivery.retry or attempts >= self._max_attempts:
+                reason = delivery.reason if not delivery.retry else \
+                    f"{delivery.reason} (after {attempts} attempts)"
+                await self._dead(item, now, reason)
+                return
+            delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+            delay *= random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
+            if delivery.retry_after is not None:
+                delay = max(delay, delivery.retry_after)
+            log.info("notification %d via %s: %s; retrying in %.0fs", item.id, item.channel,
+                     delivery.reason, delay)
+            await self.store.retry(item, now=now, at=now + timedelta(seconds=delay),
+                                   error=delivery.reason)
+            self._count(item.channel, "retried")
+
+    async def _dead(self, item: Claimed, now: datetime, reason: str) -> None:
+        log.warning("notification %d via %s given up: %s", item.id, item.channel, reason)
+        await self.store.dead(item, now=now, error=reason)
+        self._count(item.channel, "dead")
+
+    def _count(self, channel: str, outcome: str) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(channel, outcome)
+
+    def _now_monotonic(self) -> float:
+        if self._monotonic is not None:
+            return self._monotonic()
+        return asyncio.get_running_loop().time()
+
+    def _for_recipient(self, channel: Channel, recipient: str | None) -> Channel:
+        """An e-mail channel without a fixed `to` writes to the person's address."""
+        if channel.kind != "email" or channel.settings.to:
+            return channel
+        contact = (self.schedules.people.get(recipient)
+                   if self.schedules is not None and recipient else None)
+        if contact is None or not contact.email:
+            raise ValueError(f"{recipient or 'nobody'} has no e-mail address in the schedule")
+        return Channel(channel.kind, replace(channel.settings, to=(contact.email,)))
+
+    def _message(self, item: Claimed, now: datetime) -> Notification:
+        payload = item.payload
+        ack = resolve = ticket = None
+        if self.links is not None:
+            ticket = f"{self.links.base_url.rstrip('/')}/api/v1/tickets/{item.ticket_id}"
+            if payload.get("kind") != "resolve":
+                expires = now + timedelta(seconds=self.links.expires_seconds)
+                ack = action_url(self.links.base_url, sign_action(
+                    self.links.secret, item.ticket_id, "ack", expires))
+                resolve = action_url(self.links.base_url, sign_action(
+                    self.links.secret, item.ticket_id, "resolve", expires))
+        return Notification(
+            ticket_id=item.ticket_id, kind=payload["kind"], priority=payload["priority"],
+            summary=payload["summary"], status=payload["status"],
+            occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+            host=payload.get("host"), component=payload.get("component"),
+            runbook_url=payload.get("runbook_url"), step=payload.get("step"),
+            reason=payload.get("reason"), recipient=payload.get("recipient"),
+            ticket_url=ticket, ack_url=ack, resolve_url=resolve)

@@ -1,0 +1,1 @@
+"""Tests for alerting/notify: channels against real receivers, SSRF checks, action links."""

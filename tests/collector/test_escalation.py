@@ -1,0 +1,362 @@
+"""Escalation end to end through the collector, on SQLite and PostgreSQL.
+
+Real collector application, real database, real webhook receiver verifying signatures; time
+comes from an injected clock (tests/collector/oncall_harness.py), so "after 5 minutes" is a
+clock step and nothing here depends on timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.collector.conftest import create_tokens
+from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
+from tests.services import free_port
+
+
+@pytest.fixture
+def setup(collector_db, tmp_path):
+    tokens = create_tokens(collector_db)
+
+    def make(policies: str | None = None):
+        receiver = Receiver()
+        port = free_port()
+        return receiver, port, tokens, policies
+
+    return collector_db, tmp_path, make
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+async def _started(receiver: Receiver, tmp_path, port: int, policies: str | None = None):
+    await receiver.start()
+    return write_config(tmp_path, receiver_url=receiver.url, port=port, policies=policies)
+
+
+def test_p1_unacknowledged_goes_primary_secondary_manager(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket()
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            clock.advance(minutes=4, seconds=59)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            clock.advance(seconds=1)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice"), ("escalate", "bob")]
+            clock.advance(minutes=10)
+            await c.settle()
+            assert receiver.told()[-1] == ("escalate", "carol")
+            assert len(receiver.told()) == 3
+            clock.advance(hours=5)
+            await c.settle()
+            assert len(receiver.told()) == 3      # no steps left: nothing more
+            kinds = [e["kind"] for e in await c.timeline(ticket)]
+            assert kinds.count("escalated") == 3
+            assert kinds.count("notified") == 3
+            first = receiver.deliveries[0]
+            assert first["priority"] == "P1" and first["ticket_id"] == ticket
+            assert first["links"]["ack"].startswith(c.url + "/api/v1/actions/")
+            assert receiver.refused == 0
+        await receiver.stop()
+
+    run(main())
+
+
+def test_acknowledgement_stops_escalation_until_it_expires(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket()
+            await c.settle()
+            clock.advance(minutes=2)
+            await c.call("POST", f"/api/v1/tickets/{ticket}/ack", expect=200)
+            await c.settle()
+            clock.advance(minutes=30)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]     # no secondary: acknowledged
+            # P1's default: an acknowledgement expires after 1h without resolution.
+            clock.advance(minutes=31)
+            await c.settle()
+            assert receiver.told()[-1] == ("reacknowledge", "alice")
+            shown = await c.call("GET", f"/api/v1/tickets/{ticket}")
+            assert shown["status"] == "open"
+            kinds = [e["kind"] for e in shown["timeline"]]
+            assert "escalation_paused" in kinds and "acknowledgement_expired" in kinds
+            # Resolving ends it: everyone told hears of the resolution, trigger first.
+            await c.call("POST", f"/api/v1/tickets/{ticket}/resolve", expect=200)
+            await c.settle()
+            assert receiver.told()[-1] == ("resolve", "alice")
+            clock.advance(hours=2)
+            await c.settle()
+            assert [k for k, _ in receiver.told()].count("resolve") == 1
+        await receiver.stop()
+
+    run(main())
+
+
+def test_restart_mid_escalation_fires_the_next_step_on_time(setup):
+    """The timers are in the database: a new collector process (here: a new application on
+    the same database, with the background loop running) fires the step that fell due while
+    the first one was gone, in its first sweep."""
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            await c.open_ticket()
+            await c.settle()
+        assert receiver.told() == [("trigger", "alice")]
+        clock.advance(minutes=5, seconds=0.5)      # down across the secondary's due time
+        async with collector(config, db, clock, tokens, port=port, run_loops=True):
+            for _ in range(200):
+                if len(receiver.told()) == 2:
+                    break
+                await asyncio.sleep(0.05)
+        assert receiver.told() == [("trigger", "alice"), ("escalate", "bob")]
+        await receiver.stop()
+
+    run(main())
+
+
+def test_retries_honour_retry_after_and_keep_order(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            receiver.script = [(429, {"Retry-After": "120"}), (503, {})]
+            ticket = await c.open_ticket()
+            await c.settle()                        # trigger: 429, retry in >= 120 s
+            await c.call("POST", f"/api/v1/tickets/{ticket}/resolve", expect=200)
+            await c.settle()                        # the resolve waits behind its trigger
+            assert receiver.told() == []
+            pending = (await c.call("GET", f"/api/v1/notifications?ticket={ticket}"))[
+                "notifications"]
+            assert {n["kind"] for n in pending} == {"trigger", "resolve"}
+            assert all(n["status"] == "pending" for n in pending)
+            clock.advance(seconds=100)
+            await c.settle()
+            assert receiver.told() == []            # Retry-After: 120 s not yet over
+            clock.advance(seconds=25)
+            await c.settle()                        # 503: backoff 20 s (+-10%)
+            assert receiver.told() == []
+            clock.advance(seconds=17)
+            await c.settle()
+            assert receiver.told() == []
+            clock.advance(seconds=6)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice"), ("resolve", "alice")]
+            done = (await c.call("GET", f"/api/v1/notifications?ticket={ticket}"))[
+                "notifications"]
+            assert {n["status"] for n in done} == {"delivered"}
+            trigger = next(n for n in done if n["kind"] == "trigger")
+            assert trigger["attempts"] == 3
+        await receiver.stop()
+
+    run(main())
+
+
+def test_a_refusing_receiver_makes_a_visible_dead_letter(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            receiver.script = [(400, {})]
+            ticket = await c.open_ticket()
+            await c.settle()
+            dead = (await c.call("GET", "/api/v1/notifications?status=dead"))["notifications"]
+            assert [(n["ticket_id"], n["kind"], n["recipient"]) for n in dead] == [
+                (ticket, "trigger", "alice")]
+            assert "400" in dead[0]["last_error"]
+            timeline = await c.timeline(ticket)
+            assert any(e["kind"] == "notification_failed" for e in timeline)
+            metrics = await c.call("GET", "/metrics", role="viewer")
+            assert 'regie_notifications_queued{channel="hook",status="dead"} 1.0' in metrics
+            assert 'regie_notification_outcomes_total{channel="hook",outcome="dead"} 1.0' \
+                in metrics
+            # Other steps still go out.
+            clock.advance(minutes=5)
+            await c.settle()
+            assert receiver.told() == [("escalate", "bob")]
+        await receiver.stop()
+
+    run(main())
+
+
+def test_one_click_links_act_once_and_only_as_signed(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket()
+            await c.settle()
+            links = receiver.deliveries[0]["links"]
+            ack_path = links["ack"].removeprefix(c.url)
+            page = await c.call("GET", ack_path, role="")
+            assert "<form method=\"post\">" in page and "Acknowledge" in page
+            assert (await c.call("GET", f"/api/v1/tickets/{ticket}"))["status"] == "open"
+            acked = await c.call("POST", ack_path, role="", expect=200)
+            assert acked["status"] == "acknowledged"
+            again = await c.call("POST", ack_path, role="", expect=409)
+            assert "used already" in again["error"]
+            tampered = ack_path.replace(f".{ticket}.", f".{ticket + 1}.")
+            await c.call("POST", tampered, role="", expect=403)
+            clock.advance(days=2)                    # past the 24 h expiry
+            resolve_path = links["resolve"].removeprefix(c.url)
+            expired = await c.call("POST", resolve_path, role="", expect=403)
+            assert "expired" in expired["error"]
+        await receiver.stop()
+
+    run(main())
+
+
+def test_impact_beyond_one_system_calls_the_escalation_manager_at_once(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            await c.open_ticket(host="db1")
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            clock.advance(minutes=1)
+            second = await c.open_ticket(host="db2")
+            await c.settle()
+            told = receiver.told()
+            assert ("escalate", "carol") in told[1:]       # at once, not after 15 minutes
+            notice = next(d for d in receiver.deliveries if d.get("recipient") == "carol")
+            assert "2 systems" in notice["reason"]
+            timeline = await c.timeline(second)
+            assert any("impact spans 2 systems" in e["message"] for e in timeline)
+        await receiver.stop()
+
+    run(main())
+
+
+P3_POLICIES = """\
+policies:
+  P1: {steps: [{after: 0m, notify: primary}]}
+  P2: {steps: [{after: 0m, notify: primary}]}
+  P3:
+    business_hours_only: true
+    steps:
+      - {after: 0m, notify: primary}
+      - {after: 4h, notify: secondary, reason: "acknowledgement SLA (4h) breached"}
+  P4: {steps: []}
+"""
+
+
+def test_p3_waits_for_business_hours_and_escalates_on_sla_breach(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port, policies=P3_POLICIES)
+        clock = Clock()                            # Wednesday 03:00 UTC
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket(impact="medium", urgency="medium")   # P3
+            await c.settle()
+            assert receiver.told() == []           # no night paging
+            escalation = await c.call("GET", f"/api/v1/tickets/{ticket}/escalation",
+                                      role="viewer")
+            assert escalation["due_at"].startswith("2026-12-02T09:00")
+            clock.advance(hours=6)                 # 09:00: business hours begin
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            # The SLA counts from the first notice (09:00), not from the night.
+            clock.advance(hours=3, minutes=59)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            clock.advance(minutes=1)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice"), ("escalate", "bob")]
+            assert "SLA" in receiver.deliveries[-1]["reason"]
+        await receiver.stop()
+
+    run(main())
+
+
+@pytest.fixture
+def pg_setup(tmp_path):
+    from tests.collector.conftest import migrated, throwaway_database
+
+    with throwaway_database("postgresql", tmp_path) as url:
+        migrated(url)
+        yield url, tmp_path, create_tokens(url)
+
+
+def test_two_collectors_on_postgresql_fire_each_step_once(pg_setup):
+    """Two collector applications (two engines, two connection pools) sweep and deliver the
+    same database at once, in small claims so that they interleave: row locks with SKIP
+    LOCKED must give every step, and every delivery, to exactly one of them."""
+    db, tmp_path, tokens = pg_setup
+    receiver = Receiver()
+    tickets = 40
+
+    async def sweep_both(a, b) -> None:
+        while True:
+            counts = await asyncio.gather(*(
+                c.oncall.escalator.store.sweep(c.clock(), c.oncall.escalator.planned,
+                                               window_seconds=900, limit=3)
+                for c in (a, b) for _ in range(2)))
+            if not any(r.claimed for r in counts):
+                return
+
+    async def deliver_both(a, b) -> None:
+        while sum(await asyncio.gather(a.deliver(), b.deliver(), a.deliver(), b.deliver())):
+            pass
+
+    async def main():
+        await receiver.start()
+        port_a, port_b = free_port(), free_port()
+        config = write_config(tmp_path, receiver_url=receiver.url, port=port_a)
+        clock = Clock()
+        async with (collector(config, db, clock, tokens, port=port_a) as a,
+                    collector(config, db, clock, tokens, port=port_b) as b):
+            ids = [await (a if i % 2 else b).open_ticket(host=f"h{i}", component=f"c{i}")
+                   for i in range(tickets)]
+            await sweep_both(a, b)
+            await deliver_both(a, b)
+            clock.advance(minutes=5)
+            await sweep_both(a, b)
+            await deliver_both(a, b)
+            for ticket in ids:
+                timeline = await a.timeline(ticket)
+                steps = [e["data"]["step"] for e in timeline if e["kind"] == "escalated"]
+                assert steps == [1, 2], (ticket, steps)
+        per_ticket = {}
+        for d in receiver.deliveries:
+            per_ticket.setdefault(d["ticket_id"], []).append((d["kind"], d["recipient"]))
+        assert set(per_ticket) == set(ids)
+        assert all(v == [("trigger", "alice"), ("escalate", "bob")]
+                   for v in per_ticket.values()), per_ticket
+        await receiver.stop()
+
+    run(main())
