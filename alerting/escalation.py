@@ -313,9 +313,11 @@ def _run(policy: Policy, state: EscalationState, ticket: TicketFacts, now: datet
                     {"step": step_index + 1}))
                 due_at = held
                 break
-        if policy.business_hours_only and step_index == 0 and step_due < now:
-            # The first notice waited for business hours: later steps (an SLA) count from
-            # when it went out, not from a night nobody was told of.
+        if (policy.business_hours_only and step_index == 0 and step_due < now
+                and not hours(ticket.team, step_due)[0]):
+            # The first notice was due outside business hours and waited for them: later
+            # steps (an SLA) count from when it went out, not from a night nobody was told
+            # of. (Late for another reason, e.g. no collector running: the opening counts.)
             state = _with(state, epoch=now - timedelta(seconds=step.after))
         number = step_index + 1
         channels = step.channels or policy.channels

@@ -159,8 +159,13 @@ def load_oncall(settings: CollectorSettings) -> tuple[Schedules, Policies] | Non
     path = settings.oncall.policy_file or DEFAULT_POLICY_FILE
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), "-", f"cannot read the policies: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise ConfigError(str(path), "-", f"invalid YAML{where}: {problem}") from None
     policies = parse_policies(document, source=str(path),
                               channels=[c.name for c in settings.oncall.channels])
     known = {t.name for t in schedules.teams}

@@ -104,7 +104,8 @@ class Receiver:
 
 
 def write_config(tmp_path: Path, *, receiver_url: str, port: int,
-                 policies: str | None = None) -> Path:
+                 policies: str | None = None, extra: str = "",
+                 hook_rate: float | None = None) -> Path:
     schedule = tmp_path / "oncall.yml"
     schedule.write_text(SCHEDULE)
     (tmp_path / "hook.key").write_text(HOOK_SECRET + "\n")
@@ -127,7 +128,8 @@ url = "{receiver_url}"
 secret_file = "{tmp_path / 'hook.key'}"
 allow_networks = ["127.0.0.1/32"]
 timeout_seconds = 5
-""")
+{f"rate_per_minute = {hook_rate}" if hook_rate else ""}
+{extra}""")
     return config
 
 

@@ -360,3 +360,133 @@ def test_two_collectors_on_postgresql_fire_each_step_once(pg_setup):
         await receiver.stop()
 
     run(main())
+
+
+def test_pages_reach_people_by_email_over_starttls(setup):
+    """A real SMTP server (aiosmtpd, STARTTLS required, AUTH) on loopback: an `email` channel
+    without `to` writes to each on-call person's address from the schedule."""
+    from tests.alerting.notify.peers import PASSWORD, USER, smtp_server
+    from tests.tls import make_tls
+
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+    (tmp_path / "tls").mkdir()
+    tls = make_tls(tmp_path / "tls")
+    (tmp_path / "smtp.password").write_text(PASSWORD + "\n")
+
+    async def main(box):
+        await receiver.start()
+        config = write_config(tmp_path, receiver_url=receiver.url, port=port, extra=f"""
+[[oncall.channels]]
+name = "mail"
+kind = "email"
+host = "127.0.0.1"
+port = {box.port}
+mode = "starttls"
+ca_file = "{tls.ca}"
+username = "{USER}"
+password_file = "{tmp_path / 'smtp.password'}"
+from_address = "Regie <regie@example.org>"
+""")
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket()
+            await c.settle()
+            clock.advance(minutes=5)
+            await c.settle()
+            told = await c.call("GET", f"/api/v1/notifications?ticket={ticket}")
+            mails = [n for n in told["notifications"] if n["channel"] == "mail"]
+            assert {n["status"] for n in mails} == {"delivered"}
+        await receiver.stop()
+
+    with smtp_server(tls=tls, mode="starttls") as box:
+        run(main(box))
+        assert [rcpt for _, rcpt, _ in box.messages] == [["alice@example.org"],
+                                                         ["bob@example.org"]]
+        assert all(box.tls_seen) and box.logins == [(USER, True), (USER, True)]
+        first = box.messages[0][2]
+        assert first["Subject"].startswith("[P1]") and "postgres down on db1" in first["Subject"]
+        body = first.get_body(preferencelist=("plain",)).get_content()
+        assert "/api/v1/actions/" in body
+
+
+def test_monitoring_acknowledge_and_resolve_drive_the_escalation(setup):
+    """The Events API path (bulk ingest) changes tickets too: its acknowledge stops the
+    escalation, its resolve sends the resolve notice."""
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            event = {"routing_key": tokens["ingest"], "dedup_key": "db1/replication",
+                     "event_action": "trigger",
+                     "payload": {"summary": "replication broken", "source": "db1",
+                                 "severity": "critical", "component": "postgres"}}
+            await c.call("POST", "/api/v1/events", role="", body=event, expect=202)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            await c.call("POST", "/api/v1/events", role="", expect=202,
+                         body={**event, "event_action": "acknowledge"})
+            clock.advance(minutes=10)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            await c.call("POST", "/api/v1/events", role="", expect=202,
+                         body={**event, "event_action": "resolve"})
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice"), ("resolve", "alice")]
+        await receiver.stop()
+
+    run(main())
+
+
+def test_a_priority_override_restarts_under_the_new_policy(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        config = await _started(receiver, tmp_path, port)
+        clock = Clock()                          # 03:00: a P3 waits for business hours
+        async with collector(config, db, clock, tokens, port=port) as c:
+            ticket = await c.open_ticket(impact="medium", urgency="medium")
+            await c.settle()
+            assert receiver.told() == []
+            await c.call("POST", f"/api/v1/tickets/{ticket}/priority", expect=200,
+                         body={"priority": "P1", "reason": "payroll runs tonight"})
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            escalation = await c.call("GET", f"/api/v1/tickets/{ticket}/escalation")
+            assert escalation["policy"]["priority"] == "P1"
+        await receiver.stop()
+
+    run(main())
+
+
+def test_a_channel_rate_limit_delays_and_never_drops(setup):
+    db, tmp_path, make = setup
+    receiver, port, tokens, _ = make()
+
+    async def main():
+        await receiver.start()
+        # 6 a minute: one token at a time, the next one 10 s later.
+        config = write_config(tmp_path, receiver_url=receiver.url, port=port, hook_rate=6)
+        clock = Clock()
+        async with collector(config, db, clock, tokens, port=port) as c:
+            fake = [0.0]
+            c.oncall.notifier._monotonic = lambda: fake[0]
+            for i in range(3):
+                await c.open_ticket(host=f"h{i}", component=f"c{i}")
+            await c.settle()
+            assert len(receiver.told()) == 1
+            for expected in (2, 3):
+                fake[0] += 10.5
+                clock.advance(seconds=10.5)
+                await c.settle()
+                assert len(receiver.told()) == expected
+            metrics = await c.call("GET", "/metrics", role="viewer")
+            assert 'regie_notification_outcomes_total{channel="hook",outcome="rate_limited"}' \
+                in metrics
+        await receiver.stop()
+
+    run(main())
