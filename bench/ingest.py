@@ -36,8 +36,10 @@ in turn). Alertmanager webhook v4 batches are then POSTed to /api/v1/alertmanage
 - measurement: --warmup requests (not measured), then --seconds (default 20) or --requests
   per scenario. alerts/s counts alerts in requests answered 200 over the measured wall time;
   latency is from sending to having read the answer. CPU is read from /proc around the
-  measured window: the collector processes, this process (the client), and every `postgres`
-  process on the machine, in cores (1.00 = one CPU busy the whole time).
+  measured window: the collector processes, this process (the client), and the PostgreSQL
+  server processes working for the scenario's database (its backends, WAL writer,
+  checkpointer, background writer; not other databases' backends), in cores (1.00 = one CPU
+  busy the whole time).
 - planner statistics: a fresh database has none. The collector never runs ANALYZE on
   SQLite. PostgreSQL's autovacuum analyses a table after a while (autovacuum_naptime, 60 s by
   default), so a run of a few seconds sees plans as a new deployment or an alert storm does;
@@ -229,20 +231,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-def postgres_cpu() -> float | None:
-    """CPU seconds of every process named `postgres` on this machine (None: none seen)."""
-    total, seen = 0.0, False
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of `pids` still running."""
+    found = {}
+    for pid in pids:
         try:
-            comm = Path(entry.path, "comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            continue
-        if comm == "postgres":
-            seen = True
-            total += cpu_seconds(int(entry.name))
-    return total if seen else None
+            continue  # exited
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return found
 
 
 def self_cpu() -> float:
@@ -299,6 +297,18 @@ class PostgreSQL:
 
         url = make_url(self.url).set(drivername="postgresql", database=name)
         return url.render_as_string(hide_password=False)
+
+    async def server_pids(self, name: str) -> list[int]:
+        """The server processes working for database `name`: its backends (the collectors'
+        pooled connections, autovacuum) and the shared writers (WAL writer, checkpointer,
+        background writer). Other databases' backends on the same server are left out: on a
+        shared machine they are someone else's load (summing every `postgres` process counted
+        them, and went negative when one exited during the window)."""
+        rows = await self.query(name, "SELECT pid FROM pg_stat_activity "
+                                "WHERE pid <> pg_backend_pid() AND (datname = current_database()"
+                                " OR backend_type IN ('walwriter', 'checkpointer', "
+                                "'background writer'))")
+        return [pid for (pid,) in rows]
 
     async def query(self, name: str, sql: str) -> list[tuple]:
         import asyncpg
@@ -573,20 +583,25 @@ async def scenario(key: str, args: argparse.Namespace, workdir: Path,
             if args.analyze and backend == "postgresql":
                 await pg.query(database, "ANALYZE")
             pids = [p.pid for p in processes]
-            before = ([cpu_seconds(p) for p in pids], self_cpu(), postgres_cpu())
+            server = await pg.server_pids(database) if backend == "postgresql" else []
+            before = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
             outcome.tally, outcome.seconds = await drive(
                 session, endpoints, token, workload, concurrency=args.concurrency,
                 requests=args.requests, seconds=None if args.requests else args.seconds,
                 rate=args.rate, progress=outcome.name)
-            after = ([cpu_seconds(p) for p in pids], self_cpu(), postgres_cpu())
+            if backend == "postgresql":
+                server = sorted(set(server) | set(await pg.server_pids(database)))
+            # A process that started in the window counts from 0; one that exited is lost (the
+            # collectors keep their pooled connections, so that is at most an autovacuum run).
+            after = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
             if Stop.requested:
                 raise Interrupted("interrupted while measuring")
         wall = outcome.seconds
         outcome.cpu = {
             "collectors": sum(a - b for a, b in zip(after[0], before[0], strict=True)) / wall,
             "client": (after[1] - before[1]) / wall,
-            "postgres": (after[2] - before[2]) / wall
-            if before[2] is not None and after[2] is not None else None,
+            "postgres": sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+            / wall if after[2] else None,
         }
         stop(processes)
         for log in logs:

@@ -39,15 +39,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Executable,
     Insert,
+    Integer,
     Row,
     Select,
+    Text,
     TextClause,
     Update,
     bindparam,
+    case,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -489,11 +494,8 @@ class _Batch:
         hosts = sorted({s.host for s in triggers if s.host and not s.host_down})
         components = sorted({s.component for s in triggers if s.component and s.host})
         for chunk in _chunks(keys):
-            query = (select(*_ENTRY_COLUMNS)
-                     .where(TICKETS.c.dedup_key.in_(chunk), IS_ACTIVE)
-                     .order_by(TICKETS.c.id))
             if self.dialect == "postgresql":
-                query = query.with_for_update(key_share=True)
+                query: Executable = _pg_active_by_key().bindparams(keys=list(chunk))
             else:
                 query = _sqlite_indexed("uq_tickets_active_dedup_key",
                                         f"dedup_key IN :values AND {ACTIVE_PREDICATE}", chunk)
@@ -502,11 +504,9 @@ class _Batch:
                 self.by_key[entry.key] = entry
                 self.existing.append(entry)
         if hosts:
-            query = (select(*_ENTRY_COLUMNS)
-                     .where(TICKETS.c.host.in_(hosts), IS_ACTIVE,
-                            TICKETS.c.host_down.is_(True), TICKETS.c.parent_id.is_(None))
-                     .order_by(TICKETS.c.id))
-            if self.dialect == "sqlite":
+            if self.dialect == "postgresql":
+                query = _pg_host_down().bindparams(hosts=hosts)
+            else:
                 query = _sqlite_indexed("ix_tickets_active_host_down",
                                         f"host IN :values AND {HOST_DOWN_PREDICATE['sqlite']}",
                                         hosts)
@@ -621,21 +621,26 @@ class _Batch:
     # Writing: existing tickets, new tickets, parent links, timeline; bulk statements each.
 
     async def _write(self) -> None:
-        # Repeats leave the indexed status alone: their UPDATE does not name it, so SQLite
-        # and PostgreSQL (HOT updates) need not touch the indexes.
+        # Repeats leave the indexed status alone: on SQLite their UPDATE does not name it, so
+        # SQLite need not touch the indexes (PostgreSQL: see below).
         changed = sorted((e for e in self.existing if e.changed), key=lambda e: e.id or 0)
         repeated = [e for e in changed if e.status is e.read_status]
-        if repeated:
-            await self._update(_REPEAT_COLUMNS, [
-                {"id_": e.id, "occurrences": e.occurrences, "last_seen": e.last_seen,
-                 "recovered_at": e.recovered_at, "updated_at": self.now} for e in repeated])
         moved = [e for e in changed if e.status is not e.read_status]
-        if moved:
-            await self._update(_MOVE_COLUMNS, [
-                {"id_": e.id, "status": e.status, "occurrences": e.occurrences,
-                 "last_seen": e.last_seen, "recovered_at": e.recovered_at,
-                 "acknowledged_at": e.acknowledged_at, "resolved_at": e.resolved_at,
-                 "updated_at": self.now} for e in moved])
+        if self.dialect == "postgresql" and changed:
+            # One statement for repeats and moves (one round trip less per batch, while this
+            # transaction holds its row locks). Repeats write their status, acknowledged_at
+            # and resolved_at back as read (the rows are locked): PostgreSQL compares the
+            # indexed columns' values, not the SET list, so an unchanged status still gets a
+            # HOT update.
+            await self._update(_MOVE_COLUMNS, [self._moved(e) for e in changed])
+        else:
+            if repeated:
+                await self._update(_REPEAT_COLUMNS, [
+                    {"id_": e.id, "occurrences": e.occurrences, "last_seen": e.last_seen,
+                     "recovered_at": e.recovered_at, "updated_at": self.now}
+                    for e in repeated])
+            if moved:
+                await self._update(_MOVE_COLUMNS, [self._moved(e) for e in moved])
         # A ticket the batch opened and already resolved is outside the unique index and
         # cannot conflict; written first, it also gets the smaller id of the two for its key.
         # (Rare: a trigger and its resolve in one batch. Several may share a key, so the ids
@@ -648,8 +653,19 @@ class _Batch:
             for entry, row in zip(done, rows, strict=True):
                 entry.id = row.id
         opened = sorted((e for e in self.new if e.active), key=lambda e: e.key)
-        if opened:
+        events_written = False
+        if opened and self.dialect == "postgresql" and self.events:
+            # The new tickets and the timeline in one statement: the events of a ticket opened
+            # here name it by its key, which the INSERT's RETURNING turns into its id. One
+            # round trip (and one statement's work in the server) less per batch.
+            result = await self.connection.execute(_open_with_events_statement(), {
+                PARAMETER: encode_rows([self._row(e) for e in opened]),
+                _EVENTS_PARAMETER: encode_rows(self._event_rows(keyed=True))})
+            rows = result.all()
+            events_written = True
+        elif opened:
             rows = await self._bulk(_open_statement(self.dialect), [self._row(e) for e in opened])
+        if opened:
             ids = {key: id_ for id_, key in rows}
             taken = [e.key for e in opened if e.key not in ids]
             if taken:
@@ -672,11 +688,36 @@ class _Batch:
             if starts:
                 await self._bulk(_escalations_statement(self.dialect), starts)
             await poke(self.connection, [e.id for e in moved], self.now)
-        if self.events:
-            await self._bulk(_events_statement(self.dialect), [
-                _event(entry.id, self.now, kind, actor, message,
-                       {**data, "ticket_id": attached.id} if attached is not None else data)
-                for entry, kind, actor, message, data, attached in self.events])
+        if self.events and not events_written:
+            await self._bulk(_events_statement(self.dialect), self._event_rows(keyed=False))
+
+    def _event_rows(self, *, keyed: bool) -> list[dict[str, Any]]:
+        """The timeline rows. `keyed`: for _open_with_events_statement, which knows the ids of
+        the tickets opened here by their keys (ticket_key, attached_key) and keeps the order
+        by position (n)."""
+        if not keyed:
+            return [_event(entry.id, self.now, kind, actor, message,
+                           {**data, "ticket_id": attached.id} if attached is not None else data)
+                    for entry, kind, actor, message, data, attached in self.events]
+        rows = []
+        for n, (entry, kind, actor, message, data, attached) in enumerate(self.events):
+            row = _event(entry.id, self.now, kind, actor, message, data)
+            row["n"] = n
+            if entry.id is None:
+                row["ticket_key"] = entry.key
+            if attached is not None:
+                if attached.id is None:
+                    row["attached_key"] = attached.key
+                else:
+                    row["data"] = {**data, "ticket_id": attached.id}
+            rows.append(row)
+        return rows
+
+    def _moved(self, entry: _Entry) -> dict[str, Any]:
+        return {"id_": entry.id, "status": entry.status, "occurrences": entry.occurrences,
+                "last_seen": entry.last_seen, "recovered_at": entry.recovered_at,
+                "acknowledged_at": entry.acknowledged_at, "resolved_at": entry.resolved_at,
+                "updated_at": self.now}
 
     async def _update(self, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         await self._bulk(_update_statement(self.dialect, columns), rows)
@@ -743,6 +784,35 @@ def _events_statement(dialect: str) -> Insert:
                                       json_rows([(c.name, c.type) for c in columns]))
 
 
+_EVENTS_PARAMETER = "events"
+
+
+@functools.cache
+def _open_with_events_statement() -> Select[Any]:
+    """PostgreSQL: `_open_statement` and `_events_statement` in one, returning (id, key) of
+    the tickets opened. An event of a ticket opened here has `ticket_key` instead of
+    `ticket_id`; an "attached" event whose child opened here has `attached_key`, whose id goes
+    into its data as `ticket_id`. Events whose ticket was not inserted (its key was taken:
+    the batch is rolled back and applied again) are left out, not failed on. Rows go in in
+    the order given (`n`), so the timeline's ids keep the order things happened in."""
+    opened = _open_statement("postgresql").cte("opened")
+    columns = [c for c in EVENTS.c if c.name != "id"]
+    e = json_rows([*((c.name, c.type) for c in columns), ("n", Integer()),
+                   ("ticket_key", Text()), ("attached_key", Text())],
+                  parameter=_EVENTS_PARAMETER).subquery("e")
+    ticket, child = opened.alias("t"), opened.alias("a")
+    data = case((e.c.attached_key.is_(None), e.c.data),
+                else_=e.c.data.op("||")(func.jsonb_build_object("ticket_id", child.c.id)))
+    rows = (select(func.coalesce(e.c.ticket_id, ticket.c.id), e.c.at, e.c.kind, e.c.actor,
+                   e.c.message, data)
+            .select_from(e.outerjoin(ticket, ticket.c.dedup_key == e.c.ticket_key)
+                         .outerjoin(child, child.c.dedup_key == e.c.attached_key))
+            .where(or_(e.c.ticket_id.is_not(None), ticket.c.id.is_not(None)))
+            .order_by(e.c.n))
+    timeline = insert(EVENTS).from_select([c.name for c in columns], rows).cte("timeline")
+    return select(opened.c.id, opened.c.dedup_key).add_cte(timeline)
+
+
 @functools.cache
 def _escalations_statement(dialect: str) -> Insert:
     if dialect != "postgresql":
@@ -766,6 +836,45 @@ def _sqlite_indexed(index: str, where: str, values: Sequence[str]) -> TextClause
     return (text(sql)
             .bindparams(bindparam("values", value=list(values), expanding=True))
             .columns(*_ENTRY_COLUMNS))
+
+
+# PostgreSQL: the same two lookups, as one index probe per key (or host) in a LATERAL
+# subquery. Written as `dedup_key IN (...) AND status IN (...)`, the planner of a table that
+# has no statistics yet (a new deployment, or an alert storm growing the table faster than
+# autovacuum analyses it) prices `status IN (...)` at 1% of the rows and `parent_id IS NULL`
+# at 0.5%, and reads every active ticket through ix_tickets_status_id (or ix_tickets_parent_id)
+# to filter them against the list: bench/ingest.py (postgresql x2, fresh database) spent 2.0 of
+# 5.1 s in that scan with 25k open tickets, growing with every ticket opened. A subquery with
+# LIMIT (or OFFSET 0) is not pulled up, so each probe is planned alone: an equality on the
+# unique partial index (one row), which wins at any statistics. The keys come as one array
+# parameter, so the statement text is the same for every batch (one prepared statement per
+# connection instead of one per IN-list length).
+#
+# Rows are locked FOR NO KEY UPDATE in key order (the keys are sorted), one total order
+# across collectors as the id order was, so two batches' reads do not lock each other in a
+# cycle. At most one active ticket per key (the unique index), hence LIMIT 1; a ticket that
+# another transaction resolved while this one waited for its lock fails the re-checked
+# predicate and is skipped, as before.
+
+@functools.cache
+def _pg_active_by_key() -> TextClause:
+    names = ", ".join(column.name for column in _ENTRY_COLUMNS)
+    sql = (f"SELECT t.* FROM unnest(CAST(:keys AS text[])) AS k(key) "  # noqa: S608 (constants)
+           f"CROSS JOIN LATERAL (SELECT {names} FROM tickets "
+           f"WHERE dedup_key = k.key AND {ACTIVE_PREDICATE} "
+           f"LIMIT 1 FOR NO KEY UPDATE OF tickets) AS t")
+    return text(sql).bindparams(bindparam("keys", type_=ARRAY(Text))).columns(*_ENTRY_COLUMNS)
+
+
+@functools.cache
+def _pg_host_down() -> TextClause:
+    """Open host-down tickets (not attached) of the hosts, oldest first."""
+    names = ", ".join(column.name for column in _ENTRY_COLUMNS)
+    sql = (f"SELECT t.* FROM unnest(CAST(:hosts AS text[])) AS h(host) "  # noqa: S608
+           f"CROSS JOIN LATERAL (SELECT {names} FROM tickets "
+           f"WHERE tickets.host = h.host AND {HOST_DOWN_PREDICATE['postgresql']} "
+           f"OFFSET 0) AS t ORDER BY t.id")
+    return text(sql).bindparams(bindparam("hosts", type_=ARRAY(Text))).columns(*_ENTRY_COLUMNS)
 
 
 def _existing(row: Row[Any]) -> _Entry:
