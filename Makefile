@@ -38,6 +38,7 @@ lint: deps
 bench: deps system-deps
 	$(PY) bench/agent.py
 	$(PY) bench/ingest.py
+	$(PY) bench/escalation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,11 +29,14 @@ from alerting.notify.channels import Channel, SendContext
 from alerting.notify.links import action_url, sign_action
 from alerting.notify.message import Notification
 from alerting.schedule import Schedules
-from collector.store.notifications import Claimed, NotificationStore
+from collector.store.notifications import Claimed, NotificationStore, Outcome
 
 log = logging.getLogger("regie.collector.notify")
 
 CLAIM_LIMIT = 50
+# Outcome -> the regie_notification_outcomes_total label.
+_COUNTED = {"delivered": "delivered", "dead": "dead", "retry": "retried",
+            "released": "rate_limited"}
 LEASE_SECONDS = 120.0        # longer than any channel's timeout
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 3600.0
@@ -116,60 +119,55 @@ class Notifier:
                 await asyncio.wait_for(self._wake.wait(), self._interval)
 
     async def deliver_once(self) -> int:
-        """Claim what is due and send it; returns how many were claimed."""
+        """Claim what is due, send it, write the outcomes (one transaction for the round);
+        returns how many were claimed."""
         claimed = await self.store.claim(self._clock(), limit=CLAIM_LIMIT,
                                          lease_seconds=LEASE_SECONDS)
         if claimed:
-            await asyncio.gather(*(self._deliver(item) for item in claimed))
+            outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+            await self.store.finish(list(outcomes), now=self._clock())
+            for outcome in outcomes:
+                self._count(outcome.item.channel, _COUNTED[outcome.result])
         return len(claimed)
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed) -> Outcome:
         async with self._limit:
             configured = self.channels.get(item.channel)
             now = self._clock()
             if configured is None:
-                await self._dead(item, now, f"channel {item.channel!r} is not configured")
-                return
+                return self._dead(item, f"channel {item.channel!r} is not configured")
             bucket = self._buckets.get(item.channel)
             if bucket is not None:
                 wait = bucket.take(self._now_monotonic())
                 if wait > 0:
-                    await self.store.release(item, at=now + timedelta(seconds=wait))
-                    self._count(item.channel, "rate_limited")
-                    return
+                    return Outcome(item, "released", at=now + timedelta(seconds=wait))
             try:
                 channel = self._for_recipient(configured.channel, item.recipient)
                 notification = self._message(item, now)
             except ValueError as exc:
-                await self._dead(item, now, str(exc))
-                return
+                return self._dead(item, str(exc))
             delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
                                           ctx=self._context)
             now = self._clock()
             if delivery.ok:
-                await self.store.delivered(item, now=now, detail=delivery.reason)
-                self._count(item.channel, "delivered")
-                return
+                return Outcome(item, "delivered", error=delivery.reason or None)
             attempts = item.attempts + 1
             if not delivery.retry or attempts >= self._max_attempts:
                 reason = delivery.reason if not delivery.retry else \
                     f"{delivery.reason} (after {attempts} attempts)"
-                await self._dead(item, now, reason)
-                return
+                return self._dead(item, reason)
             delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
             delay *= random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
             if delivery.retry_after is not None:
                 delay = max(delay, delivery.retry_after)
             log.info("notification %d via %s: %s; retrying in %.0fs", item.id, item.channel,
                      delivery.reason, delay)
-            await self.store.retry(item, now=now, at=now + timedelta(seconds=delay),
-                                   error=delivery.reason)
-            self._count(item.channel, "retried")
+            return Outcome(item, "retry", at=now + timedelta(seconds=delay),
+                           error=delivery.reason)
 
-    async def _dead(self, item: Claimed, now: datetime, reason: str) -> None:
+    def _dead(self, item: Claimed, reason: str) -> Outcome:
         log.warning("notification %d via %s given up: %s", item.id, item.channel, reason)
-        await self.store.dead(item, now=now, error=reason)
-        self._count(item.channel, "dead")
+        return Outcome(item, "dead", error=reason)
 
     def _count(self, channel: str, outcome: str) -> None:
         if self._on_outcome is not None:

@@ -25,10 +25,11 @@ from alerting.escalation import Policies
 from alerting.rules import Rule
 from alerting.schedule import Schedules
 from alerting.ticket import Signal
-from collector.app import AUTH, INTAKE, METRICS, ONCALL, STORES
+from collector.app import AUTH, INTAKE, METRICS, ONCALL, REGISTRY, STORES
 from collector.auth import Authenticator
 from collector.config import CollectorSettings
 from collector.intake import Intake, utcnow
+from collector.registry import Registry
 from collector.store.engine import (
     check_schema,
     create_engine,
@@ -36,6 +37,7 @@ from collector.store.engine import (
     sqlite_checkpoints,
 )
 from collector.store.inventory import InventoryStore
+from collector.store.registry import RegistryStore
 from collector.store.tickets import TicketStore
 from collector.store.tokens import TokenStore
 
@@ -75,11 +77,20 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
             app[INTAKE] = Intake(stores.tickets, criticality=settings.criticality,
                                  matrix=settings.priority.resolved(), metrics=app[METRICS],
                                  clock=clock)
+            registry = Registry(RegistryStore(engine), clock=clock,
+                                refresh_seconds=settings.registry.refresh_seconds)
+            await registry.load()
+            app[REGISTRY] = registry
+            app[INTAKE].past_end_of_support = registry.past_end_of_support
+            refresh = asyncio.create_task(registry.run(), name="regie-registry")
             checkpoints = None
             if engine.dialect.name == "sqlite":
                 checkpoints = asyncio.create_task(sqlite_checkpoints(engine),
                                                   name="regie-sqlite-checkpoints")
             yield
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
             if checkpoints is not None:
                 checkpoints.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -207,11 +218,17 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
         stores: Stores = app[STORES]
         metrics = app[METRICS]
         oncall = settings.oncall
+        notify: list[Any] = []
+
+        def swept(result, seconds: float) -> None:
+            metrics.escalation_swept(result, seconds)
+            if result.notifications and notify:
+                notify[0].wake()   # deliver what the sweep queued now, not at the next poll
+
         escalator = Escalator(
             EscalationStore(stores.engine), policies=policies, schedules=schedules,
             channels={c.name: c.channel for c in oncall.channels}, clock=clock,
-            sweep_interval_seconds=oncall.sweep_interval_seconds,
-            on_sweep=metrics.escalation_swept)
+            sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept)
         stores.tickets.escalation = await escalator.plan()
         links = None
         if oncall.link_secret is not None:
@@ -227,6 +244,7 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
             context=send_context,
             on_outcome=lambda channel, outcome: metrics.notifications.labels(
                 channel, outcome).inc())
+        notify.append(notifier)
         app[ONCALL] = Oncall(schedules=schedules, policies=policies, escalator=escalator,
                              notifier=notifier, links=links)
         app[INTAKE].on_change = escalator.wake

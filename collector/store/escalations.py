@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerting.escalation import (
@@ -38,13 +38,14 @@ from alerting.ticket import ACTIVE_STATUSES, Priority, Status
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
 from collector.store.models import (
-    ACTIVE_PREDICATE,
+    CORRELATED_PREDICATE,
     ESCALATION_DUE_PREDICATE,
     EscalationPolicyRow,
     EscalationRow,
     NotificationRow,
     TicketEventRow,
     TicketRow,
+    UTCDateTime,
 )
 
 log = logging.getLogger("regie.collector.escalation")
@@ -56,7 +57,7 @@ TICKETS = TicketRow.__table__
 EVENTS = TicketEventRow.__table__
 
 # Rows one sweep claims at most: one transaction's worth; a longer backlog takes more sweeps.
-SWEEP_LIMIT = 200
+SWEEP_LIMIT = 50
 ACTOR = "escalation"
 
 
@@ -157,20 +158,21 @@ class EscalationStore:
         if self._dialect == "postgresql":
             query = query.with_for_update(skip_locked=True, of=ESCALATIONS)
         notifications = 0
-        reopened = 0
         async with write_transaction(self._engine) as connection:
             rows = (await connection.execute(query)).all()
             if not rows:
                 return SweepResult(0, 0, 0)
             events: list[dict[str, Any]] = []
             queued: list[dict[str, Any]] = []
+            changes: list[dict[str, Any]] = []
+            reopen: list[dict[str, Any]] = []
             for row in rows:
                 policy = Policy.from_snapshot(row.document)
                 systems = 1
                 if (policy.multi_system and row.multi_system_at is None
                         and row.status in ACTIVE_STATUSES and row.host
                         and (row.component or row.service)):
-                    systems = await _systems(connection, row, window_seconds)
+                    systems = await _systems(connection, self._dialect, row, window_seconds)
                 due = Due(
                     ticket_id=row.ticket_id, policy=policy,
                     state=EscalationState(
@@ -190,25 +192,22 @@ class EscalationStore:
                     events.append(_audit(row.ticket_id, now, Audit(
                         "escalation_failed", f"escalation failed: {type(exc).__name__}: {exc}",
                         {})))
-                    await connection.execute(
-                        update(ESCALATIONS).where(ESCALATIONS.c.ticket_id == row.ticket_id)
-                        .values(due_at=now + timedelta(minutes=1), updated_at=now))
+                    changes.append({
+                        "b_ticket_id": row.ticket_id, "state": row.state,
+                        "next_step": row.next_step, "epoch": row.epoch,
+                        "due_at": now + timedelta(minutes=1), "notified": row.notified,
+                        "multi_system_at": row.multi_system_at, "updated_at": now})
                     continue
                 decision = planned.decision
                 state = decision.state
-                await connection.execute(
-                    update(ESCALATIONS).where(ESCALATIONS.c.ticket_id == row.ticket_id)
-                    .values(state=state.state.value, next_step=state.next_step,
-                            epoch=state.epoch, due_at=decision.due_at,
-                            notified=[[person, list(channels)]
-                                      for person, channels in state.notified],
-                            multi_system_at=state.multi_system_at, updated_at=now))
+                changes.append({
+                    "b_ticket_id": row.ticket_id, "state": state.state.value,
+                    "next_step": state.next_step, "epoch": state.epoch,
+                    "due_at": decision.due_at,
+                    "notified": [[person, list(channels)] for person, channels in state.notified],
+                    "multi_system_at": state.multi_system_at, "updated_at": now})
                 if decision.reopen and row.status is Status.ACKNOWLEDGED:
-                    await connection.execute(
-                        update(TICKETS).where(TICKETS.c.id == row.ticket_id,
-                                              TICKETS.c.status == Status.ACKNOWLEDGED)
-                        .values(status=Status.OPEN, acknowledged_at=None, updated_at=now))
-                    reopened += 1
+                    reopen.append({"b_id": row.ticket_id, "updated_at": now})
                 for audit in (*decision.audits, *planned.audits):
                     events.append(_audit(row.ticket_id, now, audit))
                 for item in planned.notifications:
@@ -217,12 +216,16 @@ class EscalationStore:
                         "recipient": item.recipient, "kind": item.kind, "status": "pending",
                         "attempts": 0, "next_attempt_at": now, "created_at": now,
                         "finished_at": None, "last_error": None, "payload": dict(item.payload)})
+            # Every claimed escalation's new state: one statement, many rows.
+            await connection.execute(_STATE_UPDATE, changes)
+            if reopen:
+                await connection.execute(_REOPEN, reopen)
             if queued:
                 await connection.execute(insert(NOTIFICATIONS), queued)
                 notifications = len(queued)
             if events:
                 await connection.execute(insert(EVENTS), events)
-        return SweepResult(len(rows), notifications, reopened)
+        return SweepResult(len(rows), notifications, len(reopen))
 
     async def get(self, ticket_id: int) -> dict[str, Any] | None:
         """The escalation of a ticket as plain data (API and tests), or None."""
@@ -248,18 +251,39 @@ class EscalationStore:
             )).scalar_one()
 
 
-async def _systems(connection, row, window_seconds: float) -> int:
+_STATE_UPDATE = (update(ESCALATIONS)
+                 .where(ESCALATIONS.c.ticket_id == bindparam("b_ticket_id"))
+                 .values({name: bindparam(name) for name in (
+                     "state", "next_step", "epoch", "due_at", "notified", "multi_system_at",
+                     "updated_at")}))
+_REOPEN = (update(TICKETS)
+           .where(TICKETS.c.id == bindparam("b_id"), TICKETS.c.status == Status.ACKNOWLEDGED)
+           .values(status=Status.OPEN, acknowledged_at=None, updated_at=bindparam("updated_at")))
+
+
+def _systems_query(dialect: str, column: str) -> Any:
+    """Distinct hosts of the correlation group: one range of the partial index
+    ix_tickets_correlated_<column> (INDEXED BY on SQLite, which keeps no statistics and would
+    otherwise walk every active ticket of the component)."""
+    hint = f" INDEXED BY ix_tickets_correlated_{column}" if dialect == "sqlite" else ""
+    # Column and index names are this module's constants; values are bound parameters.
+    sql = (f"SELECT count(DISTINCT host) FROM tickets{hint} "  # noqa: S608
+           f"WHERE {column} = :value AND {CORRELATED_PREDICATE} "
+           f"AND created_at >= :since AND created_at <= :until AND host IS NOT NULL")
+    return text(sql).bindparams(bindparam("since", type_=UTCDateTime()),
+                                bindparam("until", type_=UTCDateTime()))
+
+
+async def _systems(connection, dialect: str, row, window_seconds: float) -> int:
     """Distinct hosts among active, unattached tickets sharing the ticket's component (or,
     without one, its service), opened within the correlation window of it."""
     window = timedelta(seconds=window_seconds)
-    shared = (TICKETS.c.component == row.component if row.component
-              else TICKETS.c.service == row.service)
-    query = (select(func.count(TICKETS.c.host.distinct()))
-             .where(shared, text(ACTIVE_PREDICATE), TICKETS.c.parent_id.is_(None),
-                    TICKETS.c.host.is_not(None),
-                    TICKETS.c.created_at >= row.created_at - window,
-                    TICKETS.c.created_at <= row.created_at + window))
-    return max(1, (await connection.execute(query)).scalar_one())
+    column = "component" if row.component else "service"
+    query = _systems_query(dialect, column)
+    count = (await connection.execute(query, {
+        "value": row.component or row.service, "since": row.created_at - window,
+        "until": row.created_at + window})).scalar_one()
+    return max(1, count)
 
 
 def _audit(ticket_id: int, now: datetime, audit: Audit) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -28,6 +28,7 @@ NOTIFICATIONS = NotificationRow.__table__
 EVENTS = TicketEventRow.__table__
 ACTOR = "notifier"
 STATUSES = ("pending", "delivered", "dead")
+PENDING = literal_column("'pending'")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,15 +69,17 @@ class NotificationStore:
         same_recipient = or_(earlier.c.recipient == NOTIFICATIONS.c.recipient,
                              and_(earlier.c.recipient.is_(None),
                                   NOTIFICATIONS.c.recipient.is_(None)))
+        # 'pending' written out, not bound: the partial indexes (WHERE status = 'pending')
+        # serve only queries that repeat their predicate literally.
         blocked = exists().where(earlier.c.ticket_id == NOTIFICATIONS.c.ticket_id,
                                  earlier.c.channel == NOTIFICATIONS.c.channel,
-                                 earlier.c.status == "pending",
+                                 earlier.c.status == PENDING,
                                  earlier.c.id < NOTIFICATIONS.c.id, same_recipient)
         query = (select(NOTIFICATIONS.c.id, NOTIFICATIONS.c.ticket_id, NOTIFICATIONS.c.channel,
                         NOTIFICATIONS.c.recipient, NOTIFICATIONS.c.kind,
                         NOTIFICATIONS.c.attempts, NOTIFICATIONS.c.created_at,
                         NOTIFICATIONS.c.payload)
-                 .where(NOTIFICATIONS.c.status == "pending",
+                 .where(NOTIFICATIONS.c.status == PENDING,
                         NOTIFICATIONS.c.next_attempt_at <= now, ~blocked)
                  .order_by(NOTIFICATIONS.c.next_attempt_at, NOTIFICATIONS.c.id)
                  .limit(limit))
@@ -94,47 +97,46 @@ class NotificationStore:
                         recipient=row.recipient, kind=row.kind, attempts=row.attempts,
                         created_at=row.created_at, payload=row.payload) for row in rows]
 
-    async def release(self, item: Claimed, *, at: datetime) -> None:
-        """Give a claimed notification back untried (rate limit): due again at `at`."""
-        async with write_transaction(self._engine) as connection:
-            await connection.execute(
-                update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == item.id,
-                                            NOTIFICATIONS.c.status == "pending")
-                .values(next_attempt_at=at))
-
-    async def delivered(self, item: Claimed, *, now: datetime, detail: str) -> None:
-        await self._finish(item, now=now, status="pending", final="delivered", error=None,
-                           message=f"{item.kind} notice delivered to {_who(item)} via "
-                                   f"{item.channel}" + (f" ({detail})" if detail else ""))
-
-    async def retry(self, item: Claimed, *, now: datetime, at: datetime, error: str) -> None:
-        async with write_transaction(self._engine) as connection:
-            await connection.execute(
-                update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == item.id,
-                                            NOTIFICATIONS.c.status == "pending")
-                .values(attempts=item.attempts + 1, next_attempt_at=at, last_error=error))
-
-    async def dead(self, item: Claimed, *, now: datetime, error: str) -> None:
-        await self._finish(item, now=now, status="pending", final="dead", error=error,
-                           message=f"{item.kind} notice to {_who(item)} via {item.channel} "
-                                   f"given up after {item.attempts + 1} attempt(s): {error}")
-
-    async def _finish(self, item: Claimed, *, now: datetime, status: str, final: str,
-                      error: str | None, message: str) -> None:
-        async with write_transaction(self._engine) as connection:
-            result = await connection.execute(
-                update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == item.id,
-                                            NOTIFICATIONS.c.status == status)
-                .values(status=final, attempts=item.attempts + 1, finished_at=now,
-                        last_error=error))
-            if result.rowcount:
-                kind = "notified" if final == "delivered" else "notification_failed"
-                await connection.execute(insert(EVENTS), [{
-                    "ticket_id": item.ticket_id, "at": now, "kind": kind, "actor": ACTOR,
-                    "message": message,
+    async def finish(self, outcomes: list[Outcome], *, now: datetime) -> None:
+        """Write a delivery round's outcomes in one transaction: delivered and dead ones
+        finished (with a timeline row each), retried ones due again, rate-limited ones given
+        back untried."""
+        if not outcomes:
+            return
+        final, again, released, events = [], [], [], []
+        for o in outcomes:
+            item = o.item
+            if o.result in ("delivered", "dead"):
+                final.append({"b_id": item.id, "status": o.result,
+                              "attempts": item.attempts + 1, "finished_at": now,
+                              "last_error": o.error})
+                who = _who(item)
+                message = (f"{item.kind} notice delivered to {who} via {item.channel}"
+                           + (f" ({o.error})" if o.error else "")) \
+                    if o.result == "delivered" else \
+                    (f"{item.kind} notice to {who} via {item.channel} given up after "
+                     f"{item.attempts + 1} attempt(s): {o.error}")
+                events.append({
+                    "ticket_id": item.ticket_id, "at": now,
+                    "kind": "notified" if o.result == "delivered" else "notification_failed",
+                    "actor": ACTOR, "message": message,
                     "data": {"notification_id": item.id, "channel": item.channel,
                              "recipient": item.recipient, "attempts": item.attempts + 1,
-                             **({"error": error} if error else {})}}])
+                             **({"error": o.error} if o.result == "dead" else {})}})
+            elif o.result == "retry":
+                again.append({"b_id": item.id, "next_attempt_at": o.at,
+                              "attempts": item.attempts + 1, "last_error": o.error})
+            else:
+                released.append({"b_id": item.id, "next_attempt_at": o.at})
+        async with write_transaction(self._engine) as connection:
+            if final:
+                await connection.execute(_FINISH, final)
+            if again:
+                await connection.execute(_AGAIN, again)
+            if released:
+                await connection.execute(_RELEASE, released)
+            if events:
+                await connection.execute(insert(EVENTS), events)
 
     async def list(self, *, status: str | None = None, ticket_id: int | None = None,
                    limit: int = 100, before_id: int | None = None) -> list[NotificationView]:
@@ -159,6 +161,30 @@ class NotificationStore:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return {(channel, status): count for channel, status, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one delivery attempt came to: delivered, dead (error says why), retry (due again
+    `at`, error says why) or released (rate limit: due again `at`, not an attempt)."""
+
+    item: Claimed
+    result: str
+    at: datetime | None = None
+    error: str | None = None
+
+
+_FINISH = (update(NOTIFICATIONS)
+           .where(NOTIFICATIONS.c.id == bindparam("b_id"), NOTIFICATIONS.c.status == PENDING)
+           .values(status=bindparam("status"), attempts=bindparam("attempts"),
+                   finished_at=bindparam("finished_at"), last_error=bindparam("last_error")))
+_AGAIN = (update(NOTIFICATIONS)
+          .where(NOTIFICATIONS.c.id == bindparam("b_id"), NOTIFICATIONS.c.status == PENDING)
+          .values(next_attempt_at=bindparam("next_attempt_at"), attempts=bindparam("attempts"),
+                  last_error=bindparam("last_error")))
+_RELEASE = (update(NOTIFICATIONS)
+            .where(NOTIFICATIONS.c.id == bindparam("b_id"), NOTIFICATIONS.c.status == PENDING)
+            .values(next_attempt_at=bindparam("next_attempt_at")))
 
 
 def _who(item: Claimed) -> str:

@@ -22,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 DUE = "due_at IS NOT NULL"
 PENDING = "status = 'pending'"
+CORRELATED = "status IN ('open', 'acknowledged') AND parent_id IS NULL"
 
 
 def _moment(name: str, comment: str, *, nullable: bool = False) -> sa.Column:
@@ -104,6 +105,12 @@ def upgrade() -> None:
     op.create_index("ix_notifications_pending", "notifications", ["next_attempt_at"],
                     sqlite_where=sa.text(PENDING), postgresql_where=sa.text(PENDING))
     op.create_index("ix_notifications_ticket_id_id", "notifications", ["ticket_id", "id"])
+    op.create_index("ix_notifications_pending_order", "notifications",
+                    ["ticket_id", "channel", "id"],
+                    sqlite_where=sa.text(PENDING), postgresql_where=sa.text(PENDING))
+    for column in ("component", "service"):
+        op.create_index(f"ix_tickets_correlated_{column}", "tickets", [column, "created_at"],
+                        sqlite_where=sa.text(CORRELATED), postgresql_where=sa.text(CORRELATED))
     op.create_index("ix_notifications_status_id", "notifications", ["status", "id"])
     op.create_table(
         "action_uses",
@@ -117,6 +124,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_correlated_service", table_name="tickets")
+    op.drop_index("ix_tickets_correlated_component", table_name="tickets")
+    op.drop_index("ix_notifications_pending_order", table_name="notifications")
     op.drop_table("action_uses")
     op.drop_index("ix_notifications_status_id", table_name="notifications")
     op.drop_index("ix_notifications_ticket_id_id", table_name="notifications")
