@@ -30,6 +30,7 @@ METRICS = web.AppKey("metrics", CollectorMetrics)
 AUTH = web.AppKey("auth", Authenticator)
 STORES = web.AppKey("stores", object)
 ONCALL = web.AppKey("oncall", object)     # service.Oncall, when on-call is configured
+REGISTRY = web.AppKey("registry", object)  # collector.registry.Registry
 PRINCIPAL = "regie.principal"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

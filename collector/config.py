@@ -99,6 +99,16 @@ class PrioritySettings:
         return out
 
 
+def _horizon(value: str) -> str | None:
+    from registry.lifecycle import parse_horizon
+
+    try:
+        parse_horizon(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelSettings:
     name: str
@@ -129,6 +139,14 @@ class OncallSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrySettings:
+    # How soon a sync by another process is loaded, and who-is-past-EOS recomputed.
+    refresh_seconds: float = field(default=30.0, metadata=check(positive))
+    # What /metrics counts as "near" end of support: 90d, 6w, 8m, 1y.
+    near_horizon: str = field(default="8m", metadata=check(_horizon))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectorSettings:
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -136,6 +154,7 @@ class CollectorSettings:
     criticality: CriticalitySettings = CriticalitySettings()
     priority: PrioritySettings = PrioritySettings()
     oncall: OncallSettings = OncallSettings()
+    registry: RegistrySettings = RegistrySettings()
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
 

@@ -44,6 +44,8 @@ class Intake:
         self._writer: asyncio.Task | None = None
         # Called after a commit that opened or moved tickets (the escalation loop's wake-up).
         self.on_change: Callable[[], None] | None = None
+        # Whether a host is past end of support (the registry answers; an impact input).
+        self.past_end_of_support: Callable[[str | None], bool] = lambda host: False
 
     def now(self) -> datetime:
         return self._clock()
@@ -53,6 +55,7 @@ class Intake:
             criticality=self._criticality.of(host=signal.host, service=signal.service),
             urgency=signal.urgency,
             systems_affected=systems_affected,
+            past_end_of_support=self.past_end_of_support(signal.host),
             matrix=self._matrix,
         )
 
@@ -106,6 +109,7 @@ class Intake:
             system = self._criticality.of(host=report.host, service=report.service)
             criticality = min(criticality, system, key=IMPACT_ORDER.index)
         assessment = assess(criticality=criticality, urgency=report.urgency,
+                            past_end_of_support=self.past_end_of_support(report.host),
                             matrix=self._matrix)
         ticket = await self.tickets.create_user_ticket(report, assessment=assessment,
                                                        now=self.now())

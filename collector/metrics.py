@@ -7,6 +7,7 @@ cached briefly so a scrape storm does not become a query storm.
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections.abc import Callable, Iterable
 
@@ -64,6 +65,97 @@ class NotificationQueue:
         yield family
 
 
+class RegistryGauges:
+    """End-of-support and contract gauges, computed from the store at scrape time (set by the
+    app, refreshed at most once a minute: a fleet's software is many rows)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 cache_seconds: float = 60.0) -> None:
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._at = float("-inf")
+        self.software: list = []          # registry.lifecycle.Software
+        self.hardware: list = []          # registry.lifecycle.Hardware
+        self.contracts: list = []         # registry.lifecycle.Contract
+        self.today = None
+        self.until = None
+
+    def stale(self) -> bool:
+        return self._clock() - self._at >= self._cache_seconds
+
+    def invalidate(self) -> None:
+        """A push changed the data: the next scrape reads it again."""
+        self._at = float("-inf")
+
+    def update(self, *, software: list, hardware: list, contracts: list, today, until) -> None:
+        self.software, self.hardware, self.contracts = software, hardware, contracts
+        self.today, self.until = today, until
+        self._at = self._clock()
+
+    def collect(self) -> Iterable[Metric]:
+        from registry.lifecycle import Status, software_status
+
+        # Days, as governance reads them (and as the registry issue names the metric); promtool
+        # prefers base units, so the end dates are also given as Unix timestamps.
+        days = GaugeMetricFamily(
+            "regie_eos_days_remaining",
+            "Days until the support that applies ends (security, then extended); negative "
+            "once past.", labels=["host", "product", "cycle"])
+        ends = GaugeMetricFamily(
+            "regie_eos_end_timestamp_seconds",
+            "When the support that applies ends (security, then extended), Unix time.",
+            labels=["host", "product", "cycle"])
+        assets = GaugeMetricFamily(
+            "regie_eos_assets",
+            "Hosts with software (or hardware) past end of support, or reaching it within "
+            "registry.near_horizon.", labels=["kind", "status"])
+        contract_days = GaugeMetricFamily(
+            "regie_contract_days_remaining",
+            "Days until a warranty or support contract ends; negative once ended.",
+            labels=["asset", "vendor", "contract"])
+        contract_ends = GaugeMetricFamily(
+            "regie_contract_end_timestamp_seconds",
+            "When a warranty or support contract ends, Unix time.",
+            labels=["asset", "vendor", "contract"])
+        families = (days, ends, assets, contract_days, contract_ends)
+        if self.today is None:
+            yield from families
+            return
+        past: dict[str, set[str]] = {"software": set(), "hardware": set()}
+        near: dict[str, set[str]] = {"software": set(), "hardware": set()}
+        for row in self.software:
+            if row.cycle is None:
+                continue
+            applies, _, status = software_status(row, self.today, self.until)
+            if applies is not None:
+                labels = [row.host, row.product, row.cycle]
+                days.add_metric(labels, (applies - self.today).days)
+                ends.add_metric(labels, _timestamp(applies))
+            if status is Status.PAST:
+                past["software"].add(row.host)
+            elif status is Status.NEAR:
+                near["software"].add(row.host)
+        for asset in self.hardware:
+            if asset.end_of_support is None:
+                continue
+            if asset.end_of_support <= self.today:
+                past["hardware"].add(asset.asset)
+            elif asset.end_of_support <= self.until:
+                near["hardware"].add(asset.asset)
+        for kind in ("software", "hardware"):
+            assets.add_metric([kind, "past"], len(past[kind]))
+            assets.add_metric([kind, "near"], len(near[kind] - past[kind]))
+        for contract in self.contracts:
+            labels = [contract.asset, contract.vendor, contract.number]
+            contract_days.add_metric(labels, (contract.end_date - self.today).days)
+            contract_ends.add_metric(labels, _timestamp(contract.end_date))
+        yield from families
+
+
+def _timestamp(day) -> float:
+    return float(calendar.timegm(day.timetuple()))
+
+
 class CollectorMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -97,6 +189,8 @@ class CollectorMetrics:
             "dead, rate_limited).", ["channel", "outcome"], registry=self.registry)
         self.queue = NotificationQueue()
         self.registry.register(self.queue)
+        self.eos = RegistryGauges()
+        self.registry.register(self.eos)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",
                                          "From a ticket's creation to its resolution.",
                                          ["priority"], buckets=RESPONSE_BUCKETS,

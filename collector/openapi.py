@@ -53,6 +53,14 @@ ACTION_TOKEN = {"name": "token", "in": "path", "required": True,
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,512}$"}}
 
 
+WITHIN = {"name": "within", "in": "query", "schema": {"type": "string"},
+          "description": "a horizon: 90d, 6w, 8m or 1y"}
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": _STR}
+
+
 def _transition(summary: str) -> dict[str, Any]:
     return {"post": {
         "summary": summary,
@@ -185,6 +193,10 @@ SCHEMAS: dict[str, Any] = {
             "attempts": {"type": "integer"}, "next_attempt_at": _STR, "created_at": _STR,
             "finished_at": _TIME, "last_error": _NULLABLE_STR}}},
         "next_before": {"type": "integer"}}},
+    "EosReport": {"type": "object", "required": ["today", "until", "within"],
+                  "properties": {"today": _STR, "until": _STR, "within": _STR,
+                                 "items": {"type": "array", "items": {"type": "object"}},
+                                 "groups": {"type": "array", "items": {"type": "object"}}}},
     "InventoryResult": {"type": "object", "required": ["status", "host"],
                         "properties": {"status": {"type": "string",
                                                   "enum": ["stored", "duplicate"]},
@@ -317,6 +329,27 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json("#/components/schemas/NotificationList",
                                            "notifications"),
                               "404": _error("on-call not configured"), **READ_ERRORS}}},
+            "/api/v1/registry/eos": {"get": {
+                "summary": "Software and hardware past or reaching end of support, soonest "
+                           "first (the date that applies: security, then extended support)",
+                "parameters": [WITHIN, _query("host"), _query("product"),
+                               {"name": "by", "in": "query",
+                                "schema": {"type": "string",
+                                           "enum": ["item", "host", "product"]}}],
+                "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
+                              **READ_ERRORS}}},
+            "/api/v1/registry/contracts": {"get": {
+                "summary": "Warranty and support contracts ending within the horizon",
+                "parameters": [WITHIN, {"name": "include_renewed", "in": "query",
+                                        "schema": {"type": "string",
+                                                   "enum": ["true", "false"]}}],
+                "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
+                              **READ_ERRORS}}},
+            "/api/v1/registry/hardware": {"get": {
+                "summary": "Assets whose model is past or reaching end of support (EOSL)",
+                "parameters": [WITHIN],
+                "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
+                              **READ_ERRORS}}},
             "/api/v1/actions/{token}": {
                 "get": {"summary": "A one-click link: a page with a button that POSTs",
                         "security": [], "parameters": [ACTION_TOKEN],

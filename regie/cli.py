@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("collector.rules_cli", "check threshold rules, export them for Prometheus"),
     "demo": ("collector.demo", "collector + local agent on embedded defaults (make run)"),
     "oncall": ("alerting.oncall_cli", "who is on call, check schedules for gaps, export iCalendar"),
+    "registry": ("registry.cli", "end-of-support data and matching, EOS/EOSL and contract reports"),
 }
 
 

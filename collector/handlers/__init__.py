@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collector.app import Route
 from collector.auth import Permission
-from collector.handlers import ingest, oncall, system, tickets
+from collector.handlers import ingest, oncall, registry, system, tickets
 
 ROUTES: list[Route] = [
     Route("GET", "/healthz", system.healthz, None, "healthz"),
@@ -41,4 +41,9 @@ ROUTES: list[Route] = [
           "action_page"),
     Route("POST", r"/api/v1/actions/{token:[A-Za-z0-9_.-]{1,512}}", oncall.action, None,
           "action"),
+    Route("GET", "/api/v1/registry/eos", registry.eos, Permission.READ, "registry_eos"),
+    Route("GET", "/api/v1/registry/contracts", registry.contracts, Permission.READ,
+          "registry_contracts"),
+    Route("GET", "/api/v1/registry/hardware", registry.hardware, Permission.READ,
+          "registry_hardware"),
 ]

@@ -6,7 +6,7 @@ from collections import Counter
 
 from aiohttp import web
 
-from collector.app import AUTH, INTAKE, PRINCIPAL, STORES, read_json
+from collector.app import AUTH, INTAKE, METRICS, PRINCIPAL, REGISTRY, STORES, read_json
 from collector.auth import Permission
 from collector.payloads.alertmanager import parse_webhook
 from collector.payloads.events import parse_event
@@ -50,8 +50,21 @@ async def inventory(request: web.Request) -> web.Response:
     push = parse_inventory(await read_json(request),
                            header_key=request.headers.get("Idempotency-Key"))
     intake = request.app[INTAKE]
+    registry = request.app[REGISTRY]
+    now = intake.now()
+    # Matched against end-of-support data here; written with the push, in one transaction.
+    rows, asset = registry.match(push.host, push.document, now)
+
+    async def also(connection) -> None:
+        await registry.store.replace_host_software(connection, push.host, rows)
+        if asset is not None:
+            await registry.store.upsert_assets([asset], source="inventory", now=now,
+                                               connection=connection)
+
     new = await request.app[STORES].inventory.store(push.host, push.idempotency_key,
-                                                    push.document, intake.now())
+                                                    push.document, now, also=also)
     if new:
+        registry.pushed(push.host, rows)
+        request.app[METRICS].eos.invalidate()
         return web.json_response({"status": "stored", "host": push.host}, status=202)
     return web.json_response({"status": "duplicate", "host": push.host}, status=200)

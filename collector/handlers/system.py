@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from collector.app import INTAKE, METRICS, ONCALL, STORES
+from collector.app import INTAKE, METRICS, ONCALL, REGISTRY, SETTINGS, STORES
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -25,6 +25,15 @@ async def metrics(request: web.Request) -> web.Response:
         oncall = request.app.get(ONCALL)
         if oncall is not None:
             registry.queue.counts = await oncall.notifier.store.counts()
+    if registry.eos.stale():
+        from registry.lifecycle import horizon_end
+
+        store = request.app[REGISTRY].store
+        today = request.app[INTAKE].now().date()
+        registry.eos.update(
+            software=await store.software(), hardware=await store.hardware(),
+            contracts=await store.contracts(), today=today,
+            until=horizon_end(today, request.app[SETTINGS].registry.near_horizon))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry.registry),
                         headers={"Content-Type": content_type})

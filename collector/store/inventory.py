@@ -7,11 +7,12 @@ error (`store` returns False).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
@@ -25,8 +26,12 @@ class InventoryStore:
         self._engine = engine
 
     async def store(self, host: str, idempotency_key: str, document: dict[str, Any],
-                    now: datetime) -> bool:
-        """True when the push is new; False when this key was stored before (nothing changes)."""
+                    now: datetime, *,
+                    also: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> bool:
+        """True when the push is new; False when this key was stored before (nothing changes).
+
+        `also(connection)` runs in the same transaction when the push is new (the registry
+        replaces the host's matched software): both are committed, or neither."""
         statement = insert_or_skip(self._engine.dialect.name, PUSHES,
                                    index_elements=["idempotency_key"])
         async with write_transaction(self._engine) as connection:
@@ -34,6 +39,8 @@ class InventoryStore:
                 statement.values(host=host, idempotency_key=idempotency_key, received_at=now,
                                  document=document)
                 .returning(PUSHES.c.id))).first()
+            if row is not None and also is not None:
+                await also(connection)
         return row is not None
 
     async def latest(self, host: str) -> dict[str, Any] | None:

@@ -13,10 +13,10 @@ table rebuild on SQLite; the code is the only writer.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, MetaData, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -35,6 +35,9 @@ HOST_DOWN_PREDICATE = {
     "sqlite": f"host_down IS 1 AND parent_id IS NULL AND {ACTIVE_PREDICATE}",
     "postgresql": f"host_down IS true AND parent_id IS NULL AND {ACTIVE_PREDICATE}",
 }
+
+# Tickets that count toward "impact beyond one system" (written as the queries repeat it).
+CORRELATED_PREDICATE = f"{ACTIVE_PREDICATE} AND parent_id IS NULL"
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -155,6 +158,14 @@ class TicketRow(Base):
         Index("ix_tickets_active_host_down", "host",
               sqlite_where=text(HOST_DOWN_PREDICATE["sqlite"]),
               postgresql_where=text(HOST_DOWN_PREDICATE["postgresql"])),
+        # The escalation's correlation window: active, unattached tickets sharing a
+        # component (or a service), by opening time (collector/store/escalations.py).
+        Index("ix_tickets_correlated_component", "component", "created_at",
+              sqlite_where=text(CORRELATED_PREDICATE),
+              postgresql_where=text(CORRELATED_PREDICATE)),
+        Index("ix_tickets_correlated_service", "service", "created_at",
+              sqlite_where=text(CORRELATED_PREDICATE),
+              postgresql_where=text(CORRELATED_PREDICATE)),
         {"comment": "The ticket queue: monitoring alerts and user reports alike."},
     )
 
@@ -309,6 +320,10 @@ class NotificationRow(Base):
               sqlite_where=text(NOTIFICATION_PENDING_PREDICATE),
               postgresql_where=text(NOTIFICATION_PENDING_PREDICATE)),
         Index("ix_notifications_ticket_id_id", "ticket_id", "id"),
+        # The claim's "no earlier pending notice to the same recipient" probe.
+        Index("ix_notifications_pending_order", "ticket_id", "channel", "id",
+              sqlite_where=text(NOTIFICATION_PENDING_PREDICATE),
+              postgresql_where=text(NOTIFICATION_PENDING_PREDICATE)),
         Index("ix_notifications_status_id", "status", "id"),
         {"comment": "The delivery queue: every notification until delivered or dead."},
     )
@@ -341,3 +356,105 @@ class ActionUseRow(Base):
     ticket_id: Mapped[int] = mapped_column(comment="The ticket it acted on.")
     action: Mapped[str] = mapped_column(String(16), comment="ack or resolve.")
     used_at: Mapped[Moment] = mapped_column(comment="When it was used.")
+
+
+# -- the registry: end-of-support data, matched software, hardware, contracts (docs/registry.md)
+
+class EosProductRow(Base):
+    __tablename__ = "eos_products"
+    __table_args__ = ({"comment": "End-of-support data: one endoflife.date API v1 product per "
+                                  "row, replaced whole by each sync."},)
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True,
+                                      comment="The product id (endoflife.date permalink).")
+    label: Mapped[str] = mapped_column(String(255), comment="The product's display name.")
+    category: Mapped[str] = mapped_column(String(32), comment="os, database, lang, ...")
+    document: Mapped[JSONObject] = mapped_column(comment="The API v1 `result` object.")
+    synced_at: Mapped[Moment] = mapped_column(comment="When the sync that stored it ran.")
+
+
+class RegistrySyncRow(Base):
+    __tablename__ = "registry_syncs"
+    __table_args__ = ({"comment": "Each end-of-support data sync that was applied."},)
+
+    id: Mapped[IntPK]
+    source: Mapped[str] = mapped_column(Text, comment="Where the data came from (no secrets).")
+    synced_at: Mapped[Moment] = mapped_column(comment="When it was applied.")
+    products: Mapped[int] = mapped_column(comment="Products stored.")
+    skipped: Mapped[int] = mapped_column(comment="Malformed product documents left out.")
+
+
+class HostSoftwareRow(Base):
+    __tablename__ = "host_software"
+    __table_args__ = (
+        Index("ix_host_software_host", "host"),
+        Index("ix_host_software_product_cycle", "product", "cycle"),
+        {"comment": "Software found on each host and matched to end-of-support data; "
+                    "replaced per host on each inventory push, for all on each sync."},
+    )
+
+    id: Mapped[IntPK]
+    host: Mapped[Name] = mapped_column(comment="The host.")
+    product: Mapped[Name] = mapped_column(comment="The matched product.")
+    cycle: Mapped[str | None] = mapped_column(
+        String(64), comment="The release cycle; NULL when the version has none in the data.")
+    category: Mapped[str] = mapped_column(String(32), comment="The product's category.")
+    eol_date: Mapped[date | None] = mapped_column(
+        Date(), comment="End of security support (the cycle's eolFrom).")
+    eol_flag: Mapped[bool | None] = mapped_column(
+        comment="The cycle's isEol when it has no date (true: ended, date unknown).")
+    eoes_date: Mapped[date | None] = mapped_column(
+        Date(), comment="End of extended support (eoesFrom), when the product has one.")
+    source: Mapped[str] = mapped_column(String(100), comment="How it was observed.")
+    observed: Mapped[str] = mapped_column(Text, comment="What was observed (name version).")
+    matched_at: Mapped[Moment] = mapped_column(comment="When it was matched.")
+
+
+class AssetRow(Base):
+    __tablename__ = "assets"
+    __table_args__ = ({"comment": "Hardware assets: from agents' DMI data or imported."},)
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True,
+                                      comment="The asset: a host name or an inventory tag.")
+    vendor: Mapped[str | None] = mapped_column(String(255), comment="Manufacturer.")
+    model: Mapped[str | None] = mapped_column(String(255), comment="Model name.")
+    serial: Mapped[str | None] = mapped_column(String(255), comment="Serial number.")
+    source: Mapped[str] = mapped_column(String(32), comment="inventory or import.")
+    updated_at: Mapped[Moment] = mapped_column(comment="When it last changed.")
+
+
+class HardwareModelRow(Base):
+    __tablename__ = "hardware_models"
+    __table_args__ = (
+        Index("uq_hardware_models_vendor_model", "vendor", "model", unique=True),
+        {"comment": "Vendor model lifecycle (end of sale, end of support) from imports."},
+    )
+
+    id: Mapped[IntPK]
+    vendor: Mapped[Name] = mapped_column(comment="Manufacturer, as assets name it.")
+    model: Mapped[Name] = mapped_column(comment="Model, as assets name it.")
+    end_of_sale: Mapped[date | None] = mapped_column(Date(), comment="End of sale.")
+    end_of_support: Mapped[date | None] = mapped_column(
+        Date(), comment="End of support (EOSL): no more parts or fixes.")
+    note: Mapped[str | None] = mapped_column(Text, comment="Where the dates come from.")
+    imported_at: Mapped[Moment] = mapped_column(comment="When it was imported.")
+
+
+class ContractRow(Base):
+    __tablename__ = "contracts"
+    __table_args__ = (
+        Index("uq_contracts_asset_vendor_number", "asset", "vendor", "number", unique=True),
+        Index("ix_contracts_end_date", "end_date"),
+        {"comment": "Warranty and support contracts per asset, from imports."},
+    )
+
+    id: Mapped[IntPK]
+    asset: Mapped[Name] = mapped_column(comment="The asset (host name or inventory tag).")
+    vendor: Mapped[Name] = mapped_column(comment="Who provides it.")
+    number: Mapped[Name] = mapped_column(comment="The contract number.")
+    kind: Mapped[str] = mapped_column(String(32), comment="warranty or support.")
+    end_date: Mapped[date] = mapped_column(Date(), comment="When it ends.")
+    renewal: Mapped[str] = mapped_column(
+        String(32), comment="Renewal status: pending, in-progress, renewed, not-renewing.")
+    owner: Mapped[str | None] = mapped_column(String(255), comment="Who handles renewal.")
+    imported_at: Mapped[Moment] = mapped_column(comment="When it was imported.")

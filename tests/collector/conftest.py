@@ -126,12 +126,19 @@ def create_tokens(db: str) -> dict[str, str]:
 
 
 def wipe(db: str) -> None:
-    """Empty the ticket queue and inventory (tokens stay), between tests sharing a collector."""
+    """Empty the ticket queue, inventory and registry (tokens stay), between tests sharing a
+    collector."""
     from collector.store.models import (
         ActionUseRow,
+        AssetRow,
+        ContractRow,
+        EosProductRow,
         EscalationRow,
+        HardwareModelRow,
+        HostSoftwareRow,
         InventoryPushRow,
         NotificationRow,
+        RegistrySyncRow,
         TicketEventRow,
         TicketRow,
     )
@@ -139,7 +146,8 @@ def wipe(db: str) -> None:
     async def work(engine) -> None:
         async with engine.begin() as connection:
             for row in (NotificationRow, EscalationRow, ActionUseRow, TicketEventRow,
-                        TicketRow, InventoryPushRow):
+                        TicketRow, InventoryPushRow, HostSoftwareRow, AssetRow, ContractRow,
+                        HardwareModelRow, EosProductRow, RegistrySyncRow):
                 table = row.__table__
                 await connection.execute(table.delete())
 

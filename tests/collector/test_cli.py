@@ -37,4 +37,4 @@ def test_migrate_is_idempotent_and_says_where(tmp_path):
     db = f"sqlite:///{tmp_path / 'r.db'}"
     first = regie("collector", "migrate", "--db", db)
     second = regie("collector", "migrate", "--db", db)
-    assert first.stdout == second.stdout == f"{db}: schema at revision 0003\n"
+    assert first.stdout == second.stdout == f"{db}: schema at revision 0004\n"

@@ -100,8 +100,8 @@ def test_check_schema_on_an_empty_database(empty_db):
 
 
 def test_migrate_then_check(empty_db):
-    assert migrate(empty_db.url) == head_revision() == "0003"
-    assert migrate(empty_db.url) == "0003"          # again: nothing to do
+    assert migrate(empty_db.url) == head_revision() == "0004"
+    assert migrate(empty_db.url) == "0004"          # again: nothing to do
 
     asyncio.run(_check(empty_db.url))
 
@@ -117,7 +117,7 @@ def test_unknown_revision_is_named(db):
             await engine.dispose()
 
     with pytest.raises(SchemaError, match=r"at revision f00d, which this version of Regie does "
-                                          r"not know .* this code needs 0003"):
+                                          r"not know .* this code needs 0004"):
         asyncio.run(main())
 
 
@@ -132,7 +132,7 @@ def test_tables_without_a_revision(db):
             await engine.dispose()
 
     with pytest.raises(SchemaError,
-                       match=r"has tables \(.*inventory_pushes.*\) but no Regie schema"):
+                       match=r"has tables \(.*\) but no Regie schema"):
         asyncio.run(main())
 
 
@@ -140,9 +140,9 @@ def test_schema_behind_the_code_is_refused_with_the_fix(db):
     """A database left at 0001 by an older Regie: the collector names both revisions."""
     command.downgrade(alembic_config(db.url), "0001")
     with pytest.raises(SchemaError, match=r"^database schema is at revision 0001 but this "
-                                          r"code needs 0003: run `regie collector migrate"):
+                                          r"code needs 0004: run `regie collector migrate"):
         asyncio.run(_check(db.url))
-    assert migrate(db.url) == "0003"
+    assert migrate(db.url) == "0004"
     asyncio.run(_check(db.url))
 
 
@@ -178,10 +178,12 @@ def test_downgrade_and_upgrade_again(db):
     assert asyncio.run(tables()) == ["alembic_version"]
     with pytest.raises(SchemaError, match="has no Regie schema"):
         asyncio.run(_check(db.url))
-    assert migrate(db.url) == "0003"
-    assert asyncio.run(tables()) == ["action_uses", "alembic_version", "escalation_policies",
-                                     "escalations", "inventory_pushes", "notifications",
-                                     "ticket_events", "tickets", "tokens"]
+    assert migrate(db.url) == "0004"
+    assert asyncio.run(tables()) == ["action_uses", "alembic_version", "assets", "contracts",
+                                     "eos_products", "escalation_policies", "escalations",
+                                     "hardware_models", "host_software", "inventory_pushes",
+                                     "notifications", "registry_syncs", "ticket_events",
+                                     "tickets", "tokens"]
 
 
 async def _check(url: str) -> None:

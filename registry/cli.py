@@ -1,0 +1,304 @@
+"""`regie registry ...`: end-of-support data, matching, reports, hardware and contract imports.
+
+The commands work on the collector's database (`--db`, or the one in `--config`), as
+`regie collector token` does; `match` needs no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+EPILOG = """\
+examples:
+  regie registry sync --from https://endoflife.date/api/v1     the live API
+  regie registry sync --from /srv/mirror/eol-data                 a mirror directory
+  regie registry match --data ../shared/eol-data < cases.json     JSON Lines out
+  regie registry eos --within 8m                                  what ends within 8 months
+  regie registry eos --within 1y --by product --json
+  regie registry hardware --within 12m                            assets past/near EOSL
+  regie registry contracts --within 90d                           renewals due
+  regie registry import hardware models.csv                       vendor EOS/EOSL dates
+  regie registry import contracts contracts.yml
+
+Horizons: 90d, 6w, 8m, 1y. docs/registry.md explains matching, data and reports.
+"""
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    from registry import match_cli
+
+    parser = argparse.ArgumentParser(
+        prog=prog, description="The registry: end of support, hardware lifecycle, contracts.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def database(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help="collector settings (TOML), for its database URL")
+        p.add_argument("--db", metavar="URL",
+                       help="database URL (default: the collector's, sqlite:///regie.db)")
+        return p
+
+    sync = database(sub.add_parser(
+        "sync", help="refresh end-of-support data from the API or a mirror, then re-match"))
+    sync.add_argument("--from", dest="origin", required=True, metavar="URL|DIR",
+                      help="an API v1 base URL (https://endoflife.date/api/v1) or a directory "
+                           "in its shape (products/<name>.json)")
+    match = sub.add_parser(
+        "match", help="match observations (stdin, JSON) to product, cycle and end of life")
+    match_cli.add_arguments(match)
+    for name, help_, default in (
+            ("eos", "software and hardware past or reaching end of support", "8m"),
+            ("hardware", "assets whose model is past or near end of support (EOSL)", "12m"),
+            ("contracts", "warranty and support contracts ending soon", "90d")):
+        report = database(sub.add_parser(name, help=help_))
+        report.add_argument("--within", default=default, metavar="HORIZON",
+                            help=f"how far ahead: 90d, 6w, 8m, 1y (default {default})")
+        report.add_argument("--json", action="store_true", help="JSON instead of a table")
+        report.add_argument("--today", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                            help="report as of this day (default: today), e.g. to plan ahead")
+        if name == "eos":
+            report.add_argument("--by", choices=["item", "host", "product"], default="item",
+                                help="one line per item (default), or grouped")
+            report.add_argument("--host", help="only this host")
+            report.add_argument("--product", help="only this product")
+        if name == "contracts":
+            report.add_argument("--include-renewed", action="store_true",
+                                help="also list contracts already renewed")
+    imp = database(sub.add_parser(
+        "import", help="import hardware model lifecycle, assets or contracts (CSV or YAML)"))
+    imp.add_argument("kind", choices=["hardware", "assets", "contracts"])
+    imp.add_argument("file", type=Path, help="CSV with a header row, or YAML (.yml/.yaml)")
+    return parser
+
+
+def main(argv: list[str], prog: str = "regie registry") -> int:
+    args = _parser(prog).parse_args(argv)
+    if args.command == "match":
+        from registry import match_cli
+
+        return match_cli.run(args)
+    from collector.config import load_settings
+    from regie.configfile import ConfigError
+
+    try:
+        settings = load_settings(args.config, db=args.db)
+        if args.command == "import":
+            return _import(args, settings.database.url)
+        if args.command == "sync":
+            return _sync(args, settings.database.url)
+        return asyncio.run(_report(args, settings.database.url))
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except SchemaProblem as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+
+
+class SchemaProblem(Exception):
+    pass
+
+
+async def _engine(url: str):
+    from collector.store.engine import SchemaError, check_schema, create_engine, database_url
+
+    try:
+        engine = create_engine(database_url(url))
+    except ValueError as exc:
+        raise SchemaProblem(f"database.url: {exc}") from None
+    try:
+        await check_schema(engine)
+    except SchemaError as exc:
+        await engine.dispose()
+        raise SchemaProblem(str(exc)) from None
+    return engine
+
+
+# -- sync -------------------------------------------------------------------------------------
+
+
+def _sync(args: argparse.Namespace, url: str) -> int:
+    from regie.progress import Progress
+    from registry.end_of_support import dump_catalog
+    from registry.sync import SyncError, check, fetch, shown
+
+    bar: list[Progress] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(Progress("fetch", total, unit="products"))
+        bar[0].advance(done - bar[0].done)
+
+    try:
+        fetched = fetch(args.origin, progress=progress)
+    except SyncError as exc:
+        print(f"regie registry sync: {exc}; nothing changed", file=sys.stderr)
+        return 1
+    finally:
+        for b in bar:
+            b.close()
+    for what, reason in fetched.skipped[:10]:
+        print(f"skipped {what}: {reason}", file=sys.stderr)
+    if len(fetched.skipped) > 10:
+        print(f"... and {len(fetched.skipped) - 10} more skipped", file=sys.stderr)
+    refused = check(fetched)
+    if refused:
+        print(f"regie registry sync: {refused}; the stored data is unchanged", file=sys.stderr)
+        return 1
+    documents = dump_catalog(fetched.catalog)
+    return asyncio.run(_apply(url, documents, shown(args.origin), fetched))
+
+
+async def _apply(url: str, documents: list[dict[str, Any]], origin: str, fetched) -> int:
+    from collector.store.inventory import InventoryStore
+    from collector.store.registry import RegistryStore, software_row
+    from regie.progress import Progress
+    from registry import fleet
+    from registry.matching import Matcher
+
+    engine = await _engine(url)
+    try:
+        store = RegistryStore(engine)
+        now = datetime.now(UTC)
+        info = await store.replace_catalog(documents, source=origin,
+                                           skipped=len(fetched.skipped), now=now)
+        print(f"stored {info.products} products from {origin} "
+              f"({info.skipped} skipped); sync {info.id}")
+        # The whole fleet against the new data: each host's latest inventory.
+        inventory = InventoryStore(engine)
+        hosts = await inventory.hosts()
+        matcher = Matcher(fetched.catalog)
+        rows: list[dict[str, Any]] = []
+        with Progress("re-match", len(hosts), unit="hosts") as bar:
+            for host in hosts:
+                document = await inventory.latest(host) or {}
+                rows += [dict(software_row(product=f.product, cycle=f.cycle,
+                                           category=f.category, eol=f.eol, eoes=f.eoes,
+                                           source=f.source, observed=f.observed, now=now),
+                              host=host)
+                         for f in fleet.software(matcher, fetched.catalog, document)]
+                bar.advance()
+        written = await store.replace_all_software(rows)
+        print(f"re-matched {len(hosts)} hosts: {written} product cycles found")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+async def _report(args: argparse.Namespace, url: str) -> int:
+    from collector.store.registry import RegistryStore
+    from registry.lifecycle import contract_items, hardware_items, horizon_end, software_items
+
+    today = args.today or date.today()
+    try:
+        until = horizon_end(today, args.within)
+    except ValueError as exc:
+        print(f"regie registry {args.command}: --within: {exc}", file=sys.stderr)
+        return 2
+    engine = await _engine(url)
+    try:
+        store = RegistryStore(engine)
+        if args.command == "eos":
+            items = software_items(await store.software(host=args.host, product=args.product),
+                                   today, until)
+            if args.host is None and args.product is None:
+                items += hardware_items(await store.hardware(), today, until)
+                items.sort(key=lambda i: (i.applies is not None, i.applies or today, i.host))
+        elif args.command == "hardware":
+            items = hardware_items(await store.hardware(), today, until)
+        else:
+            items = contract_items(await store.contracts(), today, until,
+                                   include_renewed=args.include_renewed)
+    finally:
+        await engine.dispose()
+    by = getattr(args, "by", "item")
+    if args.json:
+        from collector.handlers.registry import item_json
+
+        print(json.dumps({"today": today.isoformat(), "until": until.isoformat(),
+                          "within": args.within, "items": [item_json(i) for i in items]},
+                         indent=2))
+        return 0
+    print(_summary(args.command, items, args.within))
+    if not items:
+        return 0
+    if by == "item":
+        print(f"{'DATE':10}  {'DAYS':>5}  {'STATUS':8}  {'SUPPORT':8}  {'HOST':24}  "
+              f"{'WHAT':24}  VERSION")
+        for i in items:
+            print(f"{i.applies.isoformat() if i.applies else 'unknown':10}  "
+                  f"{'' if i.days_remaining is None else i.days_remaining:>5}  "
+                  f"{i.status.value:8}  {i.kind.value:8}  {i.host[:24]:24}  "
+                  f"{i.what[:24]:24}  {i.version or ''}")
+        return 0
+    groups: dict[str, list] = {}
+    for i in items:
+        key = i.host if by == "host" else f"{i.what} {i.version or ''}".strip()
+        groups.setdefault(key, []).append(i)
+    for key, members in groups.items():
+        first = min((m.applies for m in members if m.applies), default=None)
+        others = sorted({(m.what if by == "host" else m.host) for m in members})
+        print(f"{key}: {len(members)} item(s), first {first.isoformat() if first else 'unknown'}"
+              f" -- {', '.join(others)}")
+    return 0
+
+
+def _summary(command: str, items: list, within: str) -> str:
+    from registry.lifecycle import Status
+
+    hosts_past = {i.host for i in items if i.status is Status.PAST}
+    hosts_near = {i.host for i in items if i.status is not Status.PAST} - hosts_past
+    if command == "contracts":
+        return (f"{len(items)} contract(s) end within {within} or have ended "
+                f"({sum(i.status is Status.PAST for i in items)} ended)")
+    near, past = len(hosts_near), len(hosts_past)
+    return (f"{near} system{'s reach' if near != 1 else ' reaches'} end of support within "
+            f"{within}; {past} {'are' if past != 1 else 'is'} past it")
+
+
+# -- imports ----------------------------------------------------------------------------------
+
+
+def _import(args: argparse.Namespace, url: str) -> int:
+    from registry.imports import ImportProblem, parse_records
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"regie registry import: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        records = parse_records(args.kind, text, source=str(args.file))
+    except ImportProblem as exc:
+        print(f"regie registry import: {exc}; nothing imported", file=sys.stderr)
+        return 2
+    return asyncio.run(_store_imports(url, args.kind, records))
+
+
+async def _store_imports(url: str, kind: str, records: list) -> int:
+    from collector.store.registry import RegistryStore
+
+    engine = await _engine(url)
+    try:
+        store = RegistryStore(engine)
+        now = datetime.now(UTC)
+        if kind == "hardware":
+            count = await store.upsert_hardware(records, now=now)
+        elif kind == "assets":
+            count = await store.upsert_assets(records, source="import", now=now)
+        else:
+            count = await store.upsert_contracts(records, now=now)
+    finally:
+        await engine.dispose()
+    print(f"imported {count} {kind} record(s)")
+    return 0

@@ -1,0 +1,95 @@
+"""From an agent's inventory document to what the registry keeps: matched software and the
+hardware asset. Pure: the matcher and the document in, plain records out.
+
+One host usually lists the same product more than once (`nginx`, `nginx-core`; `postgresql-15`
+and `postgresql-client-15` when both match): a product cycle is kept once per host, from its
+first observation in the document's order (the OS release comes first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from registry.end_of_support import Catalog
+from registry.imports import Asset
+
+# DMI keys the agent reports (agent/inventory) -> asset fields.
+_DMI = {"vendor": ("sys_vendor", "system_manufacturer", "manufacturer"),
+        "model": ("product_name", "system_product_name", "model"),
+        "serial": ("product_serial", "system_serial_number", "serial")}
+# Values firmware writes when nobody filled the field in.
+_PLACEHOLDERS = frozenset({"", "to be filled by o.e.m.", "default string", "system product name",
+                           "system manufacturer", "not specified", "none", "0", "123456789"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Found:
+    """One matched product cycle on a host."""
+
+    product: str
+    cycle: str | None
+    category: str
+    eol: date | bool | None
+    eoes: date | bool | None
+    source: str
+    observed: str
+
+
+def observations(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """(source, raw) pairs of a regie.inventory/v1 document, skipping malformed ones."""
+    for item in document.get("observations") or ():
+        if isinstance(item, Mapping):
+            source, raw = item.get("source"), item.get("raw")
+            if isinstance(source, str) and isinstance(raw, Mapping):
+                yield source, raw
+
+
+def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> list[Found]:
+    """Every product cycle the document's observations match, once each."""
+    out: list[Found] = []
+    seen: set[tuple[str, str | None]] = set()
+    for source, raw in observations(document):
+        match = matcher.match(source, raw)
+        if match is None or (match.product, match.cycle) in seen:
+            continue
+        seen.add((match.product, match.cycle))
+        product = catalog.get(match.product)
+        cycle = product.cycle(match.cycle) if product is not None and match.cycle else None
+        out.append(Found(product=match.product, cycle=match.cycle,
+                         category=(product.category if product else None) or "",
+                         eol=cycle.eol if cycle is not None else None,
+                         eoes=cycle.eoes if cycle is not None else None,
+                         source=source, observed=describe(source, raw)))
+    return out
+
+
+def describe(source: str, raw: Mapping[str, Any]) -> str:
+    """A short human description of an observation, for reports."""
+    for name_key, version_key in (("package", "version"), ("name", "version"),
+                                  ("ID", "VERSION_ID"), ("release", None)):
+        name = raw.get(name_key)
+        if isinstance(name, str):
+            version = raw.get(version_key) if version_key else None
+            return f"{source}: {name}" + (f" {version}" if isinstance(version, str) else "")
+    text = " ".join(str(v) for v in raw.values() if isinstance(v, str | int | float))
+    return f"{source}: {text[:120]}"
+
+
+def asset(host: str, document: Mapping[str, Any]) -> Asset | None:
+    """The host's hardware from its DMI data, or None when the firmware says nothing useful."""
+    hardware = document.get("hardware")
+    dmi = hardware.get("dmi") if isinstance(hardware, Mapping) else None
+    if not isinstance(dmi, Mapping):
+        return None
+    values: dict[str, str | None] = {}
+    for field_name, keys in _DMI.items():
+        value = next((dmi[k] for k in keys if isinstance(dmi.get(k), str)), None)
+        if value is not None and value.strip().lower() in _PLACEHOLDERS:
+            value = None
+        values[field_name] = value.strip()[:255] if value else None
+    if values["vendor"] is None and values["model"] is None:
+        return None
+    return Asset(name=host, **values)
