@@ -51,8 +51,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                       help="an API v1 base URL (https://endoflife.date/api/v1) or a directory "
                            "in its shape (products/<name>.json)")
     match = sub.add_parser(
-        "match", help="match observations (stdin, JSON) to product, cycle and end of life")
+        "match", help="match observations (stdin, JSON) to product, cycle and end of life",
+        description="Without --data: the data of the last sync in the database (--db, "
+                    "--config, or ./regie.db when it exists), else the bundled dataset.")
     match_cli.add_arguments(match)
+    database(match)
     for name, help_, default in (
             ("eos", "software and hardware past or reaching end of support", "8m"),
             ("hardware", "assets whose model is past or near end of support (EOSL)", "12m"),
@@ -80,14 +83,15 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str], prog: str = "regie registry") -> int:
     args = _parser(prog).parse_args(argv)
-    if args.command == "match":
-        from registry import match_cli
-
-        return match_cli.run(args)
-    from collector.config import load_settings
     from regie.configfile import ConfigError
 
     try:
+        if args.command == "match":
+            from registry import match_cli
+
+            return match_cli.run(args, catalog_loader=lambda: _stored_catalog(args))
+        from collector.config import load_settings
+
         settings = load_settings(args.config, db=args.db)
         if args.command == "import":
             return _import(args, settings.database.url)
@@ -104,6 +108,30 @@ def main(argv: list[str], prog: str = "regie registry") -> int:
 
 class SchemaProblem(Exception):
     pass
+
+
+def _stored_catalog(args: argparse.Namespace):
+    """The last sync's data, or None (then the bundled dataset answers)."""
+    from collector.config import DEFAULT_DB, load_settings
+    from collector.store.registry import RegistryStore
+    from registry.end_of_support import catalog_from_dump
+
+    if args.db is None and args.config is None and not Path("regie.db").exists():
+        return None
+    url = load_settings(args.config, db=args.db).database.url if (args.db or args.config) \
+        else DEFAULT_DB
+
+    async def read():
+        engine = await _engine(url)
+        try:
+            store = RegistryStore(engine)
+            if await store.latest_sync() is None:
+                return None
+            return catalog_from_dump(await store.catalog_documents(), "the store")
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 async def _engine(url: str):

@@ -324,9 +324,19 @@ def test_a_running_collector_loads_a_sync_and_rematches(tmp_path, sqlite_db):
             "idempotency_key": "k1", "document": document}, token="agent")
         assert status == 202
         assert host_software(sqlite_db, "mon-01") == []          # not in the bundled data
+        observation = json.dumps(document["observations"])
+        before = subprocess.run([sys.executable, "-m", "regie", "registry", "match", "--db",
+                                 sqlite_db], input=observation, capture_output=True,
+                                text=True, check=True, timeout=60)
+        assert before.stdout == "null\n"                 # no sync yet: the bundled data
         regie("registry", "sync", "--from", str(EOL_DATA), "--db", sqlite_db)
         assert [(r.product, r.cycle) for r in host_software(sqlite_db, "mon-01")] == [
             ("mediawiki", "1.39")]
+        after = subprocess.run([sys.executable, "-m", "regie", "registry", "match", "--db",
+                                sqlite_db], input=observation, capture_output=True,
+                               text=True, check=True, timeout=60)
+        assert json.loads(after.stdout) == {"product": "mediawiki", "cycle": "1.39",
+                                            "eol": "2025-12-31"}
         # The collector itself now matches with the synced data (a new push).
         rows = wait_for(lambda: _pushed_again(service, sqlite_db, document), timeout=20,
                         what="the collector matching with synced data")
