@@ -11,6 +11,7 @@ works once (its nonce is recorded in `action_uses`).
 from __future__ import annotations
 
 import html
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,7 +124,7 @@ def _claim(request: web.Request):
         return verify_action(oncall.links.secret, request.match_info["token"],
                              request.app[INTAKE].now())
     except LinkError as exc:
-        raise web.HTTPForbidden(text=f'{{"error": "link refused: {exc.reason}"}}',
+        raise web.HTTPForbidden(text=json.dumps({"error": f"link refused: {exc.reason}"}),
                                 content_type="application/json") from None
 
 
