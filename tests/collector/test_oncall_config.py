@@ -411,3 +411,27 @@ def test_collector_run_refuses_a_bad_policy_file_before_serving(files: Files) ->
         f"regie collector: {files.policies}: policies.P1.steps[1].channels: unknown channel "
         f"'pager' (hook, log)"]
     assert not (files.tmp / "x.db").exists()
+
+
+def test_gaps_in_the_schedule_are_reported_at_start(files: Files, caplog) -> None:
+    """A layer that starts in the future leaves nobody on call until then: the collector
+    says so in its log when it loads the schedule (it still starts)."""
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    start = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    files.schedule.write_text(SCHEDULE.replace(
+        "primary: {participants: [alice], rotation: daily, handoff: \"09:00\", "
+        "start: 2026-01-01}",
+        f"primary: {{participants: [alice], rotation: daily, handoff: \"09:00\", "
+        f"start: {start}}}"), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="regie.collector"):
+        _, loaded = load(files.write())
+    assert loaded is not None
+    gaps = [r.getMessage() for r in caplog.records if "on-call gap" in r.getMessage()]
+    assert gaps and gaps[0].startswith("on-call gap: team ops has no primary from ")
+    caplog.clear()
+    files.schedule.write_text(SCHEDULE, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="regie.collector"):
+        load(files.write())
+    assert not [r for r in caplog.records if "on-call gap" in r.getMessage()]
