@@ -39,6 +39,7 @@ bench: deps system-deps
 	$(PY) bench/agent.py
 	$(PY) bench/ingest.py
 	$(PY) bench/escalation.py
+	$(PY) bench/registry.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,6 @@
 """Per-product rules, for where the endoflife.date data alone cannot name the product or cycle.
 
-Most matching is data-driven (registry/matching.py builds its indexes from product names,
+Most matching is data-driven (registry/catalog_index.py builds its indexes from product names,
 aliases, labels and the cpe/purl/repology identifiers). This module holds the small, explicit
 tables for the rest; each entry says why it exists. Everything here is plain data or a pure
 function of a string: no I/O, no catalog access.
