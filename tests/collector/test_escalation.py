@@ -8,43 +8,69 @@ clock step and nothing here depends on timing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.collector.conftest import create_tokens
-from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
+from tests.collector.oncall_harness import Clock, Receiver, Running, collector, write_config
 from tests.services import free_port
 
 
+@dataclass
+class OnCall:
+    """One test's world: a database, tokens, a webhook receiver, a clock, a collector port."""
+
+    db: str
+    tmp_path: Path
+    tokens: dict[str, str]
+    receiver: Receiver = field(default_factory=Receiver)
+    clock: Clock = field(default_factory=Clock)
+    port: int = field(default_factory=free_port)
+    config: Path | None = None
+
+    async def prepare(self, **config: Any) -> Path:
+        """Start the receiver and write the collector's configuration (write_config's
+        keyword arguments: policies, extra, hook_rate)."""
+        await self.receiver.start()
+        self.config = write_config(self.tmp_path, receiver_url=self.receiver.url,
+                                   port=self.port, **config)
+        return self.config
+
+    def collector(self, *, run_loops: bool = False):
+        assert self.config is not None, "prepare() first"
+        return collector(self.config, self.db, self.clock, self.tokens, port=self.port,
+                         run_loops=run_loops)
+
+    @contextlib.asynccontextmanager
+    async def running(self, **config: Any) -> AsyncIterator[Running]:
+        """Receiver, configuration and collector; the receiver stops afterwards."""
+        await self.prepare(**config)
+        try:
+            async with self.collector() as running:
+                yield running
+        finally:
+            await self.receiver.stop()
+
+
 @pytest.fixture
-def setup(collector_db, tmp_path):
-    tokens = create_tokens(collector_db)
-
-    def make(policies: str | None = None):
-        receiver = Receiver()
-        port = free_port()
-        return receiver, port, tokens, policies
-
-    return collector_db, tmp_path, make
+def oncall(collector_db, tmp_path) -> OnCall:
+    return OnCall(db=collector_db, tmp_path=tmp_path, tokens=create_tokens(collector_db))
 
 
 def run(coroutine):
     return asyncio.run(coroutine)
 
 
-async def _started(receiver: Receiver, tmp_path, port: int, policies: str | None = None):
-    await receiver.start()
-    return write_config(tmp_path, receiver_url=receiver.url, port=port, policies=policies)
-
-
-def test_p1_unacknowledged_goes_primary_secondary_manager(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_p1_unacknowledged_goes_primary_secondary_manager(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             ticket = await c.open_ticket()
             await c.settle()
             assert receiver.told() == [("trigger", "alice")]
@@ -68,19 +94,15 @@ def test_p1_unacknowledged_goes_primary_secondary_manager(setup):
             assert first["priority"] == "P1" and first["ticket_id"] == ticket
             assert first["links"]["ack"].startswith(c.url + "/api/v1/actions/")
             assert receiver.refused == 0
-        await receiver.stop()
 
     run(main())
 
 
-def test_acknowledgement_stops_escalation_until_it_expires(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_acknowledgement_stops_escalation_until_it_expires(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             ticket = await c.open_ticket()
             await c.settle()
             clock.advance(minutes=2)
@@ -104,27 +126,24 @@ def test_acknowledgement_stops_escalation_until_it_expires(setup):
             clock.advance(hours=2)
             await c.settle()
             assert [k for k, _ in receiver.told()].count("resolve") == 1
-        await receiver.stop()
 
     run(main())
 
 
-def test_restart_mid_escalation_fires_the_next_step_on_time(setup):
+def test_restart_mid_escalation_fires_the_next_step_on_time(oncall):
     """The timers are in the database: a new collector process (here: a new application on
     the same database, with the background loop running) fires the step that fell due while
     the first one was gone, in its first sweep."""
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        await oncall.prepare()
+        async with oncall.collector() as c:
             await c.open_ticket()
             await c.settle()
         assert receiver.told() == [("trigger", "alice")]
         clock.advance(minutes=5, seconds=0.5)      # down across the secondary's due time
-        async with collector(config, db, clock, tokens, port=port, run_loops=True):
+        async with oncall.collector(run_loops=True):
             for _ in range(200):
                 if len(receiver.told()) == 2:
                     break
@@ -135,14 +154,11 @@ def test_restart_mid_escalation_fires_the_next_step_on_time(setup):
     run(main())
 
 
-def test_retries_honour_retry_after_and_keep_order(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_retries_honour_retry_after_and_keep_order(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             receiver.script = [(429, {"Retry-After": "120"}), (503, {})]
             ticket = await c.open_ticket()
             await c.settle()                        # trigger: 429, retry in >= 120 s
@@ -170,19 +186,15 @@ def test_retries_honour_retry_after_and_keep_order(setup):
             assert {n["status"] for n in done} == {"delivered"}
             trigger = next(n for n in done if n["kind"] == "trigger")
             assert trigger["attempts"] == 3
-        await receiver.stop()
 
     run(main())
 
 
-def test_a_refusing_receiver_makes_a_visible_dead_letter(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_a_refusing_receiver_makes_a_visible_dead_letter(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             receiver.script = [(400, {})]
             ticket = await c.open_ticket()
             await c.settle()
@@ -200,19 +212,15 @@ def test_a_refusing_receiver_makes_a_visible_dead_letter(setup):
             clock.advance(minutes=5)
             await c.settle()
             assert receiver.told() == [("escalate", "bob")]
-        await receiver.stop()
 
     run(main())
 
 
-def test_one_click_links_act_once_and_only_as_signed(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_one_click_links_act_once_and_only_as_signed(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             ticket = await c.open_ticket()
             await c.settle()
             links = receiver.deliveries[0]["links"]
@@ -230,19 +238,15 @@ def test_one_click_links_act_once_and_only_as_signed(setup):
             resolve_path = links["resolve"].removeprefix(c.url)
             expired = await c.call("POST", resolve_path, role="", expect=403)
             assert "expired" in expired["error"]
-        await receiver.stop()
 
     run(main())
 
 
-def test_impact_beyond_one_system_calls_the_escalation_manager_at_once(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_impact_beyond_one_system_calls_the_escalation_manager_at_once(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:
             await c.open_ticket(host="db1")
             await c.settle()
             assert receiver.told() == [("trigger", "alice")]
@@ -255,7 +259,6 @@ def test_impact_beyond_one_system_calls_the_escalation_manager_at_once(setup):
             assert "2 systems" in notice["reason"]
             timeline = await c.timeline(second)
             assert any("impact spans 2 systems" in e["message"] for e in timeline)
-        await receiver.stop()
 
     run(main())
 
@@ -273,14 +276,11 @@ policies:
 """
 
 
-def test_p3_waits_for_business_hours_and_escalates_on_sla_breach(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_p3_waits_for_business_hours_and_escalates_on_sla_breach(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port, policies=P3_POLICIES)
-        clock = Clock()                            # Wednesday 03:00 UTC
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running(policies=P3_POLICIES) as c:  # Wednesday 03:00 UTC
             ticket = await c.open_ticket(impact="medium", urgency="medium")   # P3
             await c.settle()
             assert receiver.told() == []           # no night paging
@@ -298,7 +298,6 @@ def test_p3_waits_for_business_hours_and_escalates_on_sla_breach(setup):
             await c.settle()
             assert receiver.told() == [("trigger", "alice"), ("escalate", "bob")]
             assert "SLA" in receiver.deliveries[-1]["reason"]
-        await receiver.stop()
 
     run(main())
 
@@ -362,21 +361,19 @@ def test_two_collectors_on_postgresql_fire_each_step_once(pg_setup):
     run(main())
 
 
-def test_pages_reach_people_by_email_over_starttls(setup):
+def test_pages_reach_people_by_email_over_starttls(oncall):
     """A real SMTP server (aiosmtpd, STARTTLS required, AUTH) on loopback: an `email` channel
     without `to` writes to each on-call person's address from the schedule."""
     from tests.alerting.notify.peers import PASSWORD, USER, smtp_server
     from tests.tls import make_tls
 
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+    tmp_path, clock = oncall.tmp_path, oncall.clock
     (tmp_path / "tls").mkdir()
     tls = make_tls(tmp_path / "tls")
     (tmp_path / "smtp.password").write_text(PASSWORD + "\n")
 
     async def main(box):
-        await receiver.start()
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port, extra=f"""
+        async with oncall.running(extra=f"""
 [[oncall.channels]]
 name = "mail"
 kind = "email"
@@ -387,9 +384,7 @@ ca_file = "{tls.ca}"
 username = "{USER}"
 password_file = "{tmp_path / 'smtp.password'}"
 from_address = "Regie <regie@example.org>"
-""")
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+""") as c:
             ticket = await c.open_ticket()
             await c.settle()
             clock.advance(minutes=5)
@@ -397,7 +392,6 @@ from_address = "Regie <regie@example.org>"
             told = await c.call("GET", f"/api/v1/notifications?ticket={ticket}")
             mails = [n for n in told["notifications"] if n["channel"] == "mail"]
             assert {n["status"] for n in mails} == {"delivered"}
-        await receiver.stop()
 
     with smtp_server(tls=tls, mode="starttls") as box:
         run(main(box))
@@ -410,17 +404,14 @@ from_address = "Regie <regie@example.org>"
         assert "/api/v1/actions/" in body
 
 
-def test_monitoring_acknowledge_and_resolve_drive_the_escalation(setup):
+def test_monitoring_acknowledge_and_resolve_drive_the_escalation(oncall):
     """The Events API path (bulk ingest) changes tickets too: its acknowledge stops the
     escalation, its resolve sends the resolve notice."""
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
-            event = {"routing_key": tokens["ingest"], "dedup_key": "db1/replication",
+        async with oncall.running() as c:
+            event = {"routing_key": oncall.tokens["ingest"], "dedup_key": "db1/replication",
                      "event_action": "trigger",
                      "payload": {"summary": "replication broken", "source": "db1",
                                  "severity": "critical", "component": "postgres"}}
@@ -436,19 +427,15 @@ def test_monitoring_acknowledge_and_resolve_drive_the_escalation(setup):
                          body={**event, "event_action": "resolve"})
             await c.settle()
             assert receiver.told() == [("trigger", "alice"), ("resolve", "alice")]
-        await receiver.stop()
 
     run(main())
 
 
-def test_a_priority_override_restarts_under_the_new_policy(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_a_priority_override_restarts_under_the_new_policy(oncall):
+    receiver = oncall.receiver
 
     async def main():
-        config = await _started(receiver, tmp_path, port)
-        clock = Clock()                          # 03:00: a P3 waits for business hours
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running() as c:  # 03:00: a P3 waits for business hours
             ticket = await c.open_ticket(impact="medium", urgency="medium")
             await c.settle()
             assert receiver.told() == []
@@ -458,21 +445,16 @@ def test_a_priority_override_restarts_under_the_new_policy(setup):
             assert receiver.told() == [("trigger", "alice")]
             escalation = await c.call("GET", f"/api/v1/tickets/{ticket}/escalation")
             assert escalation["policy"]["priority"] == "P1"
-        await receiver.stop()
 
     run(main())
 
 
-def test_a_channel_rate_limit_delays_and_never_drops(setup):
-    db, tmp_path, make = setup
-    receiver, port, tokens, _ = make()
+def test_a_channel_rate_limit_delays_and_never_drops(oncall):
+    receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
-        await receiver.start()
         # 6 a minute: one token at a time, the next one 10 s later.
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port, hook_rate=6)
-        clock = Clock()
-        async with collector(config, db, clock, tokens, port=port) as c:
+        async with oncall.running(hook_rate=6) as c:
             fake = [0.0]
             c.oncall.notifier._monotonic = lambda: fake[0]
             for i in range(3):
@@ -487,6 +469,5 @@ def test_a_channel_rate_limit_delays_and_never_drops(setup):
             metrics = await c.call("GET", "/metrics", role="viewer")
             assert 'regie_notification_outcomes_total{channel="hook",outcome="rate_limited"}' \
                 in metrics
-        await receiver.stop()
 
     run(main())
