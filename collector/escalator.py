@@ -34,6 +34,7 @@ from collector.store.escalations import (
     EscalationStore,
     Planned,
     Queued,
+    Reassess,
     SweepResult,
 )
 
@@ -49,7 +50,8 @@ class Escalator:
     def __init__(self, store: EscalationStore, *, policies: Policies,
                  schedules: Schedules | None, channels: Mapping[str, Channel],
                  clock: Callable[[], datetime], sweep_interval_seconds: float = 0.5,
-                 on_sweep: Callable[[SweepResult, float], None] | None = None) -> None:
+                 on_sweep: Callable[[SweepResult, float], None] | None = None,
+                 reassess: Reassess | None = None) -> None:
         self.store = store
         self.policies = policies
         self.schedules = schedules
@@ -58,6 +60,9 @@ class Escalator:
         self._interval = sweep_interval_seconds
         self._wake = asyncio.Event()
         self._on_sweep = on_sweep
+        # Prices a ticket again when its correlation group spans systems (the intake's
+        # criticality and matrix); None: priorities stay as assessed at opening.
+        self._reassess = reassess
 
     # -- what new tickets start with --------------------------------------------------------
 
@@ -94,7 +99,8 @@ class Escalator:
         loop = asyncio.get_running_loop()
         started = loop.time()
         result = await self.store.sweep(self._clock(), self.planned,
-                                        window_seconds=self.policies.correlation.window)
+                                        window_seconds=self.policies.correlation.window,
+                                        reassess=self._reassess)
         if self._on_sweep is not None:
             self._on_sweep(result, loop.time() - started)
         return result

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from alerting.priority import IMPACT_ORDER, Assessment, Matrix, assess
-from alerting.ticket import Signal, UserReport
+from alerting.ticket import Signal, Urgency, UserReport
 from collector.config import CriticalitySettings
 from collector.metrics import CollectorMetrics
 from collector.store.tickets import Outcome, Ticket, TicketStore
@@ -58,6 +58,15 @@ class Intake:
             past_end_of_support=self.past_end_of_support(signal.host),
             matrix=self._matrix,
         )
+
+    def reassess(self, host: str | None, service: str | None, urgency: Urgency,
+                 systems_affected: int) -> Assessment:
+        """A ticket priced again (its correlation group grew): the same function and inputs
+        as when it opened, with the systems now affected."""
+        return assess(criticality=self._criticality.of(host=host, service=service),
+                      urgency=urgency, systems_affected=systems_affected,
+                      past_end_of_support=self.past_end_of_support(host),
+                      matrix=self._matrix)
 
     async def signals(self, signals: Sequence[Signal]) -> list[Outcome]:
         """Apply a batch; returns one outcome per signal, in order, once it is committed."""

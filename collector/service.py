@@ -225,10 +225,12 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
             if result.notifications and notify:
                 notify[0].wake()   # deliver what the sweep queued now, not at the next poll
 
+        intake = app[INTAKE]
         escalator = Escalator(
             EscalationStore(stores.engine), policies=policies, schedules=schedules,
             channels={c.name: c.channel for c in oncall.channels}, clock=clock,
-            sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept)
+            sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept,
+            reassess=intake.reassess)
         stores.tickets.escalation = await escalator.plan()
         links = None
         if oncall.link_secret is not None:

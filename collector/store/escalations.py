@@ -34,7 +34,8 @@ from alerting.escalation import (
     State,
     TicketFacts,
 )
-from alerting.ticket import ACTIVE_STATUSES, Priority, Status
+from alerting.priority import Assessment
+from alerting.ticket import ACTIVE_STATUSES, Priority, Status, Urgency
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
 from collector.store.models import (
@@ -120,6 +121,8 @@ class SweepResult:
 
 
 Planner = Callable[[Due, datetime], Planned]
+# (host, service, urgency, systems affected) -> the assessment the matrix gives now
+Reassess = Callable[[str | None, str | None, Urgency, int], Assessment | None]
 
 
 class EscalationStore:
@@ -142,9 +145,16 @@ class EscalationStore:
         return out
 
     async def sweep(self, now: datetime, planner: Planner, *, window_seconds: float,
-                    limit: int = SWEEP_LIMIT) -> SweepResult:
+                    limit: int = SWEEP_LIMIT,
+                    reassess: Reassess | None = None) -> SweepResult:
         """Claim up to `limit` due escalations, decide each, write the decisions; one
-        transaction. `planner` must be free of I/O: it runs with the rows locked."""
+        transaction. `planner` must be free of I/O: it runs with the rows locked.
+
+        When an escalation finds its impact spans several systems (the multi-system notice
+        went out), `reassess(host, service, urgency, systems)` prices every ticket of the
+        correlation group again: a ticket the matrix now rates more urgent is raised (not one
+        a person set by hand), with a timeline row, and the group's other escalations are
+        marked as told (the escalation manager hears of the group once)."""
         query = (select(ESCALATIONS, POLICIES.c.document, TICKETS.c.status,
                         TICKETS.c.priority, TICKETS.c.summary, TICKETS.c.host,
                         TICKETS.c.service, TICKETS.c.component, TICKETS.c.acknowledged_at,
@@ -208,6 +218,10 @@ class EscalationStore:
                     "multi_system_at": state.multi_system_at, "updated_at": now})
                 if decision.reopen and row.status is Status.ACKNOWLEDGED:
                     reopen.append({"b_id": row.ticket_id, "updated_at": now})
+                if (reassess is not None and row.multi_system_at is None
+                        and state.multi_system_at is not None and systems > 1):
+                    events += await self._raise_group(connection, row, systems, now,
+                                                      window_seconds, reassess)
                 for audit in (*decision.audits, *planned.audits):
                     events.append(_audit(row.ticket_id, now, audit))
                 for item in planned.notifications:
@@ -226,6 +240,43 @@ class EscalationStore:
             if events:
                 await connection.execute(insert(EVENTS), events)
         return SweepResult(len(rows), notifications, len(reopen))
+
+    async def _raise_group(self, connection, row, systems: int, now: datetime,
+                           window_seconds: float, reassess: Reassess) -> list[dict[str, Any]]:
+        members = (await connection.execute(
+            _group_query(self._dialect, "component" if row.component else "service"),
+            _window(row, window_seconds))).all()
+        raised, events = [], []
+        for member in members:
+            if member.priority_override_reason is not None:
+                continue  # a person decided this one's priority
+            assessment = reassess(member.host, member.service, member.urgency, systems)
+            if assessment is None or PRIORITIES.index(assessment.priority) >= \
+                    PRIORITIES.index(member.priority):
+                continue
+            raised.append({"b_id": member.id, "priority": assessment.priority,
+                           "impact": assessment.impact, "updated_at": now})
+            cause = "" if member.id == row.ticket_id else \
+                f" (correlated with ticket {row.ticket_id})"
+            events.append(_audit(member.id, now, Audit(
+                "priority_raised",
+                f"priority {member.priority.value} -> {assessment.priority.value}: impact "
+                f"spans {systems} systems{cause}",
+                {"from": member.priority.value, "to": assessment.priority.value,
+                 "systems_affected": systems, "reasons": list(assessment.reasons)})))
+        if raised:
+            await connection.execute(_RAISE, raised)
+        others = [m.id for m in members if m.id != row.ticket_id]
+        if others:
+            told = (select(ESCALATIONS.c.ticket_id)
+                    .where(ESCALATIONS.c.ticket_id.in_(others),
+                           ESCALATIONS.c.multi_system_at.is_(None)))
+            if self._dialect == "postgresql":  # never wait for another sweep's rows
+                told = told.with_for_update(skip_locked=True)
+            await connection.execute(
+                update(ESCALATIONS).where(ESCALATIONS.c.ticket_id.in_(told.scalar_subquery()))
+                .values(multi_system_at=now))
+        return events
 
     async def get(self, ticket_id: int) -> dict[str, Any] | None:
         """The escalation of a ticket as plain data (API and tests), or None."""
@@ -261,6 +312,32 @@ _REOPEN = (update(TICKETS)
            .values(status=Status.OPEN, acknowledged_at=None, updated_at=bindparam("updated_at")))
 
 
+_RAISE = (update(TICKETS)
+          .where(TICKETS.c.id == bindparam("b_id"), TICKETS.c.priority_override_reason.is_(None))
+          .values(priority=bindparam("priority"), impact=bindparam("impact"),
+                  updated_at=bindparam("updated_at")))
+PRIORITIES = tuple(Priority)   # P1 (most urgent) first
+
+
+def _window(row, window_seconds: float) -> dict[str, Any]:
+    window = timedelta(seconds=window_seconds)
+    return {"value": row.component or row.service, "since": row.created_at - window,
+            "until": row.created_at + window}
+
+
+def _group_query(dialect: str, column: str) -> Any:
+    """The correlation group's tickets (same index range as `_systems_query`)."""
+    hint = f" INDEXED BY ix_tickets_correlated_{column}" if dialect == "sqlite" else ""
+    sql = (f"SELECT id, priority, urgency, host, service, priority_override_reason "  # noqa: S608
+           f"FROM tickets{hint} WHERE {column} = :value AND {CORRELATED_PREDICATE} "
+           f"AND created_at >= :since AND created_at <= :until AND host IS NOT NULL "
+           f"ORDER BY id")
+    return text(sql).bindparams(bindparam("since", type_=UTCDateTime()),
+                                bindparam("until", type_=UTCDateTime())).columns(
+        TICKETS.c.id, TICKETS.c.priority, TICKETS.c.urgency, TICKETS.c.host,
+        TICKETS.c.service, TICKETS.c.priority_override_reason)
+
+
 def _systems_query(dialect: str, column: str) -> Any:
     """Distinct hosts of the correlation group: one range of the partial index
     ix_tickets_correlated_<column> (INDEXED BY on SQLite, which keeps no statistics and would
@@ -277,12 +354,9 @@ def _systems_query(dialect: str, column: str) -> Any:
 async def _systems(connection, dialect: str, row, window_seconds: float) -> int:
     """Distinct hosts among active, unattached tickets sharing the ticket's component (or,
     without one, its service), opened within the correlation window of it."""
-    window = timedelta(seconds=window_seconds)
     column = "component" if row.component else "service"
-    query = _systems_query(dialect, column)
-    count = (await connection.execute(query, {
-        "value": row.component or row.service, "since": row.created_at - window,
-        "until": row.created_at + window})).scalar_one()
+    count = (await connection.execute(_systems_query(dialect, column),
+                                      _window(row, window_seconds))).scalar_one()
     return max(1, count)
 
 

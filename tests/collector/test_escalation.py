@@ -471,3 +471,44 @@ def test_a_channel_rate_limit_delays_and_never_drops(oncall):
                 in metrics
 
     run(main())
+
+
+def test_a_correlated_group_is_raised_per_the_matrix_and_told_once(oncall):
+    """Two monitoring tickets on one component, on two hosts: the second one crosses the
+    threshold. The escalation manager is told once, and the first ticket (opened at P2, when
+    one system was affected) is raised to what the matrix gives for two systems (P1)."""
+    receiver, clock = oncall.receiver, oncall.clock
+
+    def event(host: str) -> dict:
+        return {"routing_key": oncall.tokens["ingest"], "dedup_key": f"{host}/replication",
+                "event_action": "trigger",
+                "payload": {"summary": f"replication broken on {host}", "source": host,
+                            "severity": "critical", "component": "postgres"}}
+
+    async def main():
+        async with oncall.running() as c:
+            await c.call("POST", "/api/v1/events", role="", body=event("db1"), expect=202)
+            await c.settle()
+            first = (await c.call("GET", "/api/v1/tickets"))["tickets"][0]
+            assert first["priority"] == "P2"       # medium system x high urgency
+            clock.advance(minutes=2)
+            await c.call("POST", "/api/v1/events", role="", body=event("db2"), expect=202)
+            await c.settle()
+            second = (await c.call("GET", "/api/v1/tickets"))["tickets"][0]
+            assert second["priority"] == "P1"      # two systems: impact raised at opening
+            raised = await c.call("GET", f"/api/v1/tickets/{first['id']}")
+            assert (raised["priority"], raised["impact"]) == ("P1", "high")
+            row = next(e for e in raised["timeline"] if e["kind"] == "priority_raised")
+            assert row["message"] == (f"priority P2 -> P1: impact spans 2 systems "
+                                      f"(correlated with ticket {second['id']})")
+            # The first ticket's next step (P2: secondary after 15 min, at 15:00) does not
+            # tell the escalation manager again (the second's own 15-minute step would, at
+            # 17:00: that is its policy).
+            clock.advance(minutes=13, seconds=30)
+            await c.settle()
+            first_steps = [e["data"].get("step") for e in (await c.timeline(first["id"]))
+                           if e["kind"] == "escalated"]
+            assert first_steps == [1, 2]
+            assert [r for _, r in receiver.told() if r == "carol"] == ["carol"]
+
+    run(main())
