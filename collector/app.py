@@ -31,7 +31,9 @@ AUTH = web.AppKey("auth", Authenticator)
 STORES = web.AppKey("stores", object)
 ONCALL = web.AppKey("oncall", object)     # service.Oncall, when on-call is configured
 REGISTRY = web.AppKey("registry", object)  # collector.registry.Registry
-PRINCIPAL = "regie.principal"
+# The authenticated caller, stored on the request (a typed key where aiohttp has them).
+PRINCIPAL = (web.RequestKey("principal", Principal) if hasattr(web, "RequestKey")
+             else "regie.principal")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
