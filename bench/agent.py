@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,8 +36,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from processes import cpu_seconds, free_port, stop_process
+from tables import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Project packages first: this script's own name would shadow the `agent` package.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 TARGET_RSS_MB = 25.0
 TARGET_US_PER_PROCESS = 60.0
 
@@ -54,17 +58,6 @@ class Result:
     pss_mb: float
     series: int
     bytes_per_scrape: int
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -128,21 +121,19 @@ def measure(name: str, argv: list[str], url: str, scrapes: int, batch: int,
             done += n
         rss, pss = memory_mb(proc.pid)
         series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
-        walls.sort()
         return Result(
             name=name,
             cpu_ms=statistics.median(cpu_per_batch) * 1000,
             cpu_ms_mean=statistics.fmean(cpu_per_batch) * 1000,
             wall_ms=statistics.median(walls) * 1000,
-            wall_p99_ms=walls[min(len(walls) - 1, int(len(walls) * 0.99))] * 1000,
+            wall_p99_ms=percentile(walls, 0.99) * 1000,
             rss_mb=rss,
             pss_mb=pss,
             series=series,
             bytes_per_scrape=len(body),
         )
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def operator_venv(python: str) -> Path:
@@ -178,7 +169,6 @@ def default_python() -> str:
 
 def process_inventory(rounds: int = 20) -> tuple[float, float, int]:
     """(µs per process for the agent's /proc walk, µs per process for psutil, processes)."""
-    sys.path.insert(0, str(ROOT))
     import psutil
 
     from agent.collectors.processes import count_processes

@@ -57,25 +57,31 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
-import resource
 import secrets
 import shutil
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from databases import PostgreSQL, Workspace, chosen_backends, reach
+from machine import print_machine, versions_of
+from options import add_database_options, add_selection
+from processes import free_port, self_cpu, start_collector, stop_process, wait_ready
+from progress import say
+from tables import percentile, print_head
+
 ROOT = Path(__file__).resolve().parent.parent
+# Project packages first: bench/registry.py would shadow the `registry` package the
+# collector's modules import.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 TARGET_SWEEP_MS = 50.0
 TARGET_LATENCY_EXTRA_S = 1.0         # trigger notice within the scrape interval + this
@@ -84,7 +90,6 @@ ALERTMANAGER_GROUP_WAIT_S = 30       # Alertmanager's default route group_wait
 WARMUP_SWEEPS = 2
 CHUNK = 5_000                        # rows per bulk INSERT
 HOSTS = 2_000
-BACKENDS = ("sqlite", "postgresql")
 PARTS = ("sweep", "notify", "latency")
 
 # (priority, impact, urgency, weight): consistent with the default priority matrix.
@@ -142,135 +147,10 @@ rules:
 BREACH_HOST = "bench-db-01"
 
 
-class Interrupted(Exception):
-    pass
-
-
-# -- processes, databases, small helpers --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-async def regie(*args: str, cwd: Path) -> str:
-    """Run a `regie collector ...` command as an operator would; its stdout."""
-    done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "regie", "collector", *args], cwd=cwd,
-        capture_output=True, text=True, check=False, timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(f"regie collector {args[0]} exited {done.returncode}: "
-                           f"{done.stderr.strip()[-500:]}")
-    return done.stdout
-
-
-def stop_process(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
-class PostgreSQL:
-    """Throw-away databases on the server behind `url` (its database is only connected to)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def _admin(self):
-        import asyncpg
-
-        return await asyncpg.connect(self.url, timeout=10)
-
-    async def version(self) -> str:
-        connection = await self._admin()
-        try:
-            return await connection.fetchval("SELECT version()")
-        finally:
-            await connection.close()
-
-    async def create(self) -> str:
-        name = f"regie_bench_{secrets.token_hex(4)}"
-        connection = await self._admin()
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        return name
-
-    async def drop(self, name: str) -> None:
-        connection = await self._admin()
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    def url_of(self, name: str) -> str:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.url).set(drivername="postgresql", database=name)
-        return url.render_as_string(hide_password=False)
-
-
-class Workspace:
-    """One measurement's temporary directory and database, removed/dropped on exit."""
-
-    def __init__(self, name: str, backend: str, base: Path, pg: PostgreSQL | None) -> None:
-        self.name = name
-        self.backend = backend
-        self.pg = pg
-        self.dir = Path(tempfile.mkdtemp(prefix=f"regie-bench-esc-{name}-", dir=base))
-        self.database: str | None = None
-        self.url = ""
-
-    async def __aenter__(self) -> Workspace:
-        try:
-            if self.backend == "sqlite":
-                self.url = f"sqlite:///{self.dir / 'regie.db'}"
-            else:
-                assert self.pg is not None
-                self.database = await self.pg.create()
-                self.url = self.pg.url_of(self.database)
-            say(f"{self.name}: migrating {self.url.split('@')[-1]}")
-            await regie("migrate", "--db", self.url, cwd=self.dir)
-        except BaseException:
-            await self.close()
-            raise
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self.database is not None and self.pg is not None:
-            try:
-                await asyncio.shield(self.pg.drop(self.database))
-            except Exception as exc:
-                say(f"{self.name}: could not drop database {self.database}: {exc}")
-            self.database = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+def workspace(part: str, backend: str, args, pg: PostgreSQL | None) -> Workspace:
+    """A fresh, migrated database for one part on one backend (see databases.Workspace)."""
+    return Workspace(f"{part}-{backend}", backend, args.dir, pg,
+                     prefix=f"regie-bench-esc-{part}-{backend}-")
 
 
 # -- configuration as an operator writes it -----------------------------------------------
@@ -574,7 +454,7 @@ async def sweep_benchmark(backend: str, args, pg: PostgreSQL | None, keys: Secre
 
     rows = [SweepRow(backend, due) for due in args.due_counts]
     info = setup.setdefault(backend, SweepSetup())
-    async with Workspace(f"sweep-{backend}", backend, args.dir, pg) as ws:
+    async with workspace("sweep", backend, args, pg) as ws:
         config = write_config(ws.dir, keys, receiver_url="http://127.0.0.1:9/hook",
                               business_hours=OFFICE_HOURS)
         settings, schedules, policies = load_oncall_config(config, ws.url)
@@ -703,7 +583,7 @@ async def notify_benchmark(backend: str, args, pg: PostgreSQL | None, keys: Secr
 
     outcome = NotifyRow(backend, args.notifications)
     checkpoints = None
-    async with Workspace(f"notify-{backend}", backend, args.dir, pg) as ws:
+    async with workspace("notify", backend, args, pg) as ws:
         config = write_config(ws.dir, keys, receiver_url=f"{receiver.base}/hook",
                               business_hours=OFFICE_HOURS)
         settings, schedules, _ = load_oncall_config(config, ws.url)
@@ -847,7 +727,7 @@ async def latency_benchmark(backend: str, args, pg: PostgreSQL | None, keys: Sec
     row = LatencyRow(f"regie, {backend}", target=args.interval + TARGET_LATENCY_EXTRA_S)
     exposition = Exposition(args.trials)
     collector = None
-    async with Workspace(f"latency-{backend}", backend, args.dir, pg) as ws:
+    async with workspace("latency", backend, args, pg) as ws:
         try:
             await exposition.start()
             rules = ws.dir / "rules.yml"
@@ -873,25 +753,14 @@ default = "medium"
                                   business_hours=ALL_WEEK, public_url=f"http://127.0.0.1:{port}",
                                   extra=extra)
             log = ws.dir / "collector.log"
-            with log.open("wb") as sink:
-                collector = subprocess.Popen(
-                    [sys.executable, "-m", "regie", "collector", "run", "--config", str(config),
-                     "--db", ws.url, "--listen", f"127.0.0.1:{port}", "--log-level", "info"],
-                    cwd=ws.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=sink, start_new_session=True)
+            collector = start_collector("--config", str(config), "--db", ws.url, "--listen",
+                                        f"127.0.0.1:{port}", "--log-level", "info",
+                                        cwd=ws.dir, log=log)
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-                deadline = time.monotonic() + 60
-                while True:
-                    if collector.poll() is not None:
-                        raise RuntimeError(f"collector exited with {collector.returncode}: "
-                                           f"{log.read_text()[-600:].strip()}")
-                    with contextlib.suppress(OSError, aiohttp.ClientError, TimeoutError):
-                        async with session.get(f"http://127.0.0.1:{port}/healthz") as answer:
-                            if answer.status == 200 and exposition.scrapes >= 2:
-                                break
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("collector not ready (or not scraping) within 60 s")
-                    await asyncio.sleep(0.1)
+                # Ready once it answers and the evaluator has scraped the exposition twice.
+                await wait_ready(session, f"http://127.0.0.1:{port}/healthz", collector,
+                                 name="collector", log=log,
+                                 also=lambda: exposition.scrapes >= 2)
             await receiver.reset()
             seen = 0
             timeout = args.interval * 3 + 20
@@ -966,17 +835,7 @@ receivers:
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                 start_new_session=True)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"alertmanager exited with {proc.returncode}")
-                with contextlib.suppress(OSError, aiohttp.ClientError, TimeoutError):
-                    async with session.get(f"{url}/-/ready") as answer:
-                        if answer.status == 200:
-                            break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("alertmanager not ready within 30 s")
-                await asyncio.sleep(0.1)
+            await wait_ready(session, f"{url}/-/ready", proc, name="alertmanager", timeout=30)
             await receiver.reset()
             seen = 0
             run = secrets.token_hex(3)
@@ -1013,23 +872,11 @@ receivers:
 # -- report -------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} CPUs{f' ({model})' if model else ''}"
-
-
 def print_report(args, versions: dict[str, str], sweep: list[SweepRow],
                  setup: dict[str, SweepSetup], notify: list[NotifyRow],
                  latency: list[LatencyRow], elapsed: float) -> None:
     print(f"\nEscalation benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"Machine: {machine()}; {platform.system()} {platform.release()}; load average "
-          f"{args.load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
-    print("Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()))
+    print_machine(versions, args.load_before)
     if sweep:
         print(f"\n1. Timer sweep: EscalationStore.sweep(now, Escalator.planned, "
               f"window_seconds=900), {args.runs} timed runs after {WARMUP_SWEEPS} warm-up; "
@@ -1042,8 +889,7 @@ def print_report(args, versions: dict[str, str], sweep: list[SweepRow],
                       f"{info.fill_seconds:.0f} s), {analyzed}; swept at {at:%a %H:%M} UTC")
         head = (f"{'backend':11} {'due':>5} {'claimed':>7} {'queued':>7} {'p50 ms':>8} "
                 f"{'p95 ms':>8} {'max ms':>8}  {'target':15} verdict")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         for r in sweep:
             if r.skipped:
                 print(f"{r.backend:11} {r.due:5d} skipped: {r.skipped}")
@@ -1060,8 +906,7 @@ def print_report(args, versions: dict[str, str], sweep: list[SweepRow],
         head = (f"{'backend':11} {'queued':>7} {'seconds':>8} {'notif/s':>8} {'delivered':>9} "
                 f"{'dead':>5} {'pending':>7} {'received':>8} {'duplicates':>10} "
                 f"{'bad sig':>7} {'cpu':>5}")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         for r in notify:
             if r.skipped:
                 print(f"{r.backend:11} {r.count:7,} skipped: {r.skipped}")
@@ -1078,8 +923,7 @@ def print_report(args, versions: dict[str, str], sweep: list[SweepRow],
               f"P1; {args.trials} trials")
         head = (f"{'path':29} {'n':>3} {'p50 s':>6} {'max s':>6} {'resolve p50':>11} "
                 f"{'resolve max':>11}  {'target':12} verdict")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         for r in latency:
             if r.skipped:
                 print(f"{r.name:29} skipped: {r.skipped}")
@@ -1101,23 +945,34 @@ def print_report(args, versions: dict[str, str], sweep: list[SweepRow],
     print(f"\nTotal run time {elapsed:.0f} s.")
 
 
-async def amain(args) -> int:
-    import aiohttp
-    import sqlalchemy
+async def on_each_backend(rows: list, part: str, note: str, backends: list[str],
+                          pg_reason: str, measure, skipped) -> None:
+    """Add `await measure(backend)`'s rows to `rows` for each backend, as each is measured
+    (a stopped run still reports those); a backend that cannot run (`pg_reason` for
+    PostgreSQL, or the exception) adds `skipped(backend, reason)`'s rows instead."""
+    for backend in backends:
+        reason = pg_reason if backend == "postgresql" else ""
+        if not reason:
+            say(f"{part}, {backend}{note}")
+            try:
+                rows += await measure(backend)
+                continue
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                say(f"{part}, {backend}: {reason}")
+        rows += skipped(backend, reason)
 
-    versions = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version,
-                "SQLAlchemy": sqlalchemy.__version__, "aiohttp": aiohttp.__version__}
-    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+
+async def listed(row):
+    return [await row]
+
+
+async def amain(args) -> int:
+    versions = versions_of("Python", "SQLite", "SQLAlchemy", "aiohttp")
+    backends = chosen_backends(args.backend)
     pg, pg_reason = None, ""
     if "postgresql" in backends:
-        candidate = PostgreSQL(args.pg_url)
-        try:
-            version = await candidate.version()
-            versions["PostgreSQL"] = version.split(" on ")[0].removeprefix("PostgreSQL ")
-            pg = candidate
-        except Exception as exc:
-            pg_reason = f"PostgreSQL at {args.pg_url} not reachable: {exc}"
-            say(pg_reason)
+        pg, pg_reason = await reach(args.pg_url, versions)
     main_task = asyncio.current_task()
     stopping = False
 
@@ -1144,44 +999,23 @@ async def amain(args) -> int:
         secret_file = secret_dir / "hook.key"
         secret_file.write_text(keys.hook + "\n")
         if "sweep" in args.part_list:
-            for backend in backends:
-                if backend == "postgresql" and pg is None:
-                    sweep += [SweepRow(backend, d, skipped=pg_reason) for d in args.due_counts]
-                    continue
-                say(f"sweep, {backend}: {args.tickets:,} open tickets")
-                try:
-                    sweep += await sweep_benchmark(backend, args, pg, keys, setup)
-                except Exception as exc:
-                    reason = f"{type(exc).__name__}: {exc}"
-                    say(f"sweep, {backend}: {reason}")
-                    sweep += [SweepRow(backend, d, skipped=reason) for d in args.due_counts]
+            await on_each_backend(
+                sweep, "sweep", f": {args.tickets:,} open tickets", backends, pg_reason,
+                lambda b: sweep_benchmark(b, args, pg, keys, setup),
+                lambda b, reason: [SweepRow(b, d, skipped=reason) for d in args.due_counts])
         if {"notify", "latency"} & set(args.part_list):
             receiver = Receiver(secret_file)
             await receiver.start()
         if "notify" in args.part_list:
-            for backend in backends:
-                if backend == "postgresql" and pg is None:
-                    notify.append(NotifyRow(backend, args.notifications, skipped=pg_reason))
-                    continue
-                say(f"notify, {backend}")
-                try:
-                    notify.append(await notify_benchmark(backend, args, pg, keys, receiver))
-                except Exception as exc:
-                    reason = f"{type(exc).__name__}: {exc}"
-                    say(f"notify, {backend}: {reason}")
-                    notify.append(NotifyRow(backend, args.notifications, skipped=reason))
+            await on_each_backend(
+                notify, "notify", "", backends, pg_reason,
+                lambda b: listed(notify_benchmark(b, args, pg, keys, receiver)),
+                lambda b, reason: [NotifyRow(b, args.notifications, skipped=reason)])
         if "latency" in args.part_list:
-            for backend in backends:
-                if backend == "postgresql" and pg is None:
-                    latency.append(LatencyRow(f"regie, {backend}", skipped=pg_reason))
-                    continue
-                say(f"latency, {backend}: {args.trials} trials")
-                try:
-                    latency.append(await latency_benchmark(backend, args, pg, keys, receiver))
-                except Exception as exc:
-                    reason = f"{type(exc).__name__}: {exc}"
-                    say(f"latency, {backend}: {reason}")
-                    latency.append(LatencyRow(f"regie, {backend}", skipped=reason))
+            await on_each_backend(
+                latency, "latency", f": {args.trials} trials", backends, pg_reason,
+                lambda b: listed(latency_benchmark(b, args, pg, keys, receiver)),
+                lambda b, reason: [LatencyRow(f"regie, {b}", skipped=reason)])
             say("latency, alertmanager")
             latency.append(await alertmanager_benchmark(args, receiver))
     except asyncio.CancelledError:
@@ -1210,8 +1044,7 @@ def main() -> int:
         epilog="Details: the top of bench/escalation.py and bench/README.md.")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
                         help="database backend(s) to measure (default both)")
-    parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated, from {', '.join(PARTS)} (default: all)")
+    add_selection(parser, "--parts", PARTS, what="part", dest="part_list")
     parser.add_argument("--tickets", type=int, default=100_000,
                         help="open tickets with escalations not due, for the sweep (100000)")
     parser.add_argument("--due", type=counts, default=[0, 10, 50], dest="due_counts",
@@ -1231,21 +1064,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 5,000 tickets, 5 runs, 200 notifications, 3 trials")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the rows (1)")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL database to connect to for creating and dropping the "
-                             "throw-away databases (default %(default)s)")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where SQLite files, configs and logs go (default: temp dir)")
+    add_database_options(parser, files="SQLite files, configs and logs")
     parser.add_argument("--serve-receiver", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--secret-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver is not None:
         serve_receiver(args.serve_receiver, args.secret_file)
         return 0
-    args.part_list = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = [p for p in args.part_list if p not in PARTS]
-    if unknown:
-        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     if args.quick:
         args.tickets, args.runs = min(args.tickets, 5_000), min(args.runs, 5)
         args.notifications, args.trials = min(args.notifications, 200), min(args.trials, 3)

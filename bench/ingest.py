@@ -65,24 +65,33 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import random
-import resource
 import secrets
 import signal
-import socket
-import sqlite3
 import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from databases import PostgreSQL, Workspace, reach
+from machine import print_machine, versions_of
+from options import add_database_options, add_selection
+from processes import (
+    cpu_seconds,
+    free_port,
+    process_cpu,
+    regie,
+    self_cpu,
+    start_collector,
+    stop_processes,
+    wait_ready,
+)
+from progress import say
+from tables import percentile, print_head
+
 ROOT = Path(__file__).resolve().parent.parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 TARGET_SQLITE_ALERTS = 5_000        # alerts/s into SQLite, one collector
 TARGET_PG2_ALERTS = 10_000          # alerts/s into PostgreSQL, two collectors
@@ -214,120 +223,6 @@ class Workload:
         self.firing.extend(alerts)
 
 
-# -- processes and databases --------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
-
-
-def process_cpu(pids: list[int]) -> dict[int, float]:
-    """CPU seconds of each of `pids` still running."""
-    found = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited
-        found[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return found
-
-
-def self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def regie(*args: str, cwd: Path) -> str:
-    """Run a `regie collector ...` command as an operator would; its stdout."""
-    done = subprocess.run([sys.executable, "-m", "regie", "collector", *args], cwd=cwd,
-                          capture_output=True, text=True, check=False, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"regie collector {args[0]} exited {done.returncode}: "
-                           f"{done.stderr.strip()[-500:]}")
-    return done.stdout
-
-
-class PostgreSQL:
-    """Throw-away databases on the server behind `url` (its database is only connected to)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def _admin(self):
-        import asyncpg
-
-        return await asyncpg.connect(self.url, timeout=10)
-
-    async def version(self) -> str:
-        connection = await self._admin()
-        try:
-            return await connection.fetchval("SELECT version()")
-        finally:
-            await connection.close()
-
-    async def create(self) -> str:
-        name = f"regie_bench_{secrets.token_hex(4)}"
-        connection = await self._admin()
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        return name
-
-    async def drop(self, name: str) -> None:
-        connection = await self._admin()
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    def url_of(self, name: str) -> str:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.url).set(drivername="postgresql", database=name)
-        return url.render_as_string(hide_password=False)
-
-    async def server_pids(self, name: str) -> list[int]:
-        """The server processes working for database `name`: its backends (the collectors'
-        pooled connections, autovacuum) and the shared writers (WAL writer, checkpointer,
-        background writer). Other databases' backends on the same server are left out: on a
-        shared machine they are someone else's load (summing every `postgres` process counted
-        them, and went negative when one exited during the window)."""
-        rows = await self.query(name, "SELECT pid FROM pg_stat_activity "
-                                "WHERE pid <> pg_backend_pid() AND (datname = current_database()"
-                                " OR backend_type IN ('walwriter', 'checkpointer', "
-                                "'background writer'))")
-        return [pid for (pid,) in rows]
-
-    async def query(self, name: str, sql: str) -> list[tuple]:
-        import asyncpg
-
-        connection = await asyncpg.connect(self.url_of(name), timeout=10)
-        try:
-            return [tuple(r) for r in await connection.fetch(sql)]
-        finally:
-            await connection.close()
-
-
-def sqlite_query(path: Path, sql: str) -> list[tuple]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
 # -- the client ---------------------------------------------------------------------------
 
 
@@ -386,9 +281,8 @@ async def drive(session, urls: list[str], token: str, workload: Workload, *,
         while True:
             await asyncio.sleep(5)
             elapsed = time.perf_counter() - start
-            print(f"  {progress}: {elapsed:5.1f} s, {tally.requests} requests, "
-                  f"{tally.alerts / elapsed:,.0f} alerts/s, "
-                  f"{sum(tally.errors.values())} errors", file=sys.stderr, flush=True)
+            say(f"  {progress}: {elapsed:5.1f} s, {tally.requests} requests, "
+                f"{tally.alerts / elapsed:,.0f} alerts/s, {sum(tally.errors.values())} errors")
 
     ticker = asyncio.create_task(report()) if progress else None
     try:
@@ -453,10 +347,7 @@ class Outcome:
     rate: float | None = None      # the open loop's rate; None: as fast as answered
 
     def percentile(self, q: float) -> float:
-        values = sorted(self.tally.latencies)
-        if not values:
-            return float("nan")
-        return values[min(len(values) - 1, int(len(values) * q))] * 1000
+        return percentile(self.tally.latencies, q) * 1000
 
     @property
     def alerts_per_s(self) -> float:
@@ -492,171 +383,112 @@ class Outcome:
         return "met" if not missed else "MISSED " + ",".join(missed)
 
 
-async def wait_ready(session, url: str, proc: subprocess.Popen, log: Path,
-                     timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"collector exited with {proc.returncode}: "
-                               f"{log.read_text()[-500:].strip()}")
-        with contextlib.suppress(OSError, asyncio.TimeoutError):
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer /healthz within {timeout:.0f}s")
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    for proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in processes:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 async def scenario(key: str, args: argparse.Namespace, workdir: Path,
                    pg: PostgreSQL | None, pg_reason: str) -> Outcome:
-    import aiohttp
-
     backend, count = SCENARIOS[key]
     outcome = Outcome(label(backend, count), backend, count, rate=args.rate)
     if backend == "postgresql" and pg is None:
         outcome.skipped = pg_reason
         return outcome
-    here = Path(tempfile.mkdtemp(prefix=f"regie-bench-{key}-", dir=workdir))
-    database: str | None = None
     processes: list[subprocess.Popen] = []
-    logs: list[Path] = []
     try:
-        if backend == "sqlite":
-            db_path = here / "regie.db"
-            url = f"sqlite:///{db_path}"
-        else:
-            database = await pg.create()
-            url = pg.url_of(database)
-        print(f"{outcome.name}: migrating {url.split('@')[-1]}", file=sys.stderr, flush=True)
-        regie("migrate", "--db", url, cwd=here)
-        token = regie("token", "create", "--role", "ingest", "--name", "bench", "--db", url,
-                      cwd=here).strip()
-        if Stop.requested:
-            raise Interrupted("interrupted")
-        config: list[str] = []
-        if backend == "sqlite" and args.sqlite_synchronous != "FULL":
-            settings = here / "collector.toml"
-            settings.write_text(f'[database]\nsqlite_synchronous = '
-                                f'"{args.sqlite_synchronous}"\n')
-            config = ["--config", str(settings)]
-        urls = []
-        for i in range(count):
-            port = free_port()
-            log = here / f"collector-{i}.log"
-            logs.append(log)
-            with log.open("wb") as sink:
-                processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "regie", "collector", "run", "--db", url,
-                     "--listen", f"127.0.0.1:{port}", "--log-level", "info", *config],
-                    cwd=here, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=sink, start_new_session=True))
-            urls.append(f"http://127.0.0.1:{port}")
-        connector = aiohttp.TCPConnector(limit=args.concurrency)
-        timeout = aiohttp.ClientTimeout(total=60)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            for proc, base, log in zip(processes, urls, logs, strict=True):
-                await wait_ready(session, base, proc, log)
-            endpoints = [f"{u}/api/v1/alertmanager" for u in urls]
-            workload = Workload(batch=args.batch, repeat=args.repeat, resolve=args.resolve,
-                                race=args.race, hosts=args.hosts, seed=args.seed)
-            print(f"{outcome.name}: {count} collector(s) on {', '.join(urls)}; "
-                  f"{args.warmup} warm-up requests", file=sys.stderr, flush=True)
-            warm, _ = await drive(session, endpoints, token, workload,
-                                  concurrency=args.concurrency, requests=args.warmup,
-                                  seconds=None, rate=args.rate, progress=None)
-            if warm.errors:
-                print(f"{outcome.name}: warm-up errors {dict(warm.errors)}", file=sys.stderr)
-            if Stop.requested:
-                raise Interrupted("interrupted")
-            if args.analyze and backend == "postgresql":
-                await pg.query(database, "ANALYZE")
-            pids = [p.pid for p in processes]
-            server = await pg.server_pids(database) if backend == "postgresql" else []
-            before = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
-            outcome.tally, outcome.seconds = await drive(
-                session, endpoints, token, workload, concurrency=args.concurrency,
-                requests=args.requests, seconds=None if args.requests else args.seconds,
-                rate=args.rate, progress=outcome.name)
-            if backend == "postgresql":
-                server = sorted(set(server) | set(await pg.server_pids(database)))
-            # A process that started in the window counts from 0; one that exited is lost (the
-            # collectors keep their pooled connections, so that is at most an autovacuum run).
-            after = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
-            if Stop.requested:
-                raise Interrupted("interrupted while measuring")
-        wall = outcome.seconds
-        outcome.cpu = {
-            "collectors": sum(a - b for a, b in zip(after[0], before[0], strict=True)) / wall,
-            "client": (after[1] - before[1]) / wall,
-            "postgres": sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
-            / wall if after[2] else None,
-        }
-        stop(processes)
-        for log in logs:
-            text = log.read_text(errors="replace")
-            outcome.retries += sum(1 for line in text.splitlines()
-                                   if "signals again (attempt" in line)
-            if any(w in text for w in ("ERROR", "Traceback")):
-                outcome.log_tail += f"{log.name}: {text[-800:].strip()}\n"
-        open_sql = "SELECT count(*) FROM tickets WHERE status IN ('open', 'acknowledged')"
-        all_sql = "SELECT count(*) FROM tickets"
-        if backend == "sqlite":
-            duplicates = sqlite_query(db_path, DUPLICATES_SQL)
-            outcome.open_tickets = sqlite_query(db_path, open_sql)[0][0]
-            outcome.tickets = sqlite_query(db_path, all_sql)[0][0]
-        else:
-            duplicates = await pg.query(database, DUPLICATES_SQL)
-            outcome.open_tickets = (await pg.query(database, open_sql))[0][0]
-            outcome.tickets = (await pg.query(database, all_sql))[0][0]
-        outcome.duplicates = len(duplicates)
-        print(f"{outcome.name}: {outcome.tally.requests} requests in {wall:.1f} s, "
-              f"{outcome.alerts_per_s:,.0f} alerts/s, p99 {outcome.percentile(0.99):.1f} ms, "
-              f"{outcome.duplicates} duplicate open tickets", file=sys.stderr, flush=True)
+        async with Workspace(outcome.name, backend, workdir, pg, prefix=f"regie-bench-{key}-",
+                             keep=args.keep) as ws:
+            try:
+                await measure(outcome, ws, args, processes)
+            finally:
+                stop_processes(processes)
     except Interrupted as exc:
         outcome.skipped = str(exc)
     except Exception as exc:  # a scenario that cannot run is reported, not fatal
         outcome.skipped = f"{type(exc).__name__}: {exc}"
-        print(f"{outcome.name}: {outcome.skipped}", file=sys.stderr, flush=True)
-    finally:
-        stop(processes)
-        if database is not None:
-            try:
-                await pg.drop(database)
-            except Exception as exc:
-                print(f"{outcome.name}: could not drop database {database}: {exc}",
-                      file=sys.stderr)
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(here, ignore_errors=True)
-        else:
-            print(f"{outcome.name}: kept {here}", file=sys.stderr)
+        say(f"{outcome.name}: {outcome.skipped}")
     return outcome
 
 
+async def measure(outcome: Outcome, ws: Workspace, args: argparse.Namespace,
+                  processes: list[subprocess.Popen]) -> None:
+    """Start the scenario's collectors on `ws` (into `processes`), drive them, stop them and
+    read the database: the figures go into `outcome`."""
+    import aiohttp
+
+    backend, count, here, url = outcome.backend, outcome.collectors, ws.dir, ws.url
+    token = (await regie("collector", "token", "create", "--role", "ingest", "--name", "bench",
+                         "--db", url, cwd=here, timeout=120))[0].strip()
+    if Stop.requested:
+        raise Interrupted("interrupted")
+    config: list[str] = []
+    if backend == "sqlite" and args.sqlite_synchronous != "FULL":
+        settings = here / "collector.toml"
+        settings.write_text(f'[database]\nsqlite_synchronous = '
+                            f'"{args.sqlite_synchronous}"\n')
+        config = ["--config", str(settings)]
+    urls = []
+    logs: list[Path] = []
+    for i in range(count):
+        port = free_port()
+        logs.append(here / f"collector-{i}.log")
+        processes.append(start_collector("--db", url, "--listen", f"127.0.0.1:{port}",
+                                         "--log-level", "info", *config, cwd=here, log=logs[-1]))
+        urls.append(f"http://127.0.0.1:{port}")
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        for proc, base, log in zip(processes, urls, logs, strict=True):
+            await wait_ready(session, f"{base}/healthz", proc, name="collector", log=log)
+        endpoints = [f"{u}/api/v1/alertmanager" for u in urls]
+        workload = Workload(batch=args.batch, repeat=args.repeat, resolve=args.resolve,
+                            race=args.race, hosts=args.hosts, seed=args.seed)
+        say(f"{outcome.name}: {count} collector(s) on {', '.join(urls)}; "
+            f"{args.warmup} warm-up requests")
+        warm, _ = await drive(session, endpoints, token, workload,
+                              concurrency=args.concurrency, requests=args.warmup,
+                              seconds=None, rate=args.rate, progress=None)
+        if warm.errors:
+            say(f"{outcome.name}: warm-up errors {dict(warm.errors)}")
+        if Stop.requested:
+            raise Interrupted("interrupted")
+        if args.analyze and backend == "postgresql":
+            await ws.query("ANALYZE")
+        pids = [p.pid for p in processes]
+        pg, database = ws.pg, ws.database
+        server = await pg.server_pids(database) if backend == "postgresql" else []
+        before = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
+        outcome.tally, outcome.seconds = await drive(
+            session, endpoints, token, workload, concurrency=args.concurrency,
+            requests=args.requests, seconds=None if args.requests else args.seconds,
+            rate=args.rate, progress=outcome.name)
+        if backend == "postgresql":
+            server = sorted(set(server) | set(await pg.server_pids(database)))
+        # A process that started in the window counts from 0; one that exited is lost (the
+        # collectors keep their pooled connections, so that is at most an autovacuum run).
+        after = ([cpu_seconds(p) for p in pids], self_cpu(), process_cpu(server))
+        if Stop.requested:
+            raise Interrupted("interrupted while measuring")
+    wall = outcome.seconds
+    outcome.cpu = {
+        "collectors": sum(a - b for a, b in zip(after[0], before[0], strict=True)) / wall,
+        "client": (after[1] - before[1]) / wall,
+        "postgres": sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+        / wall if after[2] else None,
+    }
+    stop_processes(processes)
+    for log in logs:
+        text = log.read_text(errors="replace")
+        outcome.retries += sum(1 for line in text.splitlines()
+                               if "signals again (attempt" in line)
+        if any(w in text for w in ("ERROR", "Traceback")):
+            outcome.log_tail += f"{log.name}: {text[-800:].strip()}\n"
+    outcome.duplicates = len(await ws.query(DUPLICATES_SQL))
+    outcome.open_tickets = (await ws.query(
+        "SELECT count(*) FROM tickets WHERE status IN ('open', 'acknowledged')"))[0][0]
+    outcome.tickets = (await ws.query("SELECT count(*) FROM tickets"))[0][0]
+    say(f"{outcome.name}: {outcome.tally.requests} requests in {wall:.1f} s, "
+        f"{outcome.alerts_per_s:,.0f} alerts/s, p99 {outcome.percentile(0.99):.1f} ms, "
+        f"{outcome.duplicates} duplicate open tickets")
+
+
 # -- report -------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} CPUs{f' ({model})' if model else ''}"
 
 
 def filesystem(path: Path) -> str:
@@ -680,16 +512,14 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: di
           f"{args.batch} alerts per request ({args.repeat:.0%} repeats, {args.resolve:.0%} "
           f"resolves, the rest new; {args.race:.0%} of new ones raced); {args.warmup} "
           f"warm-up requests, then {span} per scenario.")
-    print(f"Machine: {machine()}; {platform.system()} {platform.release()}")
-    print("Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()))
+    print_machine(versions)
     print(f"SQLite file on {filesystem(args.dir)} ({args.dir}), "
           f"synchronous={args.sqlite_synchronous}; PostgreSQL "
           f"{'ANALYZEd after the warm-up' if args.analyze else 'not ANALYZEd (fresh database)'}"
           "\n")
     head = (f"{'scenario':14} {'alerts/s':>9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
             f"{'max ms':>7} {'errors':>6} {'dup open':>8}  {'target':22} verdict")
-    print(head)
-    print("-" * len(head))
+    print_head(head)
     for o in outcomes:
         target = o.throughput_target()
         wanted = (f">={target:,.0f} alerts/s, " if target else "") + f"p99<={TARGET_P99_MS:.0f}"
@@ -739,28 +569,11 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: di
 
 
 async def amain(args: argparse.Namespace) -> int:
-    import aiohttp
-    import asyncpg
-    import sqlalchemy
-
-    keys = [k.strip() for k in args.scenarios.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in SCENARIOS]
-    if unknown:
-        raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(SCENARIOS)}")
-    versions = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version,
-                "aiohttp": aiohttp.__version__, "SQLAlchemy": sqlalchemy.__version__,
-                "asyncpg": asyncpg.__version__}
+    keys = args.scenarios
+    versions = versions_of("Python", "SQLite", "aiohttp", "SQLAlchemy", "asyncpg")
     pg, pg_reason = None, ""
     if any(SCENARIOS[k][0] == "postgresql" for k in keys):
-        candidate = PostgreSQL(args.pg_url)
-        try:
-            version = await candidate.version()
-            versions["PostgreSQL"] = version.split(" on ")[0].removeprefix("PostgreSQL ")
-            pg = candidate
-        except Exception as exc:
-            pg_reason = f"PostgreSQL at {args.pg_url} not reachable: {exc}"
-            print(pg_reason, file=sys.stderr)
+        pg, pg_reason = await reach(args.pg_url, versions)
     main_task = asyncio.current_task()
 
     def interrupt() -> None:
@@ -768,8 +581,7 @@ async def amain(args: argparse.Namespace) -> int:
             main_task.cancel()
             return
         Stop.requested = True
-        print("stopping: finishing the requests in flight, then cleaning up (again to abort)",
-              file=sys.stderr, flush=True)
+        say("stopping: finishing the requests in flight, then cleaning up (again to abort)")
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -793,8 +605,7 @@ def fraction(text: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help=f"comma-separated, from {', '.join(SCENARIOS)} (default: all)")
+    add_selection(parser, "--scenarios", list(SCENARIOS), what="scenario", dest="scenarios")
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="measured seconds per scenario (default 20)")
     parser.add_argument("--requests", type=int, help="measured requests per scenario "
@@ -816,11 +627,7 @@ def main() -> int:
                         help="open loop at this rate instead of as fast as answered")
     parser.add_argument("--hosts", type=int, default=500, help="hosts alerts come from (500)")
     parser.add_argument("--seed", type=int, default=1, help="workload random seed (1)")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL database to connect to for creating and dropping the "
-                             "throw-away databases (default %(default)s)")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the SQLite files and logs go (default: temp dir)")
+    add_database_options(parser, files="the SQLite files and logs")
     parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"], default="FULL",
                         help="the collector's database.sqlite_synchronous (default FULL, "
                              "the collector's default)")
@@ -838,7 +645,7 @@ def main() -> int:
     try:
         return asyncio.run(amain(args))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print("aborted", file=sys.stderr)
+        say("aborted")
         return 130
 
 

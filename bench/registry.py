@@ -61,17 +61,13 @@ import gc
 import json
 import operator
 import os
-import platform
 import random
 import re
 import resource
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from array import array
 from collections import Counter
@@ -81,7 +77,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from databases import PostgreSQL, Workspace, chosen_backends, reach
+from machine import print_machine, versions_of
+from options import add_database_options, add_selection
+from processes import (
+    cpu_seconds,
+    free_port,
+    peak_rss_mb,
+    regie,
+    start_collector,
+    stop_process,
+    wait_ready,
+)
+from progress import say
+from tables import percentile, print_head
+
 ROOT = Path(__file__).resolve().parent.parent
+# Project packages first: this script's own name would shadow the `registry` package.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -90,7 +102,6 @@ TARGET_FLEET_S = 20.0
 TARGET_RSS_MB = 1024.0
 TARGET_PUSH_MS = 50.0
 PARTS = ("rematch", "push", "naive", "e2e")
-BACKENDS = ("sqlite", "postgresql")
 SCHEMA = "regie.inventory/v1"
 COLLECTED_AT = "2026-11-29T20:00:00+00:00"
 
@@ -106,17 +117,6 @@ class Interrupted(Exception):
     pass
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
 def memory_mb() -> dict[str, float]:
     """VmRSS and VmHWM (peak) of this process, in MB, and ru_maxrss."""
     out = {"rss": 0.0, "hwm": 0.0}
@@ -128,16 +128,6 @@ def memory_mb() -> dict[str, float]:
                 out["hwm"] = int(line.split()[1]) / 1024
     out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
-
-
-def machine() -> str:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} CPUs{f' ({model})' if model else ''}"
 
 
 # -- the data ------------------------------------------------------------------------------
@@ -1098,84 +1088,6 @@ def naive_benchmark(args, catalog, fleet: Fleet) -> dict[str, Any]:
 # -- 4. end to end: a real collector -------------------------------------------------------
 
 
-class PostgreSQL:
-    """Throw-away databases on the server behind `url` (its database is only connected to)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def _admin(self):
-        import asyncpg
-
-        return await asyncpg.connect(self.url, timeout=10)
-
-    async def version(self) -> str:
-        connection = await self._admin()
-        try:
-            return await connection.fetchval("SELECT version()")
-        finally:
-            await connection.close()
-
-    async def create(self) -> str:
-        name = f"regie_bench_{secrets.token_hex(4)}"
-        connection = await self._admin()
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        return name
-
-    async def drop(self, name: str) -> None:
-        connection = await self._admin()
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    def url_of(self, name: str) -> str:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.url).set(drivername="postgresql", database=name)
-        return url.render_as_string(hide_password=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_of(pid: int) -> float:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-async def regie(*args: str, cwd: Path) -> tuple[str, float]:
-    """Run `regie ...` as an operator would: (stdout, seconds)."""
-    t0 = time.perf_counter()
-    done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "regie", *args], cwd=cwd,
-        capture_output=True, text=True, check=False, timeout=900)
-    if done.returncode != 0:
-        raise RuntimeError(f"regie {' '.join(args[:2])} exited {done.returncode}: "
-                           f"{done.stderr.strip()[-500:]}")
-    return done.stdout, time.perf_counter() - t0
-
-
 @dataclass
 class E2ERow:
     backend: str
@@ -1193,67 +1105,47 @@ class E2ERow:
     skipped: str = ""
 
 
-def stop_process(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
 async def e2e_benchmark(backend: str, args, fleet: Fleet, pg: PostgreSQL | None,
                         state: State, rows: list[E2ERow]) -> None:
     """Appends its row at once, so that an interrupted run still reports what it measured."""
-    import aiohttp
-
     row = E2ERow(backend, PushRow("after start"), PushRow("warm"))
     rows.append(row)
-    here = Path(tempfile.mkdtemp(prefix=f"regie-bench-registry-{backend}-", dir=args.dir))
-    database = None
-    proc = None
+    workspace = Workspace(f"e2e, {backend}", backend, args.dir, pg,
+                          prefix=f"regie-bench-registry-{backend}-")
+    state.workspaces.append(workspace)   # closed by stop_everything() if not here
     try:
-        if backend == "sqlite":
-            url = f"sqlite:///{here / 'regie.db'}"
-        else:
-            assert pg is not None
-            database = await pg.create()
-            state.databases.append((pg, database))
-            url = pg.url_of(database)
-        say(f"e2e, {backend}: migrating {url.split('@')[-1]}")
-        await regie("collector", "migrate", "--db", url, cwd=here)
-        if args.data is not None:
-            _, row.sync_empty_s = await regie("registry", "sync", "--from", str(args.data),
-                                              "--db", url, cwd=here)
-        token, _ = await regie("collector", "token", "create", "--role", "agent", "--name",
-                               "bench", "--db", url, cwd=here)
-        token = token.strip()
-        port = free_port()
-        log = here / "collector.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "regie", "collector", "run", "--db", url, "--listen",
-                 f"127.0.0.1:{port}"], cwd=here, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
-        state.children.append(proc)
+        async with workspace as ws:
+            await e2e_pushes(row, ws, args, fleet, state)
+    except Interrupted:
+        raise
+    except Exception as exc:
+        row.skipped = f"{type(exc).__name__}: {exc}"
+        say(f"e2e, {backend}: {row.skipped}")
+    finally:
+        state.workspaces.remove(workspace)
+
+
+async def e2e_pushes(row: E2ERow, ws: Workspace, args, fleet: Fleet, state: State) -> None:
+    """Sync, start the collector on `ws`, push, stop it, sync again: figures into `row`."""
+    import aiohttp
+
+    backend, here, url = ws.backend, ws.dir, ws.url
+    if args.data is not None:
+        _, row.sync_empty_s = await regie("registry", "sync", "--from", str(args.data),
+                                          "--db", url, cwd=here, timeout=900)
+    token, _ = await regie("collector", "token", "create", "--role", "agent", "--name",
+                           "bench", "--db", url, cwd=here)
+    token = token.strip()
+    port = free_port()
+    log = here / "collector.log"
+    proc = start_collector("--db", url, "--listen", f"127.0.0.1:{port}", cwd=here, log=log)
+    state.children.append(proc)
+    try:
         base = f"http://127.0.0.1:{port}"
         timeout = aiohttp.ClientTimeout(total=120)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the collector exited with {proc.returncode}: "
-                                       f"{log.read_text()[-500:]}")
-                with contextlib.suppress(OSError, aiohttp.ClientError, asyncio.TimeoutError):
-                    async with session.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the collector did not answer /healthz within 60 s")
-                await asyncio.sleep(0.1)
+            await wait_ready(session, f"{base}/healthz", proc, name="the collector", log=log)
 
             async def push(text: str) -> float:
                 key = json.dumps(secrets.token_hex(12))
@@ -1291,32 +1183,20 @@ async def e2e_benchmark(backend: str, args, fleet: Fleet, pg: PostgreSQL | None,
                 if state.stopping:
                     raise Interrupted("interrupted")
             row.cpu_ms = (cpu_seconds(proc.pid) - cpu0) / max(1, len(texts)) * 1000
-            row.collector_mb = rss_of(proc.pid)
+            row.collector_mb = peak_rss_mb(proc.pid)
         stop_process(proc)
         if args.data is not None:
             say(f"e2e, {backend}: regie registry sync with the pushed hosts")
             out, row.sync_full_s = await regie("registry", "sync", "--from", str(args.data),
-                                               "--db", url, cwd=here)
+                                               "--db", url, cwd=here, timeout=900)
             found = re.search(r"re-matched (\d+) hosts", out)
             row.sync_hosts = int(found.group(1)) if found else 0
             row.sync_observations = observations
         else:
             row.sync_note = "no sync: the bundled dataset is not a directory"
-    except Interrupted:
-        raise
-    except Exception as exc:
-        row.skipped = f"{type(exc).__name__}: {exc}"
-        say(f"e2e, {backend}: {row.skipped}")
     finally:
         stop_process(proc)
-        if proc in state.children:
-            state.children.remove(proc)
-        if database is not None and pg is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(pg.drop(database))
-            with contextlib.suppress(ValueError):
-                state.databases.remove((pg, database))
-        shutil.rmtree(here, ignore_errors=True)
+        state.children.remove(proc)
 
 
 # -- report --------------------------------------------------------------------------------
@@ -1325,7 +1205,7 @@ async def e2e_benchmark(backend: str, args, fleet: Fleet, pg: PostgreSQL | None,
 @dataclass
 class State:
     children: list[subprocess.Popen] = field(default_factory=list)
-    databases: list[tuple[PostgreSQL, str]] = field(default_factory=list)
+    workspaces: list[Workspace] = field(default_factory=list)
     stopping: bool = False
 
 
@@ -1338,9 +1218,7 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
                  naive: dict[str, Any] | None, e2e: list[E2ERow],
                  skipped: dict[str, str]) -> None:
     print(f"\nRegistry benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"Machine: {machine()}; {platform.system()} {platform.release()}; load average "
-          f"{info['load_before']:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
-    print("Versions: " + "; ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    print_machine(info["versions"], info["load_before"])
     print(f"Data: {info['data']}")
     fleet: Fleet = info["fleet"]
     observations = args.hosts * (args.packages + 3)
@@ -1367,8 +1245,7 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
               "one), every host once; a child process per row, so RSS is its own")
         head = (f"{'path':44} {'observations':>12} {'seconds':>8} {'us/obs':>7} "
                 f"{'host p95 ms':>11} {'peak RSS MB':>11}  {'target':22} verdict")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         if "rematch" in skipped:
             print(f"skipped: {skipped['rematch']}")
         labels = {"software": "fleet.software per host document (the sync)",
@@ -1407,8 +1284,7 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
               f"fleet.software(matcher, catalog, document), {args.pushes} hosts")
         head = (f"{'matcher':40} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
                 f"{'cycles/push':>11}  {'target':14} verdict")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         if push is None:
             print(f"skipped: {skipped['push']}")
         else:
@@ -1426,8 +1302,7 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
               "sample of the fleet's package observations")
         head = (f"{'matcher':48} {'observations':>12} {'us/obs':>8} {'whole fleet':>16} "
                 f"{'naive/this':>10}")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         if naive is None:
             print(f"skipped: {skipped['naive']}")
         else:
@@ -1460,8 +1335,7 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
               "write in the push's transaction)")
         head = (f"{'backend':11} {'pushes':24} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
                 f"{'max ms':>7} {'CPU ms':>7}  {'target':14} verdict")
-        print(head)
-        print("-" * len(head))
+        print_head(head)
         if "e2e" in skipped:
             print(f"{skipped['e2e']}: what was measured until then")
         for r in e2e:
@@ -1499,15 +1373,12 @@ def print_report(args, info: dict[str, Any], rematch: dict[str, dict[str, Any]],
 def stop_everything(state: State) -> None:
     for proc in list(state.children):
         stop_process(proc)
-    for pg, name in list(state.databases):
+    for workspace in list(state.workspaces):
         with contextlib.suppress(Exception):
-            asyncio.run(pg.drop(name))
+            asyncio.run(workspace.close())
 
 
 def run(args) -> int:
-    import aiohttp
-    import sqlalchemy
-
     state = State()
     started = time.monotonic()
 
@@ -1520,8 +1391,7 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
     info: dict[str, Any] = {"started": started, "load_before": os.getloadavg()[0]}
-    info["versions"] = {"Python": platform.python_version(), "SQLAlchemy": sqlalchemy.__version__,
-                        "aiohttp": aiohttp.__version__}
+    info["versions"] = versions_of("Python", "SQLAlchemy", "aiohttp")
     rematch: dict[str, dict[str, Any]] = {}
     push = None
     naive = None
@@ -1568,20 +1438,11 @@ def run(args) -> int:
 
 async def e2e_all(args, fleet: Fleet, state: State, info: dict[str, Any],
                   rows: list[E2ERow]) -> None:
-    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+    backends = chosen_backends(args.backend)
     pg, reason = None, ""
     if "postgresql" in backends:
-        candidate = PostgreSQL(args.pg_url)
-        try:
-            version = await candidate.version()
-            info["versions"]["PostgreSQL"] = version.split(" on ")[0].removeprefix("PostgreSQL ")
-            pg = candidate
-        except Exception as exc:
-            reason = f"PostgreSQL at {args.pg_url} not reachable: {exc}"
-            say(reason)
-    import sqlite3
-
-    info["versions"]["SQLite"] = sqlite3.sqlite_version
+        pg, reason = await reach(args.pg_url, info["versions"])
+    info["versions"] |= versions_of("SQLite")
     for backend in backends:
         if backend == "postgresql" and pg is None:
             rows.append(E2ERow(backend, PushRow("after start"), PushRow("warm"),
@@ -1605,19 +1466,14 @@ def main() -> int:
     parser.add_argument("--bundled", action="store_true",
                         help="use the bundled dataset even when the default directory exists")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the fleet (1)")
-    parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated, from {', '.join(PARTS)} (default: all)")
+    add_selection(parser, "--parts", PARTS, what="part", dest="part_list")
     parser.add_argument("--pushes", type=int, default=50,
                         help="hosts pushed, in-process and end to end (50)")
     parser.add_argument("--sample", type=int, default=20_000,
                         help="observations for the naive scan (20000)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
                         help="database backend(s) for the end-to-end pushes (default both)")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL database to connect to for creating and dropping the "
-                             "throw-away databases (default %(default)s)")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where SQLite files and logs go (default: temp dir)")
+    add_database_options(parser, files="SQLite files and logs")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 hosts, 10 pushes, a 2,000-observation sample")
     parser.add_argument("--child", choices=["software", "package"], help=argparse.SUPPRESS)
@@ -1634,10 +1490,6 @@ def main() -> int:
     if args.child:
         print(json.dumps(child_rematch(args)), flush=True)
         return 0
-    args.part_list = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = [p for p in args.part_list if p not in PARTS]
-    if unknown:
-        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     try:
         return run(args)
     except KeyboardInterrupt:
