@@ -13,7 +13,6 @@ its due time, after a restart too, since the timers are in the database) and at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from alerting.escalation import (
 )
 from alerting.notify.channels import Channel
 from alerting.schedule import Schedules
+from collector.rounds import Rounds
 from collector.store.escalations import (
     SWEEP_LIMIT,
     Due,
@@ -57,8 +57,7 @@ class Escalator:
         self.schedules = schedules
         self.channels = channels
         self._clock = clock
-        self._interval = sweep_interval_seconds
-        self._wake = asyncio.Event()
+        self._rounds = Rounds(sweep_interval_seconds)
         self._on_sweep = on_sweep
         # Prices a ticket again when its correlation group spans systems (the intake's
         # criticality and matrix); None: priorities stay as assessed at opening.
@@ -80,20 +79,13 @@ class Escalator:
     # -- the loop ---------------------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        self._rounds.wake()
 
     async def run(self) -> None:
-        while True:
-            try:
-                result = await self.sweep_once()
-            except Exception:  # a database hiccup must not end escalation for good
-                log.exception("escalation sweep failed")
-                result = SweepResult(0, 0, 0)
-            if result.claimed >= SWEEP_LIMIT:
-                continue  # a backlog: sweep again at once
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+        async def round_() -> bool:
+            return (await self.sweep_once()).claimed >= SWEEP_LIMIT   # a backlog: again
+
+        await self._rounds.run(round_, what="escalation sweep", log=log)
 
     async def sweep_once(self) -> SweepResult:
         loop = asyncio.get_running_loop()

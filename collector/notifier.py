@@ -18,7 +18,6 @@ untried when the channel's budget is spent; nothing is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -29,6 +28,7 @@ from alerting.notify.channels import Channel, SendContext
 from alerting.notify.links import action_url, sign_action
 from alerting.notify.message import Notification
 from alerting.schedule import Schedules
+from collector.rounds import Rounds
 from collector.store.notifications import Claimed, NotificationStore, Outcome
 
 log = logging.getLogger("regie.collector.notify")
@@ -92,10 +92,9 @@ class Notifier:
         self._clock = clock
         self._max_attempts = max_attempts
         self._limit = asyncio.Semaphore(concurrency)
-        self._interval = poll_interval_seconds
+        self._rounds = Rounds(poll_interval_seconds)
         self._context = context or SendContext(clock=clock)
         self._on_outcome = on_outcome
-        self._wake = asyncio.Event()
         self._monotonic = monotonic
         self._buckets = {
             name: TokenBucket(c.rate_per_minute, burst=max(1.0, c.rate_per_minute / 6),
@@ -103,20 +102,13 @@ class Notifier:
             for name, c in channels.items() if c.rate_per_minute}
 
     def wake(self) -> None:
-        self._wake.set()
+        self._rounds.wake()
 
     async def run(self) -> None:
-        while True:
-            try:
-                sent = await self.deliver_once()
-            except Exception:
-                log.exception("notification delivery round failed")
-                sent = 0
-            if sent >= CLAIM_LIMIT:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+        async def round_() -> bool:
+            return await self.deliver_once() >= CLAIM_LIMIT   # a backlog: again
+
+        await self._rounds.run(round_, what="notification delivery round", log=log)
 
     async def deliver_once(self) -> int:
         """Claim what is due, send it, write the outcomes (one transaction for the round);
