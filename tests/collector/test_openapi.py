@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from collector.app import Route
 from collector.handlers import ROUTES
 from collector.openapi import document
@@ -39,12 +41,23 @@ def test_served_document_is_the_same(collector):
     assert body == document()
 
 
-def test_schemathesis_finds_no_server_error(tmp_path, sqlite_db):
+@pytest.mark.parametrize("setup", ["plain", "oncall"])
+def test_schemathesis_finds_no_server_error(tmp_path, sqlite_db, setup):
     """Property-based requests from the document (valid and invalid) against the real service,
-    authenticated as admin: no response may be a 5xx."""
+    authenticated as admin: no response may be a 5xx. Once as installed, once with on-call
+    configured (schedule, a file channel, link signing), so its endpoints answer too."""
     from tests.collector.conftest import collector_process
+    from tests.collector.oncall_harness import LINK_SECRET, SCHEDULE
 
-    with collector_process(tmp_path, sqlite_db) as collector:
+    config = ""
+    if setup == "oncall":
+        (tmp_path / "oncall.yml").write_text(SCHEDULE)
+        (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
+        config = (f'[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n'
+                  f'link_secret_file = "{tmp_path / "link.key"}"\n\n'
+                  f'[[oncall.channels]]\nname = "log"\nkind = "file"\n'
+                  f'path = "{tmp_path / "notifications.jsonl"}"\n')
+    with collector_process(tmp_path, sqlite_db, config) as collector:
         result = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "run",
              f"{collector.url}/api/v1/openapi.json",
