@@ -1,8 +1,8 @@
 """Standard identifiers that name a product: package URLs, CPE names, container image references.
 
 Pure string parsing, no catalog access. The catalog index (registry/catalog_index.py) keys its
-purl, cpe and image lookups with these; readers (registry/sources.py) parse what an observation
-carries the same way.
+purl, cpe and image lookups with these; the readers (registry/*_readers.py) parse what an
+observation carries the same way.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """An observation as the matcher sees it, and what matching makes of it.
 
 An observation is what an agent saw: a source and its raw fields, e.g. `{"source": "dpkg",
-"raw": {"package": "nginx", "version": "1.22.1-9"}}`. Readers (registry/sources.py) see the raw
-fields through `Fields`, lenient about key names and value types, and answer a `Hit`; the
-catalog index (registry/catalog_index.py) resolves a Hit to the `Match` that
-`Matcher.match` (registry/matching.py) returns.
+"raw": {"package": "nginx", "version": "1.22.1-9"}}`. Readers (the registry/*_readers.py
+modules, routed by the SOURCES table in registry/sources.py) see the raw fields through
+`Fields`, lenient about key names and value types, and answer a `Hit`; the catalog index
+(registry/catalog_index.py) resolves a Hit to the `Match` that `Matcher.match`
+(registry/matching.py) returns.
 """
 
 from __future__ import annotations
