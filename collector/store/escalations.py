@@ -2,9 +2,10 @@
 
 Each ticket that pages has one `escalations` row: its policy snapshot (an immutable
 `escalation_policies` row), the next step, and `due_at`, when the sweep must look at it. The
-row is written in the same transaction that opens the ticket (collector/store/tickets.py), so
-no ticket escapes escalation, and a change to the ticket (acknowledged, resolved, priority
-overridden) sets `due_at` to that moment, so the sweep reacts at once.
+row is written in the same transaction that opens the ticket (collector/store/signal_batch.py
+for signals, tickets.py for reports), so no ticket escapes escalation, and a change to the
+ticket (acknowledged, resolved, priority overridden) sets `due_at` to that moment, so the
+sweep reacts at once.
 
 `sweep` claims due rows, oldest first, with `FOR UPDATE SKIP LOCKED` on PostgreSQL: another
 collector sweeping at the same moment takes other rows, never the same ones, and nobody waits.

@@ -5,7 +5,7 @@ An executemany of a thousand rows costs asyncpg a thousand statement executions 
 (and SQLAlchemy a thousand parameter sets to process in Python); one JSON text is encoded by
 the C-coded `json` module and parsed by the server in C. Measured on a 1,000-alert ingest
 batch: 2-3x faster per statement. SQLite, in-process, does better with plain executemany
-(collector/store/tickets.py chooses).
+(collector/store/signal_batch.py chooses).
 """
 
 from __future__ import annotations
