@@ -43,8 +43,8 @@ Decisions on ambiguous cases (see also registry/product_rules.py):
 Package observations (dpkg, rpm, apk) are by far the most numerous and repeat across hosts:
 `match_package(manager, name, version)` is memoised in a bounded LRU cache; `match()`
 delegates to it. Other observations are memoised on their (hashable) raw fields. This module
-holds the matcher and its caches; the names of the modules above are re-exported here, so
-`from registry.matching import ...` keeps working for all of them.
+holds the matcher and its caches; `Match` (registry/observations.py) is re-exported as the
+matcher's answer.
 """
 
 from __future__ import annotations
@@ -57,90 +57,11 @@ from typing import Any
 
 from registry import product_rules as rules
 from registry.catalog_index import CatalogIndex
-from registry.cycle_selection import PICKERS, Picker
 from registry.end_of_support import Catalog
-from registry.identifiers import Purl, image_repository, parse_purl
-from registry.observations import MAX_TEXT, Fields, Hit, Match
-from registry.sources import (
-    API_SIGNATURES,
-    SOURCES,
-    Reader,
-    first_version,
-    identifier_hit,
-    read_api,
-    read_binary,
-    read_container_image,
-    read_cpuinfo,
-    read_dmi,
-    read_file,
-    read_freebsd_version,
-    read_http_banner,
-    read_hypervisor,
-    read_kernel,
-    read_lsb_release,
-    read_mssql,
-    read_nvidia_smi,
-    read_os_release,
-    read_oslevel,
-    read_powershell,
-    read_redfish,
-    read_registry,
-    read_release_file,
-    read_routeros,
-    read_snmp,
-    read_sql,
-    read_ssh,
-    read_uname,
-    read_unknown,
-    read_windows,
-)
+from registry.observations import Fields, Hit, Match
+from registry.sources import SOURCES, identifier_hit, read_unknown
 
-__all__ = [
-    "API_SIGNATURES",
-    "DEFAULT_CACHE_SIZE",
-    "MAX_TEXT",
-    "OBSERVATION_CACHE_SIZE",
-    "PICKERS",
-    "SOURCES",
-    "CacheInfo",
-    "CatalogIndex",
-    "Fields",
-    "Hit",
-    "Match",
-    "Matcher",
-    "Picker",
-    "Purl",
-    "Reader",
-    "first_version",
-    "image_repository",
-    "parse_purl",
-    "read_api",
-    "read_binary",
-    "read_container_image",
-    "read_cpuinfo",
-    "read_dmi",
-    "read_file",
-    "read_freebsd_version",
-    "read_http_banner",
-    "read_hypervisor",
-    "read_kernel",
-    "read_lsb_release",
-    "read_mssql",
-    "read_nvidia_smi",
-    "read_os_release",
-    "read_oslevel",
-    "read_powershell",
-    "read_redfish",
-    "read_registry",
-    "read_release_file",
-    "read_routeros",
-    "read_snmp",
-    "read_sql",
-    "read_ssh",
-    "read_uname",
-    "read_unknown",
-    "read_windows",
-]
+__all__ = ["DEFAULT_CACHE_SIZE", "OBSERVATION_CACHE_SIZE", "CacheInfo", "Match", "Matcher"]
 
 DEFAULT_CACHE_SIZE = 1 << 17  # distinct (manager, package, version) keys kept
 OBSERVATION_CACHE_SIZE = 1 << 14

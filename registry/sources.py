@@ -30,7 +30,6 @@ import re
 from collections.abc import Callable
 
 from registry.app_readers import (
-    API_SIGNATURES,
     app_hit,
     banner_hit,
     read_api,
@@ -41,7 +40,7 @@ from registry.app_readers import (
     read_sql,
 )
 from registry.catalog_index import CatalogIndex
-from registry.command_output import first_line, first_version, text_of
+from registry.command_output import first_line, text_of
 from registry.device_readers import (
     read_cpuinfo,
     read_dmi,
@@ -64,39 +63,7 @@ from registry.os_readers import (
 )
 from registry.windows_readers import read_powershell, read_registry, read_windows
 
-__all__ = [
-    "API_SIGNATURES",
-    "SOURCES",
-    "Reader",
-    "first_version",
-    "identifier_hit",
-    "read_api",
-    "read_binary",
-    "read_container_image",
-    "read_cpuinfo",
-    "read_dmi",
-    "read_file",
-    "read_freebsd_version",
-    "read_http_banner",
-    "read_hypervisor",
-    "read_kernel",
-    "read_lsb_release",
-    "read_mssql",
-    "read_nvidia_smi",
-    "read_os_release",
-    "read_oslevel",
-    "read_powershell",
-    "read_redfish",
-    "read_registry",
-    "read_release_file",
-    "read_routeros",
-    "read_snmp",
-    "read_sql",
-    "read_ssh",
-    "read_uname",
-    "read_unknown",
-    "read_windows",
-]
+__all__ = ["SOURCES", "Reader", "identifier_hit", "read_file", "read_ssh", "read_unknown"]
 
 
 # Readers: source -> (index, fields) -> Hit | None.

@@ -11,17 +11,13 @@ from datetime import date
 import pytest
 
 from registry import product_rules
+from registry.command_output import first_version
+from registry.cycle_selection import PICKERS
 from registry.end_of_support import Catalog, Cycle, Product, load_default
-from registry.matching import (
-    PICKERS,
-    SOURCES,
-    Match,
-    Matcher,
-    first_version,
-    image_repository,
-    parse_purl,
-)
+from registry.identifiers import image_repository, parse_purl
+from registry.matching import Match, Matcher
 from registry.product_rules import components
+from registry.sources import SOURCES
 from tests.registry import requires_snapshot, sample_cases, snapshot, snapshot_matcher
 
 pytestmark = requires_snapshot
