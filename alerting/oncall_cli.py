@@ -20,15 +20,9 @@ from zoneinfo import ZoneInfo
 # read, so that without it `regie oncall` fails at import and `regie` names the extra to install.
 import yaml  # noqa: F401
 
-from alerting.schedule import (
-    ROLES,
-    Gap,
-    ScheduleError,
-    Schedules,
-    Shift,
-    load_schedules,
-    to_ical,
-)
+from alerting.ical import to_ical
+from alerting.schedule import ROLES, Gap, ScheduleError, Schedules, Shift
+from alerting.schedule_file import load_schedules
 
 DEFAULT_SCHEDULE = "/etc/regie/oncall.yml"
 ENV_SCHEDULE = "REGIE_ONCALL"

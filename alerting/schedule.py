@@ -32,29 +32,14 @@ time to resolve as an argument and never reads the clock.
 from __future__ import annotations
 
 import difflib
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from regie.configfile import ConfigError
-
-if TYPE_CHECKING:
-    from alerting.ical import ical_fold as ical_fold
-    from alerting.ical import ical_text as ical_text
-    from alerting.ical import shift_uid as shift_uid
-    from alerting.ical import to_ical as to_ical
-    from alerting.schedule_file import CONTACT_FIELDS as CONTACT_FIELDS
-    from alerting.schedule_file import MIN_CUSTOM_SHIFT as MIN_CUSTOM_SHIFT
-    from alerting.schedule_file import ROTATIONS as ROTATIONS
-    from alerting.schedule_file import WEEKDAYS as WEEKDAYS
-    from alerting.schedule_file import Names as Names
-    from alerting.schedule_file import RotationKind as RotationKind
-    from alerting.schedule_file import load_schedules as load_schedules
-    from alerting.schedule_file import parse_schedules as parse_schedules
 
 ROLES: tuple[str, ...] = ("primary", "secondary", "escalation_manager")
 # Roles every team must have someone in at all times; anything else is a gap.
@@ -63,25 +48,6 @@ REQUIRED_ROLES: frozenset[str] = frozenset({"primary"})
 Reason = Literal["rotation", "override", "swap"]
 
 _TINY = timedelta(microseconds=1)
-
-# Names that moved to their own modules, still importable from here. Imported on first use:
-# both modules import this one (they build and read the model), so an eager import would be a
-# cycle.
-_MOVED: Mapping[str, str] = MappingProxyType({
-    **dict.fromkeys(("to_ical", "shift_uid", "ical_text", "ical_fold"), "alerting.ical"),
-    **dict.fromkeys(("parse_schedules", "load_schedules", "ROTATIONS", "RotationKind", "Names",
-                     "WEEKDAYS", "CONTACT_FIELDS", "MIN_CUSTOM_SHIFT"),
-                    "alerting.schedule_file"),
-})
-
-
-def __getattr__(name: str) -> Any:
-    """`from alerting.schedule import load_schedules` (a moved name) still works (PEP 562)."""
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
 
 class ScheduleError(ConfigError):
     """A problem in a schedules file, located by file and key path (``teams[0].name``).

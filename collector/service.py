@@ -163,7 +163,7 @@ def load_oncall(settings: CollectorSettings) -> tuple[Schedules, Policies] | Non
     import yaml
 
     from alerting.escalation import parse_policies
-    from alerting.schedule import load_schedules
+    from alerting.schedule_file import load_schedules
     from regie.configfile import ConfigError
 
     schedules = load_schedules(settings.oncall.schedule_file)

@@ -13,18 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerting.schedule import (
-    Gap,
-    Person,
-    ScheduleError,
-    Schedules,
-    Shift,
-    ical_fold,
-    load_schedules,
-    parse_schedules,
-    shift_uid,
-    to_ical,
-)
+from alerting.ical import ical_fold, shift_uid, to_ical
+from alerting.schedule import Gap, Person, ScheduleError, Schedules, Shift
+from alerting.schedule_file import load_schedules, parse_schedules
 from regie.configfile import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
