@@ -3,7 +3,7 @@
 Teams, their layers (one rotation per role), overrides and swaps; `Schedules.who`, `shifts` and
 `gaps` resolve them to `Shift`s and `Gap`s. Reading a schedules file into this model is
 `alerting.schedule_file` (the format, reference: docs/oncall.md, "Schedules"); exporting shifts
-as iCalendar is `alerting.ical`. Both are re-exported here for existing importers.
+as iCalendar is `alerting.ical`.
 
 Time semantics, all decided here and tested in tests/alerting/test_schedule.py:
 
