@@ -24,9 +24,10 @@ Kinds (keys in docs/oncall.md, "Notifications"), one module each:
 - ``file`` (alerting/notify/file_channel.py): one JSON line per notification appended to a
   file, or ``-`` for stdout (demo).
 
-Both HTTP kinds POST through alerting/notify/http_post.py. This module holds only the table,
-`Channel` and `parse_channel`; the names above are re-exported here, so importers need this
-one module. A new kind is one module and one row in `CHANNELS`.
+Both HTTP kinds POST through alerting/notify/http_post.py. This module holds the table,
+`Channel` and `parse_channel`, and exports what each row names (settings class and send
+function); anything else of a kind is imported from its module. A new kind is one module and
+one row in `CHANNELS`.
 """
 
 from __future__ import annotations
@@ -36,32 +37,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerting.notify.delivery import Delivery
-from alerting.notify.email_channel import (
-    DEFAULT_SMTP_PORTS,
-    EmailSettings,
-    SmtpMode,
-    describe_email,
-    email_message,
-    parse_email,
-    send_email,
-)
+from alerting.notify.email_channel import EmailSettings, describe_email, parse_email, send_email
 from alerting.notify.file_channel import FileSettings, describe_file, parse_file, send_file
 from alerting.notify.message import Notification
-from alerting.notify.send_context import DEFAULT_CONTEXT, USER_AGENT, SendContext, utc_now
-from alerting.notify.slack import (
-    SlackSettings,
-    describe_slack,
-    parse_slack,
-    send_slack,
-    slack_payload,
-)
-from alerting.notify.webhook import (
-    WebhookSettings,
-    describe_webhook,
-    parse_webhook,
-    payload_bytes,
-    send_webhook,
-)
+from alerting.notify.send_context import DEFAULT_CONTEXT, SendContext
+from alerting.notify.slack import SlackSettings, describe_slack, parse_slack, send_slack
+from alerting.notify.webhook import WebhookSettings, describe_webhook, parse_webhook, send_webhook
 from regie.configfile import ConfigError
 
 Send = Callable[..., Awaitable[Delivery]]
@@ -124,8 +105,6 @@ def parse_channel(data: Mapping[str, Any], *, source: str, key: str = "") -> Cha
 __all__ = [
     "CHANNELS",
     "DEFAULT_CONTEXT",
-    "DEFAULT_SMTP_PORTS",
-    "USER_AGENT",
     "Channel",
     "ChannelType",
     "Delivery",
@@ -134,15 +113,10 @@ __all__ = [
     "Send",
     "SendContext",
     "SlackSettings",
-    "SmtpMode",
     "WebhookSettings",
-    "email_message",
     "parse_channel",
-    "payload_bytes",
     "send_email",
     "send_file",
     "send_slack",
     "send_webhook",
-    "slack_payload",
-    "utc_now",
 ]

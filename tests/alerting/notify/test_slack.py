@@ -7,7 +7,8 @@ import json
 
 from aiohttp import web
 
-from alerting.notify.channels import SlackSettings, send_slack, slack_payload
+from alerting.notify.channels import SlackSettings, send_slack
+from alerting.notify.slack import slack_payload
 from regie.configfile import Secret
 from tests.alerting.notify.peers import CTX, LOOPBACK, notification, receiver
 
