@@ -24,24 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-# The policy model lives in its own module; its names are re-exported here for callers that
-# think of "the escalation" as one thing.
-from alerting.escalation_policy import (
-    ROLES,
-    Correlation,
-    Policies,
-    Policy,
-    Routing,
-    Step,
-    parse_policies,
-)
+from alerting.escalation_policy import Policy, Step
 from alerting.rules import format_duration
 from alerting.ticket import Priority, Status
-
-__all__ = ["ROLES", "STEP_ACTIONS", "Audit", "Correlation", "Decision", "EscalationState",
-           "Notice", "NoticeKind", "Policies", "Policy", "Routing", "State", "Step",
-           "TicketFacts", "decide", "parse_policies"]
-
 
 
 class State(enum.StrEnum):

@@ -18,12 +18,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerting.escalation import (
-    Audit,
-    NoticeKind,
-    Policies,
-    decide,
-)
+from alerting.escalation import Audit, NoticeKind, decide
+from alerting.escalation_policy import Policies
 from alerting.notify.channels import Channel
 from alerting.schedule import Schedules
 from collector.rounds import Rounds

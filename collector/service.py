@@ -21,7 +21,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerting.escalation import Policies
+from alerting.escalation_policy import Policies
 from alerting.rules import Rule
 from alerting.schedule import Schedules
 from alerting.ticket import Signal
@@ -162,7 +162,7 @@ def load_oncall(settings: CollectorSettings) -> tuple[Schedules, Policies] | Non
         return None
     import yaml
 
-    from alerting.escalation import parse_policies
+    from alerting.escalation_policy import parse_policies
     from alerting.schedule_file import load_schedules
     from regie.configfile import ConfigError
 

@@ -26,15 +26,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerting.escalation import (
-    Audit,
-    Decision,
-    EscalationState,
-    Policies,
-    Policy,
-    State,
-    TicketFacts,
-)
+from alerting.escalation import Audit, Decision, EscalationState, State, TicketFacts
+from alerting.escalation_policy import Policies, Policy
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Priority, Status, Urgency
 from collector.store.conflict import insert_or_skip

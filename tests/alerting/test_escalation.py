@@ -18,19 +18,21 @@ import pytest
 import yaml
 
 from alerting.escalation import (
-    ROLES,
     STEP_ACTIONS,
-    Correlation,
     Decision,
     EscalationState,
     NoticeKind,
+    State,
+    TicketFacts,
+    decide,
+)
+from alerting.escalation_policy import (
+    ROLES,
+    Correlation,
     Policies,
     Policy,
     Routing,
-    State,
     Step,
-    TicketFacts,
-    decide,
     parse_policies,
 )
 from alerting.ticket import Priority, Status

@@ -686,7 +686,7 @@ def test_the_yaml_in_the_docs_parses(tmp_path):
         if block.startswith("policies:"):   # the Escalation section's policy example
             import yaml
 
-            from alerting.escalation import parse_policies
+            from alerting.escalation_policy import parse_policies
 
             parse_policies(yaml.safe_load(block), source="docs/oncall.md")
             continue
