@@ -218,20 +218,6 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
         stores: Stores = app[STORES]
         metrics = app[METRICS]
         oncall = settings.oncall
-        notify: list[Any] = []
-
-        def swept(result, seconds: float) -> None:
-            metrics.escalation_swept(result, seconds)
-            if result.notifications and notify:
-                notify[0].wake()   # deliver what the sweep queued now, not at the next poll
-
-        intake = app[INTAKE]
-        escalator = Escalator(
-            EscalationStore(stores.engine), policies=policies, schedules=schedules,
-            channels={c.name: c.channel for c in oncall.channels}, clock=clock,
-            sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept,
-            reassess=intake.reassess)
-        stores.tickets.escalation = await escalator.plan()
         links = None
         if oncall.link_secret is not None:
             links = Links(base_url=oncall.public_url or _own_url(settings),
@@ -246,10 +232,22 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
             context=send_context,
             on_outcome=lambda channel, outcome: metrics.notifications.labels(
                 channel, outcome).inc())
-        notify.append(notifier)
+
+        def swept(result, seconds: float) -> None:
+            metrics.escalation_swept(result, seconds)
+            if result.notifications:
+                notifier.wake()   # deliver what the sweep queued now, not at the next poll
+
+        intake = app[INTAKE]
+        escalator = Escalator(
+            EscalationStore(stores.engine), policies=policies, schedules=schedules,
+            channels={c.name: c.channel for c in oncall.channels}, clock=clock,
+            sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept,
+            reassess=intake.reassess)
+        stores.tickets.escalation = await escalator.plan()
         app[ONCALL] = Oncall(schedules=schedules, policies=policies, escalator=escalator,
                              notifier=notifier, links=links)
-        app[INTAKE].on_change = escalator.wake
+        intake.on_change = escalator.wake
         tasks = []
         if run_loops:
             tasks = [asyncio.create_task(escalator.run(), name="regie-escalation"),
