@@ -232,7 +232,13 @@ async def _apply(url: str, documents: list[dict[str, Any]], origin: str, fetched
 
 async def _report(args: argparse.Namespace, url: str) -> int:
     from collector.store.registry import RegistryStore
-    from registry.lifecycle import contract_items, hardware_items, horizon_end, software_items
+    from registry.lifecycle import (
+        contract_items,
+        eos_items,
+        hardware_items,
+        horizon_end,
+        software_items,
+    )
 
     today = args.today or date.today()
     try:
@@ -244,11 +250,11 @@ async def _report(args: argparse.Namespace, url: str) -> int:
     try:
         store = RegistryStore(engine)
         if args.command == "eos":
-            items = software_items(await store.software(host=args.host, product=args.product),
-                                   today, until)
+            software = await store.software(host=args.host, product=args.product)
             if args.host is None and args.product is None:
-                items += hardware_items(await store.hardware(), today, until)
-                items.sort(key=lambda i: (i.applies is not None, i.applies or today, i.host))
+                items = eos_items(software, await store.hardware(), today, until)
+            else:
+                items = software_items(software, today, until)
         elif args.command == "hardware":
             items = hardware_items(await store.hardware(), today, until)
         else:
@@ -276,12 +282,10 @@ async def _report(args: argparse.Namespace, url: str) -> int:
                   f"{i.status.value:8}  {i.kind.value:8}  {i.host[:24]:24}  "
                   f"{i.what[:24]:24}  {i.version or ''}")
         return 0
-    groups: dict[str, list] = {}
-    for i in items:
-        key = i.host if by == "host" else f"{i.what} {i.version or ''}".strip()
-        groups.setdefault(key, []).append(i)
-    for key, members in groups.items():
-        first = min((m.applies for m in members if m.applies), default=None)
+    from registry.lifecycle import first_date, grouped
+
+    for key, members in grouped(items, by).items():
+        first = first_date(members)
         others = sorted({(m.what if by == "host" else m.host) for m in members})
         print(f"{key}: {len(members)} item(s), first {first.isoformat() if first else 'unknown'}"
               f" -- {', '.join(others)}")

@@ -175,6 +175,28 @@ def contract_items(rows: Iterable[Contract], today: date, until: date, *,
     return sorted(out, key=_order)
 
 
+def eos_items(software: Iterable[Software], hardware: Iterable[Hardware], today: date,
+               until: date) -> list[Item]:
+    """The end-of-support report (`regie registry eos`, GET /api/v1/registry/eos): software
+    and hardware past or reaching end of support by `until`, in one order."""
+    return sorted([*software_items(software, today, until),
+                   *hardware_items(hardware, today, until)], key=_order)
+
+
+def grouped(items: Iterable[Item], by: str) -> dict[str, list[Item]]:
+    """Items per host (`by="host"`) or per product and version (`by="product"`), in the order
+    the groups first appear."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        key = item.host if by == "host" else f"{item.what} {item.version or ''}".strip()
+        groups.setdefault(key, []).append(item)
+    return groups
+
+
+def first_date(items: Iterable[Item]) -> date | None:
+    return min((i.applies for i in items if i.applies), default=None)
+
+
 def _order(item: Item) -> tuple:
     # Known dates by date; "EOL, date unknown" first (it is already past).
     return (item.applies is not None, item.applies or date.min, item.host, item.what)

@@ -13,6 +13,9 @@ from collector.payloads.fields import BadPayload, string
 from registry.lifecycle import (
     Item,
     contract_items,
+    eos_items,
+    first_date,
+    grouped,
     hardware_items,
     horizon_end,
     software_items,
@@ -47,25 +50,20 @@ async def eos(request: web.Request) -> web.Response:
     if by not in ("item", "host", "product"):
         raise BadPayload("by: one of item, host, product")
     registry = request.app[REGISTRY]
-    items = software_items(await registry.store.software(host=host, product=product),
-                           today, until)
+    software = await registry.store.software(host=host, product=product)
     if host is None and product is None:
-        items += hardware_items(await registry.store.hardware(), today, until)
-        items.sort(key=lambda i: (i.applies is not None, i.applies or today, i.host))
+        items = eos_items(software, await registry.store.hardware(), today, until)
+    else:
+        items = software_items(software, today, until)
     body: dict[str, Any] = {"today": today.isoformat(), "until": until.isoformat(),
                             "within": within, "data": registry.origin,
                             "systems": len({i.host for i in items}),
                             "items": [item_json(i) for i in items]}
     if by != "item":
-        groups: dict[str, dict[str, Any]] = {}
-        for item in items:
-            key = item.host if by == "host" else f"{item.what} {item.version or ''}".strip()
-            group = groups.setdefault(key, {by: key, "first_date": None, "items": []})
-            group["items"].append(item_json(item))
-            if item.applies and (group["first_date"] is None
-                                 or item.applies.isoformat() < group["first_date"]):
-                group["first_date"] = item.applies.isoformat()
-        body["groups"] = list(groups.values())
+        body["groups"] = [
+            {by: key, "first_date": first.isoformat() if (first := first_date(members)) else None,
+             "items": [item_json(i) for i in members]}
+            for key, members in grouped(items, by).items()]
         del body["items"]
     return web.json_response(body)
 
