@@ -62,9 +62,8 @@ class Registry:
     def match(self, host: str, document: Mapping[str, Any],
               now: datetime) -> tuple[list[dict[str, Any]], Asset | None]:
         """The `host_software` rows and the hardware asset for one inventory document."""
-        rows = [software_row(product=f.product, cycle=f.cycle, category=f.category, eol=f.eol,
-                             eoes=f.eoes, source=f.source, observed=f.observed, now=now)
-                for f in fleet.software(self.matcher, self.catalog, document)]
+        rows = [software_row(found, now)
+                for found in fleet.software(self.matcher, self.catalog, document)]
         return rows, fleet.asset(host, document)
 
     def pushed(self, host: str, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -214,11 +214,8 @@ async def _apply(url: str, documents: list[dict[str, Any]], origin: str, fetched
         with Progress("re-match", len(hosts), unit="hosts") as bar:
             for host in hosts:
                 document = await inventory.latest(host) or {}
-                rows += [dict(software_row(product=f.product, cycle=f.cycle,
-                                           category=f.category, eol=f.eol, eoes=f.eoes,
-                                           source=f.source, observed=f.observed, now=now),
-                              host=host)
-                         for f in fleet.software(matcher, fetched.catalog, document)]
+                rows += [dict(software_row(found, now), host=host)
+                         for found in fleet.software(matcher, fetched.catalog, document)]
                 bar.advance()
         written = await store.replace_all_software(rows)
         print(f"re-matched {len(hosts)} hosts: {written} product cycles found")

@@ -27,6 +27,7 @@ from collector.store.models import (
     HostSoftwareRow,
     RegistrySyncRow,
 )
+from registry.fleet import Found
 from registry.imports import Asset, ContractRecord, HardwareModel
 from registry.lifecycle import Contract, Hardware, Software
 
@@ -192,15 +193,13 @@ class RegistryStore:
                          end_date=r.end_date, renewal=r.renewal, owner=r.owner) for r in rows]
 
 
-def software_row(*, product: str, cycle: str | None, category: str, eol: date | bool | None,
-                 eoes: date | bool | None, source: str, observed: str,
-                 now: datetime) -> dict[str, Any]:
-    """A `host_software` row (without its host) from a match."""
+def software_row(found: Found, now: datetime) -> dict[str, Any]:
+    """A `host_software` row (without its host) from a matched product cycle."""
     return {
-        "product": product[:255], "cycle": cycle[:64] if cycle else None,
-        "category": category[:32],
-        "eol_date": eol if isinstance(eol, date) else None,
-        "eol_flag": eol if isinstance(eol, bool) else None,
-        "eoes_date": eoes if isinstance(eoes, date) else None,
-        "source": source[:100], "observed": observed[:1000], "matched_at": now,
+        "product": found.product[:255], "cycle": found.cycle[:64] if found.cycle else None,
+        "category": found.category[:32],
+        "eol_date": found.eol if isinstance(found.eol, date) else None,
+        "eol_flag": found.eol if isinstance(found.eol, bool) else None,
+        "eoes_date": found.eoes if isinstance(found.eoes, date) else None,
+        "source": found.source[:100], "observed": found.observed[:1000], "matched_at": now,
     }
