@@ -319,30 +319,30 @@ def _window(row, window_seconds: float) -> dict[str, Any]:
             "until": row.created_at + window}
 
 
-def _group_query(dialect: str, column: str) -> Any:
-    """The correlation group's tickets (same index range as `_systems_query`)."""
+def _correlated(select_list: str, dialect: str, column: str, tail: str = "") -> Any:
+    """`SELECT <select_list>` over the correlation group: one range of the partial index
+    ix_tickets_correlated_<column> (INDEXED BY on SQLite, which keeps no statistics and would
+    otherwise walk every active ticket of the component)."""
     hint = f" INDEXED BY ix_tickets_correlated_{column}" if dialect == "sqlite" else ""
-    sql = (f"SELECT id, priority, urgency, host, service, priority_override_reason "  # noqa: S608
-           f"FROM tickets{hint} WHERE {column} = :value AND {CORRELATED_PREDICATE} "
-           f"AND created_at >= :since AND created_at <= :until AND host IS NOT NULL "
-           f"ORDER BY id")
+    # Column and index names are this module's constants; values are bound parameters.
+    sql = (f"SELECT {select_list} FROM tickets{hint} "  # noqa: S608
+           f"WHERE {column} = :value AND {CORRELATED_PREDICATE} "
+           f"AND created_at >= :since AND created_at <= :until AND host IS NOT NULL{tail}")
     return text(sql).bindparams(bindparam("since", type_=UTCDateTime()),
-                                bindparam("until", type_=UTCDateTime())).columns(
+                                bindparam("until", type_=UTCDateTime()))
+
+
+def _group_query(dialect: str, column: str) -> Any:
+    """The correlation group's tickets."""
+    return _correlated("id, priority, urgency, host, service, priority_override_reason",
+                       dialect, column, " ORDER BY id").columns(
         TICKETS.c.id, TICKETS.c.priority, TICKETS.c.urgency, TICKETS.c.host,
         TICKETS.c.service, TICKETS.c.priority_override_reason)
 
 
 def _systems_query(dialect: str, column: str) -> Any:
-    """Distinct hosts of the correlation group: one range of the partial index
-    ix_tickets_correlated_<column> (INDEXED BY on SQLite, which keeps no statistics and would
-    otherwise walk every active ticket of the component)."""
-    hint = f" INDEXED BY ix_tickets_correlated_{column}" if dialect == "sqlite" else ""
-    # Column and index names are this module's constants; values are bound parameters.
-    sql = (f"SELECT count(DISTINCT host) FROM tickets{hint} "  # noqa: S608
-           f"WHERE {column} = :value AND {CORRELATED_PREDICATE} "
-           f"AND created_at >= :since AND created_at <= :until AND host IS NOT NULL")
-    return text(sql).bindparams(bindparam("since", type_=UTCDateTime()),
-                                bindparam("until", type_=UTCDateTime()))
+    """Distinct hosts of the correlation group."""
+    return _correlated("count(DISTINCT host)", dialect, column)
 
 
 async def _systems(connection, dialect: str, row, window_seconds: float) -> int:
