@@ -51,6 +51,7 @@ class Escalator:
         self.store = store
         self.policies = policies
         self.schedules = schedules
+        self._teams = {t.name: t for t in schedules.teams} if schedules is not None else {}
         self.channels = channels
         self._clock = clock
         self._rounds = Rounds(sweep_interval_seconds)
@@ -155,14 +156,12 @@ class Escalator:
     def _who(self, role: str, team: str | None, at: datetime) -> tuple[str, ...]:
         if self.schedules is None:
             return ()
-        if team is not None and team not in {t.name for t in self.schedules.teams}:
+        if team is not None and team not in self._teams:
             return ()
         return tuple(dict.fromkeys(s.person for s in self.schedules.who(at, role, team)))
 
     def _hours(self, team: str | None, at: datetime) -> tuple[bool, datetime | None]:
-        found = None
-        if self.schedules is not None:
-            found = next((t for t in self.schedules.teams if t.name == team), None)
+        found = self._teams.get(team) if team is not None else None
         if found is None:
             return True, None  # no team, no business hours to respect
         if found.in_business_hours(at):
