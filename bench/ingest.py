@@ -76,6 +76,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from databases import PostgreSQL, Workspace, reach
+from ingest_anchors import Anchor, alertmanager, storage_floor
 from machine import print_machine, versions_of
 from options import add_database_options, add_selection
 from processes import (
@@ -345,6 +346,12 @@ class Outcome:
     cpu: dict[str, float | None] = field(default_factory=dict)
     log_tail: str = ""
     rate: float | None = None      # the open loop's rate; None: as fast as answered
+    alertmanager: Anchor | None = None   # measured just before, on the same workload
+    floor: Anchor | None = None
+
+    def collector_us_per_alert(self) -> float | None:
+        cores = self.cpu.get("collectors")
+        return cores * 1e6 / self.alerts_per_s if cores and self.alerts_per_s else None
 
     def percentile(self, q: float) -> float:
         return percentile(self.tally.latencies, q) * 1000
@@ -394,6 +401,8 @@ async def scenario(key: str, args: argparse.Namespace, workdir: Path,
     try:
         async with Workspace(outcome.name, backend, workdir, pg, prefix=f"regie-bench-{key}-",
                              keep=args.keep) as ws:
+            if args.anchors:
+                await anchors(outcome, args, workdir, pg)
             try:
                 await measure(outcome, ws, args, processes)
             finally:
@@ -404,6 +413,27 @@ async def scenario(key: str, args: argparse.Namespace, workdir: Path,
         outcome.skipped = f"{type(exc).__name__}: {exc}"
         say(f"{outcome.name}: {outcome.skipped}")
     return outcome
+
+
+def workload_of(args: argparse.Namespace, seed: int) -> Workload:
+    return Workload(batch=args.batch, repeat=args.repeat, resolve=args.resolve,
+                    race=args.race, hosts=args.hosts, seed=seed)
+
+
+async def anchors(outcome: Outcome, args: argparse.Namespace, workdir: Path,
+                  pg: PostgreSQL | None) -> None:
+    """Alertmanager and the storage floor, on the same workload, just before the collector, so
+    that the three figures come from the same minutes of the same machine."""
+    say(f"{outcome.name}: anchor Alertmanager, {args.seconds:g} s")
+    outcome.alertmanager = await alertmanager(
+        workload_of(args, args.seed), seconds=args.seconds, concurrency=args.concurrency,
+        workdir=workdir)
+    async with Workspace(f"{outcome.name} floor", outcome.backend, workdir, pg,
+                         prefix="regie-bench-floor-") as floor_ws:
+        say(f"{outcome.name}: anchor storage floor, {args.seconds:g} s")
+        outcome.floor = await storage_floor(floor_ws, workload_of(args, args.seed),
+                                            seconds=args.seconds,
+                                            concurrency=args.concurrency)
 
 
 async def measure(outcome: Outcome, ws: Workspace, args: argparse.Namespace,
@@ -437,8 +467,7 @@ async def measure(outcome: Outcome, ws: Workspace, args: argparse.Namespace,
         for proc, base, log in zip(processes, urls, logs, strict=True):
             await wait_ready(session, f"{base}/healthz", proc, name="collector", log=log)
         endpoints = [f"{u}/api/v1/alertmanager" for u in urls]
-        workload = Workload(batch=args.batch, repeat=args.repeat, resolve=args.resolve,
-                            race=args.race, hosts=args.hosts, seed=args.seed)
+        workload = workload_of(args, args.seed)
         say(f"{outcome.name}: {count} collector(s) on {', '.join(urls)}; "
             f"{args.warmup} warm-up requests")
         warm, _ = await drive(session, endpoints, token, workload,
@@ -502,6 +531,51 @@ def filesystem(path: Path) -> str:
     return kind
 
 
+TARGET_AM_RATIO = 0.25      # of Alertmanager's alerts/s, with durable commits
+TARGET_FLOOR_RATIO = 0.40   # of the storage floor's alerts/s
+
+
+def print_ratios(outcomes: list[Outcome]) -> None:
+    print("\nThe same workload through the anchors, measured in this run just before each "
+          "scenario (ratios are what carry between machines):")
+    print(f"{'scenario':14} {'regie a/s':>9} {'AM a/s':>8} {'x AM':>6} {'floor a/s':>9} "
+          f"{'of floor':>8} {'regie us/a':>10} {'AM us/a':>7} {'floor us/a':>10}  verdict")
+    for o in outcomes:
+        if o.skipped:
+            continue
+        am, floor = o.alertmanager, o.floor
+        am_ok = am is not None and not am.skipped and am.alerts_per_s
+        floor_ok = floor is not None and not floor.skipped and floor.alerts_per_s
+        am_ratio = o.alerts_per_s / am.alerts_per_s if am_ok else None
+        floor_ratio = o.alerts_per_s / floor.alerts_per_s if floor_ok else None
+
+        def num(value: float | None, spec: str) -> str:
+            return "-" if value is None else format(value, spec)
+
+        missed = [name for name, value, target in (
+            ("x AM", am_ratio, TARGET_AM_RATIO), ("floor", floor_ratio, TARGET_FLOOR_RATIO))
+            if value is not None and value < target]
+        verdict = ("MISSED " + ",".join(missed)) if missed else (
+            "met" if am_ratio is not None and floor_ratio is not None else "incomplete")
+        print(f"{o.name:14} {o.alerts_per_s:9,.0f} "
+              f"{num(am.alerts_per_s if am_ok else None, ',.0f'):>8} "
+              f"{num(am_ratio, '.2f'):>6} "
+              f"{num(floor.alerts_per_s if floor_ok else None, ',.0f'):>9} "
+              f"{num(None if floor_ratio is None else floor_ratio * 100, '.0f') + '%':>8} "
+              f"{num(o.collector_us_per_alert(), '.0f'):>10} "
+              f"{num(am.server_us_per_alert() if am_ok else None, '.1f'):>7} "
+              f"{num(floor.server_us_per_alert() if floor_ok else None, '.1f'):>10}  {verdict}")
+        for anchor in (am, floor):
+            if anchor is not None and anchor.skipped:
+                print(f"{'':14} {anchor.name} skipped: {anchor.skipped}")
+    print(f"- targets: >= {TARGET_AM_RATIO:.2f} x Alertmanager's alerts/s (it keeps alerts in "
+          f"memory; the collector commits each request durably) and >= "
+          f"{TARGET_FLOOR_RATIO:.0%} of the storage floor (the same rows by a minimal batched "
+          "insert, one durable transaction per request, no HTTP).")
+    print("- us/a: CPU microseconds per alert of the collector processes, of Alertmanager, and "
+          "of the floor's writer (SQLite: this process; PostgreSQL: the server's processes).")
+
+
 def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: dict[str, str],
                  elapsed: float) -> None:
     mode = (f"closed loop, {args.concurrency} requests in flight" if args.rate is None
@@ -550,6 +624,8 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: di
             print(f"{'':14} errors: {dict(o.tally.errors)}")
         if o.log_tail:
             print("\n".join(f"{'':14} {line}" for line in o.log_tail.splitlines()[-6:]))
+    if any(o.alertmanager or o.floor for o in outcomes):
+        print_ratios(outcomes)
     print("\nNotes:")
     print("- Anchors: Alertmanager itself degrades near 50 single-alert POST/s in reported "
           "setups; PagerDuty's Events API accepts about 120 events/min (2/s) per "
@@ -635,6 +711,9 @@ def main() -> int:
                         help="ANALYZE the PostgreSQL database after the warm-up, as autovacuum "
                              "does within a minute in a running deployment (default: not, as "
                              "on a new database or in an alert storm)")
+    parser.add_argument("--no-anchors", dest="anchors", action="store_false",
+                        help="skip Alertmanager and the storage floor (measured by default, "
+                             "before each scenario, for --seconds each)")
     parser.add_argument("--keep", action="store_true",
                         help="keep each scenario's directory (database, collector logs)")
     args = parser.parse_args()
