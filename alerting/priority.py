@@ -41,6 +41,27 @@ DEFAULT_MATRIX: Matrix = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ImpactSource:
+    """Where a ticket's starting impact came from, said on its timeline: the system's
+    configured criticality (`detail`: which rule, e.g. "host glob web-*", "default") or the
+    person who reported it."""
+
+    kind: str            # a key of _SOURCE_WORDING
+    detail: str | None = None
+
+    def reason(self, impact: Criticality) -> str:
+        text = _SOURCE_WORDING[self.kind].format(impact=impact.value)
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+_SOURCE_WORDING = {
+    "system": "system criticality {impact}",
+    "user": "impact {impact}",
+}
+USER_REPORTED = ImpactSource("user", "reported by the user")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Assessment:
     impact: Criticality
@@ -55,10 +76,12 @@ def raise_impact(impact: Criticality, steps: int = 1) -> Criticality:
 
 
 def assess(*, criticality: Criticality, urgency: Urgency, systems_affected: int = 1,
-           past_end_of_support: bool = False, matrix: Matrix = DEFAULT_MATRIX) -> Assessment:
-    """The priority of a problem on a system of `criticality`, with the reasons."""
+           past_end_of_support: bool = False, matrix: Matrix = DEFAULT_MATRIX,
+           source: ImpactSource | None = None) -> Assessment:
+    """The priority of a problem on a system of `criticality`, with the reasons; `source`
+    says where `criticality` came from (default: the system's criticality, unexplained)."""
     impact = criticality
-    reasons = [f"system criticality {criticality.value}"]
+    reasons = [(source or ImpactSource("system")).reason(criticality)]
     if systems_affected > 1:
         impact = raise_impact(impact)
         reasons.append(f"{systems_affected} systems affected: impact raised to {impact.value}")

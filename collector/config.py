@@ -26,6 +26,7 @@ from regie.configfile import (
     read_secret_file,
     readable_file,
 )
+from regie.installation import role_sections, settings_source
 
 DEFAULT_LISTEN = "127.0.0.1:8847"
 DEFAULT_DB = "sqlite:///regie.db"
@@ -76,15 +77,21 @@ class CriticalitySettings:
     services: Mapping[str, Criticality] = field(default_factory=dict)
 
     def of(self, *, host: str | None, service: str | None) -> Criticality:
-        for name, table in ((service, self.services), (host, self.hosts)):
+        return self.explain(host=host, service=service)[0]
+
+    def explain(self, *, host: str | None, service: str | None) -> tuple[Criticality, str]:
+        """The criticality and which setting gave it ("host glob web-*", "default"), for the
+        ticket's timeline."""
+        for kind, name, table in (("service", service, self.services),
+                                  ("host", host, self.hosts)):
             if not name:
                 continue
             if name in table:
-                return table[name]
+                return table[name], f"{kind} {name}"
             for pattern, value in table.items():
                 if fnmatch.fnmatchcase(name, pattern):
-                    return value
-        return self.default
+                    return value, f"{kind} glob {pattern}"
+        return self.default, "default"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,9 +201,14 @@ def _matrix(data: object, *, source: str) -> dict[Criticality, tuple[Priority, .
 
 def load_settings(path: Path | None, *, db: str | None = None,
                   listen: str | None = None) -> CollectorSettings:
-    """Load and validate; flags override the file. Raises ConfigError naming file and key."""
-    data = dict(load_toml(path)) if path is not None else {}
-    source = str(path) if path is not None else "<command line>"
+    """Load and validate; flags override the file. Raises ConfigError naming file and key.
+
+    `path` is the installation file (regie/installation.py); its relative paths, the SQLite
+    database's included, resolve beside it. Tables of other roles ([cli], the agent's) are
+    left to them.
+    """
+    source = settings_source(path)
+    data = role_sections(load_toml(path), "collector", source) if path is not None else {}
     # Tables keyed by free-form names are converted here; the rest is typed by build().
     crit_data = dict(data.pop("criticality", {}) or {})
     oncall_data = dict(data.pop("oncall", {}) or {})
@@ -219,6 +231,9 @@ def load_settings(path: Path | None, *, db: str | None = None,
     settings = replace(settings, criticality=criticality,
                        priority=PrioritySettings(matrix=matrix), source=source,
                        oncall=_oncall(oncall_data, channels_data, source=source))
+    if path is not None:
+        url = _beside(settings.database.url, path)
+        settings = replace(settings, database=replace(settings.database, url=url))
     if db is not None:
         settings = replace(settings, database=replace(settings.database, url=db))
     if listen is not None:
@@ -252,9 +267,12 @@ def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSet
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
                                  or rate <= 0):
             raise ConfigError(source, f"{key}.rate_per_minute", "must be a number above 0")
-        parsed.append(ChannelSettings(name=name, channel=parse_channel(rest, source=source,
-                                                                       key=key),
-                                      rate_per_minute=rate))
+        try:
+            channel = parse_channel(rest, source=source, key=key)
+        except ConfigError as exc:
+            # The index alone is hard to find in a long file: name the channel too.
+            raise ConfigError(exc.source, exc.key, f"channel {name!r}: {exc.reason}") from None
+        parsed.append(ChannelSettings(name=name, channel=channel, rate_per_minute=rate))
     secret = None
     if settings.link_secret_file is not None:
         secret = read_secret_file(settings.link_secret_file, source=source,
@@ -267,6 +285,15 @@ def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSet
             ("http://", "https://")):
         raise ConfigError(source, "oncall.public_url", "must start with http:// or https://")
     return replace(settings, channels=tuple(parsed), link_secret=secret)
+
+
+def _beside(url: str, path: Path) -> str:
+    """A relative SQLite path in the file means beside the file, as its other paths do."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.startswith("sqlite") or not rest or rest.startswith("/") \
+            or rest.startswith(":memory:"):
+        return url
+    return f"{scheme}:///{path.absolute().parent / rest}"
 
 
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from alerting.priority import IMPACT_ORDER, Assessment, Matrix, assess
+from alerting.priority import (
+    IMPACT_ORDER,
+    USER_REPORTED,
+    Assessment,
+    ImpactSource,
+    Matrix,
+    assess,
+)
 from alerting.ticket import Signal, Urgency, UserReport
 from collector.config import CriticalitySettings
 from collector.metrics import CollectorMetrics
+from collector.payloads.fields import BadPayload
+from collector.store.refusal import may_be_one_request, refused_value
 from collector.store.tickets import Outcome, Ticket, TicketStore
+
+log = logging.getLogger("regie.collector.intake")
 
 # Most signals one transaction takes from the queue (requests are never split).
 GROUP_MAX_SIGNALS = 5_000
@@ -26,6 +38,21 @@ _CHANGES = frozenset({"created", "resolved", "acknowledged"})
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class ValueRefused(BadPayload):
+    """The database refused a value of this request (answered 400); nothing of it was stored."""
+
+
+def _for_sender(exc: Exception) -> Exception:
+    """What the request's handler raises: a refused value is the sender's to fix (a 4xx, so
+    it is not retried forever), anything else the collector's (a 5xx)."""
+    if not refused_value(exc):
+        return exc
+    refused = ValueRefused(f"body: a value the database cannot store "
+                           f"({type(exc).__name__}); nothing of this request was stored")
+    refused.__cause__ = exc
+    return refused
 
 
 class Intake:
@@ -51,12 +78,14 @@ class Intake:
         return self._clock()
 
     def assess_signal(self, signal: Signal, systems_affected: int) -> Assessment:
+        criticality, rule = self._criticality.explain(host=signal.host, service=signal.service)
         return assess(
-            criticality=self._criticality.of(host=signal.host, service=signal.service),
+            criticality=criticality,
             urgency=signal.urgency,
             systems_affected=systems_affected,
             past_end_of_support=self.past_end_of_support(signal.host),
             matrix=self._matrix,
+            source=ImpactSource("system", rule),
         )
 
     def reassess(self, host: str | None, service: str | None, urgency: Urgency,
@@ -100,10 +129,17 @@ class Intake:
             try:
                 outcomes = await self.tickets.apply_signals(batch, now=self.now(),
                                                             assess=self.assess_signal)
-            except Exception as exc:  # every request of the group learns it was not committed
-                for _, done in group:
-                    if not done.done():
-                        done.set_exception(exc)
+            except Exception as exc:
+                if len(group) > 1 and may_be_one_request(exc):
+                    # One sender's value must not keep every other sender's alerts out
+                    # (they would retry, and fail with it again): each request on its own.
+                    log.warning("a group of %d requests failed (%s); applying each alone",
+                                len(group), type(exc).__name__)
+                    await self._write_each(group)
+                else:  # every request of the group learns it was not committed
+                    for _, done in group:
+                        if not done.done():
+                            done.set_exception(_for_sender(exc))
                 continue
             start = 0
             for signals, done in group:
@@ -111,15 +147,29 @@ class Intake:
                     done.set_result(outcomes[start:start + len(signals)])
                 start += len(signals)
 
+    async def _write_each(self, group: list[tuple[Sequence[Signal], asyncio.Future]]) -> None:
+        """The requests of a failed group, each in its own transaction, in arrival order."""
+        for signals, done in group:
+            try:
+                outcomes = await self.tickets.apply_signals(signals, now=self.now(),
+                                                            assess=self.assess_signal)
+            except Exception as exc:
+                if not done.done():
+                    done.set_exception(_for_sender(exc))
+            else:
+                if not done.done():
+                    done.set_result(outcomes)
+
     async def report(self, report: UserReport) -> Ticket:
         """A person's report: impact is the worse of their view and the system's criticality."""
-        criticality = report.impact
+        criticality, source = report.impact, USER_REPORTED
         if report.host or report.service:
-            system = self._criticality.of(host=report.host, service=report.service)
-            criticality = min(criticality, system, key=IMPACT_ORDER.index)
+            system, rule = self._criticality.explain(host=report.host, service=report.service)
+            if IMPACT_ORDER.index(system) < IMPACT_ORDER.index(criticality):
+                criticality, source = system, ImpactSource("system", rule)
         assessment = assess(criticality=criticality, urgency=report.urgency,
                             past_end_of_support=self.past_end_of_support(report.host),
-                            matrix=self._matrix)
+                            matrix=self._matrix, source=source)
         ticket = await self.tickets.create_user_ticket(report, assessment=assessment,
                                                        now=self.now())
         self._metrics.created.labels(ticket.priority, ticket.component or "", "user").inc()

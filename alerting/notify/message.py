@@ -10,8 +10,9 @@ webhook receivers and the `file` channel see; version 1 only ever gains keys::
      "occurred_at": "2024-05-01T12:00:00Z",
      "links": {"ticket": "...", "ack": "...", "resolve": "...", "runbook": null}}
 
-The ack and resolve URLs carry signed one-click tokens (alerting/notify/links.py): they are
-capabilities, so they are left out of repr() and therefore out of logs of the object.
+The ack and resolve URLs carry signed one-click tokens, the ticket URL a signed read-only
+view token (alerting/notify/links.py): they are capabilities, so they are left out of repr()
+and therefore out of logs of the object.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Kind = Literal["trigger", "escalate", "reacknowledge", "resolve"]
+Kind = Literal["trigger", "escalate", "reacknowledge", "priority_changed", "resolve"]
 PriorityName = Literal["P1", "P2", "P3", "P4"]
 
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -32,6 +33,8 @@ _HEADLINES: dict[str, str] = {
     "trigger": "New ticket",
     "escalate": "Escalated ticket",
     "reacknowledge": "Acknowledgement expired",
+    # A person changed the priority and the escalation starts over: not a new ticket.
+    "priority_changed": "Priority changed on ticket",
     "resolve": "Resolved ticket",
 }
 
@@ -59,7 +62,7 @@ class Notification:
     step: str | None = None           # escalation step, e.g. "step 2 of 3: secondary on-call"
     reason: str | None = None         # why this person is told now
     recipient: str | None = None      # person name; None for a channel that is no one's
-    ticket_url: str | None = None
+    ticket_url: str | None = field(default=None, repr=False)
     ack_url: str | None = field(default=None, repr=False)
     resolve_url: str | None = field(default=None, repr=False)
 

@@ -246,6 +246,9 @@ class TokenRow(Base):
     created_at: Mapped[Moment] = mapped_column(comment="When it was created.")
     last_used_at: Mapped[Moment | None] = mapped_column(comment="When it was last used.")
     revoked_at: Mapped[Moment | None] = mapped_column(comment="When it was revoked.")
+    person: Mapped[str | None] = mapped_column(
+        String(255),
+        comment="The person who holds it: the actor in timelines (else the token's name).")
 
 
 class InventoryPushRow(Base):
@@ -311,6 +314,9 @@ class EscalationRow(Base):
     multi_system_at: Mapped[Moment | None] = mapped_column(
         comment="When the multi-system notice went out.")
     updated_at: Mapped[Moment] = mapped_column(comment="When it last changed.")
+    restart_reason: Mapped[str | None] = mapped_column(
+        Text,
+        comment="Why the escalation starts over (a priority change), until its first step.")
 
 
 class NotificationRow(Base):
@@ -356,6 +362,8 @@ class ActionUseRow(Base):
     ticket_id: Mapped[int] = mapped_column(comment="The ticket it acted on.")
     action: Mapped[str] = mapped_column(String(16), comment="ack or resolve.")
     used_at: Mapped[Moment] = mapped_column(comment="When it was used.")
+    actor: Mapped[str | None] = mapped_column(
+        String(255), comment="Who acted through the link (its recipient), as the timeline says.")
 
 
 # -- the registry: end-of-support data, matched software, hardware, contracts (docs/registry.md)
@@ -408,6 +416,23 @@ class HostSoftwareRow(Base):
     source: Mapped[str] = mapped_column(String(100), comment="How it was observed.")
     observed: Mapped[str] = mapped_column(Text, comment="What was observed (name version).")
     matched_at: Mapped[Moment] = mapped_column(comment="When it was matched.")
+    rule: Mapped[str] = mapped_column(
+        String(16), server_default="upstream",
+        comment="Which support applies: upstream (the product's dates), distro (the "
+                "covering release's), distro-limited (the distribution ended or limits it).")
+    covered_by: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="The distribution release whose support covers the package, e.g. Debian 12.")
+    covered_eol_date: Mapped[date | None] = mapped_column(
+        Date(), comment="End of the covering support (the release's security support, or the "
+                        "distribution's early end for this package).")
+    covered_eol_flag: Mapped[bool | None] = mapped_column(
+        comment="The covering release's isEol when it has no date.")
+    covered_eoes_date: Mapped[date | None] = mapped_column(
+        Date(), comment="End of the covering release's extended support (Debian LTS, ...).")
+    rule_note: Mapped[str] = mapped_column(
+        Text, server_default="",
+        comment="Why the rule applies, when not plainly (vendor build, limited support).")
 
 
 class AssetRow(Base):

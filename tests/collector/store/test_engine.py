@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -23,6 +24,10 @@ from collector.store.engine import (
 )
 from collector.store.models import ACTIVE_PREDICATE, Base, TicketRow
 from tests.collector.store.signals import T0
+
+# The newest migration file's number: the head every upgrade must reach.
+NEWEST = max(p.name[:4] for p in (Path(__file__).parents[3] / "collector" / "migrations"
+                                   / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 @pytest.mark.parametrize(
@@ -100,8 +105,8 @@ def test_check_schema_on_an_empty_database(empty_db):
 
 
 def test_migrate_then_check(empty_db):
-    assert migrate(empty_db.url) == head_revision() == "0004"
-    assert migrate(empty_db.url) == "0004"          # again: nothing to do
+    assert migrate(empty_db.url) == head_revision() == NEWEST
+    assert migrate(empty_db.url) == NEWEST          # again: nothing to do
 
     asyncio.run(_check(empty_db.url))
 
@@ -117,7 +122,7 @@ def test_unknown_revision_is_named(db):
             await engine.dispose()
 
     with pytest.raises(SchemaError, match=r"at revision f00d, which this version of Regie does "
-                                          r"not know .* this code needs 0004"):
+                                          rf"not know .* this code needs {NEWEST}"):
         asyncio.run(main())
 
 
@@ -140,9 +145,9 @@ def test_schema_behind_the_code_is_refused_with_the_fix(db):
     """A database left at 0001 by an older Regie: the collector names both revisions."""
     command.downgrade(alembic_config(db.url), "0001")
     with pytest.raises(SchemaError, match=r"^database schema is at revision 0001 but this "
-                                          r"code needs 0004: run `regie collector migrate"):
+                                          rf"code needs {NEWEST}: run `regie collector migrate"):
         asyncio.run(_check(db.url))
-    assert migrate(db.url) == "0004"
+    assert migrate(db.url) == NEWEST
     asyncio.run(_check(db.url))
 
 
@@ -178,7 +183,7 @@ def test_downgrade_and_upgrade_again(db):
     assert asyncio.run(tables()) == ["alembic_version"]
     with pytest.raises(SchemaError, match="has no Regie schema"):
         asyncio.run(_check(db.url))
-    assert migrate(db.url) == "0004"
+    assert migrate(db.url) == NEWEST
     assert asyncio.run(tables()) == ["action_uses", "alembic_version", "assets", "contracts",
                                      "eos_products", "escalation_policies", "escalations",
                                      "hardware_models", "host_software", "inventory_pushes",
