@@ -95,29 +95,22 @@ class RegistryGauges:
     def collect(self) -> Iterable[Metric]:
         from registry.lifecycle import Status, software_status
 
-        # Days, as governance reads them (and as the registry issue names the metric); promtool
-        # prefers base units, so the end dates are also given as Unix timestamps.
-        days = GaugeMetricFamily(
-            "regie_eos_days_remaining",
-            "Days until the support that applies ends (security, then extended); negative "
-            "once past.", labels=["host", "product", "cycle"])
+        # Base units only (promtool's rule): end dates as Unix timestamps. Days left are a
+        # dashboard's arithmetic, `(regie_eos_end_timestamp_seconds - time()) / 86400`.
         ends = GaugeMetricFamily(
             "regie_eos_end_timestamp_seconds",
-            "When the support that applies ends (security, then extended), Unix time.",
+            "When the support that applies ends (security, then extended; a distribution "
+            "package's by its distribution), Unix time.",
             labels=["host", "product", "cycle"])
         assets = GaugeMetricFamily(
             "regie_eos_assets",
             "Hosts with software (or hardware) past end of support, or reaching it within "
             "registry.near_horizon.", labels=["kind", "status"])
-        contract_days = GaugeMetricFamily(
-            "regie_contract_days_remaining",
-            "Days until a warranty or support contract ends; negative once ended.",
-            labels=["asset", "vendor", "contract"])
         contract_ends = GaugeMetricFamily(
             "regie_contract_end_timestamp_seconds",
             "When a warranty or support contract ends, Unix time.",
             labels=["asset", "vendor", "contract"])
-        families = (days, ends, assets, contract_days, contract_ends)
+        families = (ends, assets, contract_ends)
         if self.today is None:
             yield from families
             return
@@ -128,9 +121,7 @@ class RegistryGauges:
                 continue
             applies, _, status = software_status(row, self.today, self.until)
             if applies is not None:
-                labels = [row.host, row.product, row.cycle]
-                days.add_metric(labels, (applies - self.today).days)
-                ends.add_metric(labels, _timestamp(applies))
+                ends.add_metric([row.host, row.product, row.cycle], _timestamp(applies))
             if status is Status.PAST:
                 past["software"].add(row.host)
             elif status is Status.NEAR:
@@ -146,9 +137,8 @@ class RegistryGauges:
             assets.add_metric([kind, "past"], len(past[kind]))
             assets.add_metric([kind, "near"], len(near[kind] - past[kind]))
         for contract in self.contracts:
-            labels = [contract.asset, contract.vendor, contract.number]
-            contract_days.add_metric(labels, (contract.end_date - self.today).days)
-            contract_ends.add_metric(labels, _timestamp(contract.end_date))
+            contract_ends.add_metric([contract.asset, contract.vendor, contract.number],
+                                     _timestamp(contract.end_date))
         yield from families
 
 
@@ -156,9 +146,35 @@ def _timestamp(day) -> float:
     return float(calendar.timegm(day.timetuple()))
 
 
+class WithoutCreated(CollectorRegistry):
+    """A registry that leaves out the `_created` series of counters and histograms.
+
+    They are the start time of each child, a second series per counter that dashboards never
+    read, and promtool lints names such as `regie_tickets_created_created`. The library's
+    `disable_created_metrics()` would switch them off for the whole process (the agent's too,
+    when both run in one process, as in tests); filtering here keeps it to this registry."""
+
+    def collect(self) -> Iterable[Metric]:
+        for family in super().collect():
+            if family.type in _HAS_CREATED:
+                kept = [s for s in family.samples if not s.name.endswith("_created")]
+                if len(kept) != len(family.samples):
+                    family = _copy(family, kept)
+            yield family
+
+
+_HAS_CREATED = frozenset({"counter", "histogram", "summary", "gaugehistogram"})
+
+
+def _copy(family: Metric, samples: list) -> Metric:
+    out = Metric(family.name, family.documentation, family.type, family.unit)
+    out.samples = samples
+    return out
+
+
 class CollectorMetrics:
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry = WithoutCreated(auto_describe=False)
         self.open = OpenTickets()
         self.registry.register(self.open)
         self.created = Counter("regie_tickets_created", "Tickets opened.",

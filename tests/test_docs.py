@@ -51,7 +51,7 @@ def exposed_metrics(tmp_path: Path) -> set[str]:
         names.update(sample.name for sample in family.samples)
         if not family.samples:  # e.g. no hwmon sensors on this host: the name as exposed
             names.add(family.name + suffix.get(family.type, ""))
-    return {n for n in names if n.startswith("regie_") and not n.endswith("_created")}
+    return {n for n in names if n.startswith("regie_")}
 
 
 def collector_registry():
