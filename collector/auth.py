@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -64,6 +65,20 @@ class Principal:
 
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+# A token's name is the actor in ticket timelines and a column of `token list`: one printable
+# word (no spaces, newlines or control characters), as people and services name themselves.
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+NAME_RULE = ("1 to 64 characters: letters, digits, '.', '_', '@' and '-', "
+             "starting with a letter or digit")
+
+
+def token_name(name: str) -> str:
+    """`name` when it is a valid token name; ValueError saying the rule otherwise."""
+    if not TOKEN_NAME.fullmatch(name):
+        raise ValueError(f"token name {name[:80]!r} is not allowed: {NAME_RULE}")
+    return name
+
 
 
 def token_hash(token: str) -> str:

@@ -53,8 +53,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     create = common(token_sub.add_parser("create", help="create a token; it is printed once"))
     create.add_argument("--role", required=True,
                         choices=["admin", "responder", "agent", "viewer", "ingest"])
-    create.add_argument("--name", required=True,
-                        help="who or what holds it (the actor in ticket timelines)")
+    create.add_argument("--name", required=True, type=_token_name,
+                        help="who or what holds it (the actor in ticket timelines): "
+                             "1 to 64 letters, digits, '.', '_', '@' or '-'")
     common(token_sub.add_parser("list", help="list tokens (never their values)"))
     revoke = common(token_sub.add_parser("revoke", help="revoke a token by name"))
     revoke.add_argument("name")
@@ -85,6 +86,15 @@ def main(argv: list[str], prog: str = "regie collector") -> int:
     except ValueError as exc:  # a database URL the store cannot use
         print(f"{prog}: database.url: {exc}", file=sys.stderr)
         return 2
+
+
+def _token_name(name: str) -> str:
+    from collector.auth import token_name
+
+    try:
+        return token_name(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _migrate(settings: CollectorSettings) -> int:
@@ -132,7 +142,9 @@ async def _token(args: argparse.Namespace, settings: CollectorSettings) -> int:
             rows = await tokens.list()
             print(f"{'NAME':24} {'ROLE':10} {'CREATED':20} {'LAST USED':20} REVOKED")
             for r in rows:
-                print(f"{r.name:24} {r.role:10} {_when(r.created_at):20} "
+                # ascii(): a name stored before names were restricted may hold a newline.
+                name = r.name if r.name.isprintable() and r.name.strip() else ascii(r.name)
+                print(f"{name:24} {r.role:10} {_when(r.created_at):20} "
                       f"{_when(r.last_used_at):20} {_when(r.revoked_at)}")
             return 0
         if await tokens.revoke(args.name, now):

@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from alerting.ticket import Action, Recovery, Signal, Urgency
+from collector.payloads.details import capped
 from collector.payloads.fields import BadPayload, mapping, string, string_map, timestamp
 
 MAX_ALERTS = 10_000
+MAX_NAME = 255
 SEVERITY_URGENCY = {
     "critical": Urgency.HIGH, "page": Urgency.HIGH, "error": Urgency.HIGH,
     "warning": Urgency.MEDIUM, "info": Urgency.LOW, "none": Urgency.LOW,
@@ -45,6 +47,13 @@ def urgency_of(labels: dict[str, str]) -> Urgency:
         return Urgency(labels.get("urgency", ""))
     except ValueError:
         return SEVERITY_URGENCY.get(labels.get("severity", "").lower(), Urgency.MEDIUM)
+
+
+def _name(label: str | None) -> str | None:
+    """A label used as host, service or component name, cut to the 255 characters those
+    columns hold (a blackbox `instance` may be a long URL): refusing it would refuse the
+    whole batch, and the cut is the same on every repeat, so dedup and correlation hold."""
+    return label[:MAX_NAME] if label else label
 
 
 def parse_webhook(body: Any, *, now: datetime) -> list[Signal]:
@@ -81,13 +90,13 @@ def _alert(raw: Any, path: str, *, now: datetime) -> Signal:
         origin="alertmanager",
         summary=summary[:1024],
         occurred_at=starts if status == "firing" else ends,
-        host=host_of(labels),
-        service=labels.get("service") or labels.get("job"),
-        component=labels.get("component"),
+        host=_name(host_of(labels)),
+        service=_name(labels.get("service") or labels.get("job")),
+        component=_name(labels.get("component")),
         urgency=urgency_of(labels),
         recovery=Recovery.CONFIRM if labels.get("regie_recovery") == "confirm"
         else Recovery.RESOLVE,
         host_down=labels.get("regie_host_down") == "true" or name in HOST_DOWN_ALERTS,
-        details={"labels": labels, "annotations": annotations,
-                 "generator_url": generator or "", "starts_at": starts.isoformat()},
+        details=capped({"labels": labels, "annotations": annotations,
+                        "generator_url": generator or "", "starts_at": starts.isoformat()}),
     )

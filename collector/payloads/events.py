@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from alerting.ticket import Action, Signal, Urgency
+from collector.payloads.details import capped
 from collector.payloads.fields import BadPayload, mapping, string, timestamp
 
 SEVERITY_URGENCY = {"critical": Urgency.HIGH, "error": Urgency.HIGH,
@@ -68,8 +69,8 @@ def parse_event(body: Any, *, now: datetime) -> Event:
         service=group,
         component=component,
         urgency=urgency,
-        details={"class": klass, "severity": severity, "custom_details": custom,
-                 "client": event.get("client") if isinstance(event.get("client"), str)
-                 else None},
+        details=capped({"class": klass, "severity": severity, "custom_details": custom,
+                        "client": event.get("client") if isinstance(event.get("client"), str)
+                        else None}),
     )
     return Event(routing_key=routing_key, dedup_key=dedup_key, signal=signal)

@@ -91,4 +91,9 @@ def timestamp(value: Any, path: str, *, default: datetime) -> datetime:
         raise BadPayload(f"{path}: not an RFC 3339 timestamp: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         raise BadPayload(f"{path}: needs a time zone (Z or +hh:mm)")
-    return parsed.astimezone(UTC)
+    try:
+        # 9999-12-31T23:59:59-01:00 is a valid timestamp whose UTC is past year 9999.
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise BadPayload(f"{path}: out of range once converted to UTC "
+                         f"(years 0001 to 9999)") from None

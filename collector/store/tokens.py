@@ -1,6 +1,7 @@
 """API tokens in the database: only their hashes, found by hash, revoked by name.
 
-Hashing and roles are the caller's (collector/auth.py); this module stores what it is given.
+Hashing and roles are the caller's (collector/auth.py); this module stores what it is given,
+once its name passes the rule (`collector.auth.token_name`).
 A name stays taken after its token is revoked, so a timeline's actor always names one token.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from collector.auth import token_name
 from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
 from collector.store.models import TokenRow
@@ -43,7 +45,9 @@ class TokenStore:
         self._engine = engine
 
     async def create(self, name: str, role: str, token_hash: str, now: datetime) -> TokenRecord:
-        """Store a new token; `TokenExists` when the name is taken (revoked tokens included)."""
+        """Store a new token; `TokenExists` when the name is taken (revoked tokens included),
+        ValueError when the name breaks the rule (`collector.auth.token_name`)."""
+        token_name(name)
         statement = insert_or_skip(self._engine.dialect.name, TOKENS, index_elements=["name"])
         async with write_transaction(self._engine) as connection:
             row = (await connection.execute(

@@ -1,0 +1,143 @@
+"""Request bytes -> a JSON value every backend can store, or `BadPayload` naming the field.
+
+The one decoder behind every endpoint that takes a body (`collector.app.read_json`). It refuses,
+with the JSON path of the offending value, everything that would otherwise fail only later,
+inside the database, and so fail a whole group commit of other senders' alerts with it:
+
+- nesting deeper than `MAX_DEPTH`, found by a linear scan *before* `json.loads` (whose
+  recursion would otherwise end in RecursionError after ~1,000 levels);
+- integer literals longer than `MAX_INT_DIGITS` (Python refuses over 4,300 digits, and no
+  field needs more than a 64-bit value);
+- NaN, Infinity and numbers that overflow to infinity (not JSON; PostgreSQL's JSON types
+  refuse them, SQLite would store them: the backends must agree);
+- lone UTF-16 surrogates (`"\\ud800"`: no UTF-8 encoding exists, so no database can store
+  them) and NUL (PostgreSQL cannot store it in text or JSON), in values and keys alike.
+
+Pure: bytes in, value out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from itertools import accumulate
+from typing import Any
+
+from collector.payloads.fields import BadPayload
+
+# Deep enough for any real payload (Alertmanager and inventory documents nest < 10 levels,
+# PagerDuty custom_details a few more), shallow enough to keep every walk cheap.
+MAX_DEPTH = 64
+# Digits (sign included) of an integer literal; 64-bit values have at most 20.
+MAX_INT_DIGITS = 64
+# A path longer than this is cut in error messages.
+_PATH_KEY_CHARS = 64
+
+# A JSON string, escapes included, unrolled so the regex engine never backtracks; removing
+# strings leaves only structure, whose brackets the depth scan counts.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# What no database stores: NUL and the surrogate code points (only lone ones survive
+# json.loads, which joins escaped pairs into one character).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The escapes that can produce them (\u0000, \ud800-\udfff); Go escapes <, > and & as
+# \u003c..., so a plain "\u" would send most Alertmanager bodies through the walk.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+class _Refused:
+    """A number json.loads read that no field may hold; the walk reports it with its path."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def decode(raw: bytes) -> Any:
+    """The body as a JSON value; `BadPayload` with the field's path when it is not acceptable."""
+    try:
+        # RFC 8259: JSON between systems is UTF-8 (json.loads alone would guess UTF-16/32).
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadPayload("body: not UTF-8") from None
+    depth = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise BadPayload(f"body: nested deeper than {MAX_DEPTH} levels")
+    refused = False
+
+    def parse_int(literal: str) -> int | _Refused:
+        nonlocal refused
+        if len(literal) > MAX_INT_DIGITS:
+            refused = True
+            return _Refused(f"integer longer than {MAX_INT_DIGITS} digits")
+        return int(literal)
+
+    def parse_float(literal: str) -> float | _Refused:
+        nonlocal refused
+        value = float(literal)
+        if not math.isfinite(value):
+            refused = True
+            return _Refused(f"number {literal[:40]} is out of range")
+        return value
+
+    def parse_constant(name: str) -> _Refused:
+        nonlocal refused
+        refused = True
+        return _Refused(f"{name} is not a JSON number")
+
+    try:
+        value = json.loads(text, parse_int=parse_int, parse_float=parse_float,
+                           parse_constant=parse_constant)
+    except json.JSONDecodeError as exc:
+        raise BadPayload(f"body: invalid JSON: {exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # whatever the scan above did not foresee
+        raise BadPayload(f"body: invalid JSON: {type(exc).__name__}") from None
+    # Lone surrogates and NUL can only come from \u escapes (raw ones are not UTF-8 or not
+    # valid JSON): most bodies have none and skip the walk.
+    if refused or _UNSTORABLE_ESCAPE.search(text):
+        _check(value)
+    return value
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, in linear time and without recursion."""
+    structure = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(0, max(accumulate(map(_DEPTH_STEP.__getitem__, structure)), default=0))
+
+
+def _check(root: Any) -> None:
+    """Walk the value (depth already bounded) and refuse the first unstorable item."""
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            _check_string(value, path or "body")
+        elif isinstance(value, _Refused):
+            raise BadPayload(f"{path or 'body'}: {value.reason}")
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                _check_string(key, f"{path}.{_label(key)}" if path else _label(key), key=True)
+                stack.append((item, f"{path}.{_label(key)}" if path else _label(key)))
+        elif isinstance(value, list):
+            where = path or "body"
+            stack.extend((item, f"{where}[{i}]") for i, item in reversed(list(enumerate(value))))
+
+
+def _check_string(value: str, path: str, *, key: bool = False) -> None:
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return
+    where = f"{path} (the key)" if key else path
+    if found.group() == "\x00":
+        raise BadPayload(f"{where}: must not contain NUL characters (\\u0000)")
+    raise BadPayload(f"{where}: contains a lone surrogate (\\u{ord(found.group()):04x})")
+
+
+def _label(key: str) -> str:
+    """A key as it appears in a path: unstorable characters escaped, long keys cut."""
+    shown = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+    return shown if len(shown) <= _PATH_KEY_CHARS else shown[:_PATH_KEY_CHARS] + "..."
