@@ -1,6 +1,10 @@
 """From an agent's inventory document to what the registry keeps: matched software and the
 hardware asset. Pure: the matcher and the document in, plain records out.
 
+Each package (dpkg, rpm, apk) is also given the support rule that applies to it
+(registry/distro_support.py): a package of the host's distribution release is covered by that
+release, found from the document's os-release observation.
+
 One host usually lists the same product more than once (`nginx`, `nginx-core`; `postgresql-15`
 and `postgresql-client-15` when both match): a product cycle is kept once per host, from its
 first observation in the document's order (the OS release comes first).
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from registry.distro_support import UPSTREAM, Coverage, Exceptions, Release, bundled, coverage
 from registry.end_of_support import Catalog
 from registry.imports import Asset
 from registry.product_rules import PACKAGE_MANAGERS
@@ -40,6 +45,11 @@ class Found:
     eoes: date | bool | None
     source: str
     observed: str
+    coverage: Coverage = UPSTREAM
+
+
+# Observations that name the host's operating system release.
+RELEASE_SOURCES = ("os-release", "lsb_release", "redhat-release")
 
 
 def observations(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
@@ -52,17 +62,22 @@ def observations(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str
                 yield source, raw
 
 
-def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> list[Found]:
+def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any], *,
+             exceptions: Exceptions | None = None) -> list[Found]:
     """Every product cycle the document's observations match, once each.
 
     Installed packages (most of a document) go straight to `Matcher.match_package`, the
     memoised fast path `Matcher.match` would take after its checks: a fleet re-match spends
-    its time here (bench/registry.py)."""
+    its time here (bench/registry.py). `exceptions`: the distributions' lists of packages
+    with ended or limited support (default: the bundled ones)."""
     out: list[Found] = []
     seen: set[tuple[str, str | None]] = set()
     match_package = matcher.match_package
+    host_release = release(matcher, catalog, document)
+    exceptions = exceptions if exceptions is not None else bundled()
     for source, raw in observations(document):
         match = None
+        covered = None
         if source in PACKAGE_SOURCES:
             name = raw.get("package") or raw.get("name")
             version = raw.get("version")
@@ -70,6 +85,11 @@ def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> lis
                 match = match_package(source, name, version)
                 if match is None:
                     continue
+                covered = coverage(
+                    source=source, package=name, version=_full_version(raw, version),
+                    product=match.product, release=host_release,
+                    releases=lambda p, c: _release(catalog, p, c), exceptions=exceptions,
+                    source_package=_text(raw.get("source_package")))
         if match is None:
             match = matcher.match(source, raw)
             if match is None:
@@ -83,8 +103,38 @@ def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> lis
                          category=(product.category if product else None) or "",
                          eol=cycle.eol if cycle is not None else None,
                          eoes=cycle.eoes if cycle is not None else None,
-                         source=source, observed=describe(source, raw)))
+                         source=source, observed=describe(source, raw),
+                         coverage=covered or UPSTREAM))
     return out
+
+
+def release(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> Release | None:
+    """The host's distribution release, from the document's first observation naming it."""
+    for source, raw in observations(document):
+        if source in RELEASE_SOURCES:
+            match = matcher.match(source, raw)
+            if match is not None and match.cycle:
+                return _release(catalog, match.product, match.cycle)
+    return None
+
+
+def _release(catalog: Catalog, product_name: str, cycle_name: str) -> Release | None:
+    product = catalog.get(product_name)
+    cycle = product.cycle(cycle_name) if product is not None else None
+    if product is None or cycle is None:
+        return None
+    return Release(product=product.name, cycle=cycle.name, label=f"{product.label} {cycle.name}",
+                   eol=cycle.eol, eoes=cycle.eoes)
+
+
+def _full_version(raw: Mapping[str, Any], version: str) -> str:
+    """rpm keeps the release apart; the distribution's marks (.el9) are in it."""
+    release_ = raw.get("release")
+    return f"{version}-{release_}" if type(release_) is str else version
+
+
+def _text(value: Any) -> str | None:
+    return value if type(value) is str and value else None
 
 
 def describe(source: str, raw: Mapping[str, Any]) -> str:

@@ -1,10 +1,16 @@
 """What reaches or passed end of support, and when: software, hardware, contracts.
 
-Pure: rows in, `today` and a horizon in, sorted items out. The date that applies to a piece of
-software is its end of security support (endoflife.date's `eol`) while that is ahead, then its
-end of extended support (`eoes`: Debian LTS, Ubuntu ESM, RHEL ELS, Windows ESU) when the
-product has one; a cycle known to be EOL without a date counts as past. Days remaining are
-negative once past.
+Pure: rows in, `today` in, sorted items out. The date that applies to a piece of software is
+its end of security support (endoflife.date's `eol`) while that is ahead, then its end of
+extended support (`eoes`: Debian LTS, Ubuntu ESM, RHEL ELS, Windows ESU) when the product has
+one; a cycle known to be EOL without a date counts as past. For a distribution's package the
+dates are the distribution release's, when registry/distro_support.py says its support covers
+the package (the row's `rule`). Days remaining are negative once past.
+
+An item's status is a property of the item on `today`: past, extended (security over,
+extended support left), near (ends within the near threshold, `[registry] near_horizon`,
+default 8 months) or supported. A report's horizon (`--within`) only chooses which items are
+listed: everything past or on extended support, and whatever ends by the horizon.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The near threshold when the caller has no configured one ([registry] near_horizon).
+NEAR_HORIZON = "8m"
+
 
 class Status(enum.StrEnum):
-    PAST = "past"          # no support any more (security, and extended if any)
-    EXTENDED = "extended"  # security support over; extended support runs past the horizon
-    NEAR = "near"          # the support that applies ends within the horizon
-    LATER = "later"        # ends after the horizon
-    UNKNOWN = "unknown"    # no date announced
+    PAST = "past"            # no support any more (security, and extended if any)
+    EXTENDED = "extended"    # security support over; extended support ends after the threshold
+    NEAR = "near"            # the support that applies ends within the near threshold
+    SUPPORTED = "supported"  # ends after the near threshold
+    UNKNOWN = "unknown"      # no date announced
 
 
 class Support(enum.StrEnum):
@@ -57,6 +66,11 @@ def horizon_end(today: date, horizon: str) -> date:
     return date(year, month + 1, day)
 
 
+def near_end(today: date, near_horizon: str | None = None) -> date:
+    """The last day an end of support counts as near (`today` + the near threshold)."""
+    return horizon_end(today, near_horizon or NEAR_HORIZON)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Software:
     """One matched product cycle on one host (a `host_software` row)."""
@@ -65,10 +79,19 @@ class Software:
     product: str
     cycle: str | None
     category: str
-    eol_date: date | None
+    eol_date: date | None       # the product's own (upstream) dates
     eol_flag: bool | None
     eoes_date: date | None
     observed: str = ""
+    # registry/distro_support.py: "upstream" (the dates above apply), "distro" (the covering
+    # release's dates apply), "distro-limited" (the distribution ended its support early --
+    # `covered_eol_date` is that day -- or limits it: then the upstream dates apply).
+    rule: str = "upstream"
+    covered_by: str | None = None     # the covering release, "Debian 12"
+    covered_eol_date: date | None = None
+    covered_eol_flag: bool | None = None
+    covered_eoes_date: date | None = None
+    rule_note: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,47 +106,107 @@ class Item:
     status: Status
     days_remaining: int | None  # negative once past
     detail: str = ""
+    rule: str = "upstream"      # software: which support rule gave `applies`
+    upstream: date | None = None  # software under a distribution's rule: upstream's date
+    covered_by: str | None = None
+    note: str = ""              # software: why the rule applies ("supported by Debian 12 ...")
+    # What each kind of report shows of its own (hardware: vendor, model, end of sale;
+    # contracts: contract, vendor, covers, kind, renewal, owner), in column order.
+    fields: tuple[tuple[str, str | None], ...] = ()
+
+    def field(self, name: str) -> str | None:
+        return dict(self.fields).get(name)
+
+
+def _status(applies: date | None, kind: Support, today: date, near: date) -> Status:
+    if applies is None:
+        return Status.UNKNOWN
+    if applies <= today:  # support ends at the start of the day given
+        return Status.PAST
+    if applies <= near:
+        return Status.NEAR
+    return Status.EXTENDED if kind is Support.EXTENDED else Status.SUPPORTED
+
+
+def _dates(eol: date | None, flag: bool | None, eoes: date | None,
+           today: date) -> tuple[date | None, Support, bool]:
+    """(date that applies, which support, known EOL without a date)."""
+    if eol is None:
+        if flag:
+            if eoes is not None and eoes > today:
+                return eoes, Support.EXTENDED, False
+            return None, Support.SECURITY, True
+        return None, Support.SECURITY, False
+    if eol > today or eoes is None:
+        return eol, Support.SECURITY, False
+    return eoes, Support.EXTENDED, False
+
+
+def _distro_dates(item: Software) -> bool:
+    """Whether the covering release's dates apply rather than upstream's."""
+    if item.rule == "distro":
+        return True
+    return item.rule == "distro-limited" and item.covered_eol_date is not None
 
 
 def software_status(item: Software, today: date,
-                    until: date) -> tuple[date | None, Support, Status]:
-    """(date that applies, which support it ends, status) for one matched cycle."""
-    if item.eol_date is None:
-        if item.eol_flag:
-            if item.eoes_date is not None and item.eoes_date > today:
-                return item.eoes_date, Support.EXTENDED, _near(item.eoes_date, until,
-                                                               Status.EXTENDED)
-            return None, Support.SECURITY, Status.PAST
-        return None, Support.SECURITY, Status.UNKNOWN
-    if item.eol_date > today:
-        return item.eol_date, Support.SECURITY, _near(item.eol_date, until, Status.LATER)
-    if item.eoes_date is None:
-        return item.eol_date, Support.SECURITY, Status.PAST
-    if item.eoes_date > today:
-        return item.eoes_date, Support.EXTENDED, _near(item.eoes_date, until, Status.EXTENDED)
-    return item.eoes_date, Support.EXTENDED, Status.PAST
+                    near: date | None = None) -> tuple[date | None, Support, Status]:
+    """(date that applies, which support it ends, status on `today`) for one matched cycle;
+    `near` is the last day that counts as near (default: `near_end(today)`)."""
+    near = near or near_end(today)
+    if _distro_dates(item):
+        applies, kind, ended = _dates(item.covered_eol_date, item.covered_eol_flag,
+                                      item.covered_eoes_date, today)
+    else:
+        applies, kind, ended = _dates(item.eol_date, item.eol_flag, item.eoes_date, today)
+    return applies, kind, Status.PAST if ended else _status(applies, kind, today, near)
 
 
-def _near(day: date, until: date, otherwise: Status) -> Status:
-    return Status.NEAR if day <= until else otherwise
+def upstream_date(item: Software, today: date) -> date | None:
+    """The date upstream's support alone would give (reported beside a distribution's)."""
+    return _dates(item.eol_date, item.eol_flag, item.eoes_date, today)[0]
+
+
+def listed(status: Status, applies: date | None, until: date) -> bool:
+    """Whether a report with horizon `until` lists an item: past or on extended support, or
+    ending by the horizon."""
+    if status in (Status.PAST, Status.EXTENDED):
+        return True
+    return applies is not None and applies <= until
 
 
 def software_items(rows: Iterable[Software], today: date, until: date, *,
-                   include_later: bool = False) -> list[Item]:
-    """Matched software reaching or past end of support by `until`, soonest (most past)
-    first; cycles without any date at the end."""
+                   near: date | None = None, include_later: bool = False) -> list[Item]:
+    """Matched software past, on extended support or reaching end of support by `until`,
+    soonest (most past) first."""
+    near = near or near_end(today)
     out = []
     for row in rows:
         if row.cycle is None:
             continue  # product known, version not in the data: nothing to say
-        applies, kind, status = software_status(row, today, until)
-        if status is Status.UNKNOWN or (status is Status.LATER and not include_later):
+        applies, kind, status = software_status(row, today, near)
+        if status is Status.UNKNOWN or not (include_later or listed(status, applies, until)):
             continue
+        upstream = upstream_date(row, today) if row.rule != "upstream" else None
+        note = _software_note(row, applies, upstream)
         out.append(Item(host=row.host, what=row.product, version=row.cycle, kind=kind,
                         applies=applies, status=status,
                         days_remaining=(applies - today).days if applies else None,
-                        detail=row.observed))
+                        detail="; ".join(p for p in (row.observed, note) if p),
+                        rule=row.rule, covered_by=row.covered_by, upstream=upstream,
+                        note=note))
     return sorted(out, key=_order)
+
+
+def _software_note(row: Software, applies: date | None, upstream: date | None) -> str:
+    parts = []
+    if _distro_dates(row) and row.covered_by:
+        parts.append(f"supported by {row.covered_by} until "
+                     f"{applies.isoformat() if applies else 'an unknown date'}, upstream "
+                     f"{upstream.isoformat() if upstream else 'date unknown'}")
+    if row.rule_note:
+        parts.append(row.rule_note)
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,16 +218,20 @@ class Hardware:
     end_of_support: date | None
 
 
-def hardware_items(rows: Iterable[Hardware], today: date, until: date) -> list[Item]:
+def hardware_items(rows: Iterable[Hardware], today: date, until: date, *,
+                   near: date | None = None) -> list[Item]:
     """Assets whose model's end of support (EOSL) is past or within the horizon."""
+    near = near or near_end(today)
     out = []
     for row in rows:
         if row.end_of_support is None or row.end_of_support > until:
             continue
-        status = Status.PAST if row.end_of_support <= today else Status.NEAR
         out.append(Item(host=row.asset, what=f"{row.vendor or '?'} {row.model or '?'}",
                         version=row.model, kind=Support.HARDWARE, applies=row.end_of_support,
-                        status=status, days_remaining=(row.end_of_support - today).days))
+                        status=_status(row.end_of_support, Support.HARDWARE, today, near),
+                        days_remaining=(row.end_of_support - today).days,
+                        fields=(("vendor", row.vendor), ("model", row.model),
+                                ("end_of_sale", _iso(row.end_of_sale)))))
     return sorted(out, key=_order)
 
 
@@ -160,27 +247,35 @@ class Contract:
 
 
 def contract_items(rows: Iterable[Contract], today: date, until: date, *,
-                   include_renewed: bool = False) -> list[Item]:
+                   near: date | None = None, include_renewed: bool = False) -> list[Item]:
     """Contracts ending within the horizon (or ended), renewed ones left out unless asked."""
+    near = near or near_end(today)
     out = []
     for row in rows:
         if row.end_date > until or (row.renewal == "renewed" and not include_renewed):
             continue
-        status = Status.PAST if row.end_date <= today else Status.NEAR
         out.append(Item(host=row.asset, what=f"{row.vendor} {row.kind}", version=row.number,
-                        kind=Support.CONTRACT, applies=row.end_date, status=status,
+                        kind=Support.CONTRACT, applies=row.end_date,
+                        status=_status(row.end_date, Support.CONTRACT, today, near),
                         days_remaining=(row.end_date - today).days,
                         detail=f"renewal {row.renewal}"
-                               + (f", owner {row.owner}" if row.owner else "")))
+                               + (f", owner {row.owner}" if row.owner else ""),
+                        fields=(("contract", row.number), ("vendor", row.vendor),
+                                ("covers", row.asset), ("kind", row.kind),
+                                ("renewal", row.renewal), ("owner", row.owner))))
     return sorted(out, key=_order)
 
 
 def eos_items(software: Iterable[Software], hardware: Iterable[Hardware], today: date,
-               until: date) -> list[Item]:
+              until: date, *, near: date | None = None) -> list[Item]:
     """The end-of-support report (`regie registry eos`, GET /api/v1/registry/eos): software
     and hardware past or reaching end of support by `until`, in one order."""
-    return sorted([*software_items(software, today, until),
-                   *hardware_items(hardware, today, until)], key=_order)
+    return sorted([*software_items(software, today, until, near=near),
+                   *hardware_items(hardware, today, until, near=near)], key=_order)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def grouped(items: Iterable[Item], by: str) -> dict[str, list[Item]]:

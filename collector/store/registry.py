@@ -122,7 +122,11 @@ class RegistryStore:
             rows = (await connection.execute(query.order_by(SOFTWARE.c.id))).all()
         return [Software(host=r.host, product=r.product, cycle=r.cycle, category=r.category,
                          eol_date=r.eol_date, eol_flag=r.eol_flag, eoes_date=r.eoes_date,
-                         observed=r.observed) for r in rows]
+                         observed=r.observed, rule=r.rule, covered_by=r.covered_by,
+                         covered_eol_date=r.covered_eol_date,
+                         covered_eol_flag=r.covered_eol_flag,
+                         covered_eoes_date=r.covered_eoes_date, rule_note=r.rule_note)
+                for r in rows]
 
     async def software_counts(self) -> dict[str, int]:
         async with self._engine.connect() as connection:
@@ -194,12 +198,31 @@ class RegistryStore:
 
 
 def software_row(found: Found, now: datetime) -> dict[str, Any]:
-    """A `host_software` row (without its host) from a matched product cycle."""
+    """A `host_software` row (without its host) from a matched product cycle, with the
+    support rule that applies to it and the covering release's dates."""
+    covered = found.coverage
+    release = covered.release
+    if covered.ended is not None:  # the distribution's early end for this package
+        eol, eoes = covered.ended, None
+    elif release is not None and covered.rule == "distro":
+        eol, eoes = release.eol, release.eoes
+    else:
+        eol = eoes = None
     return {
         "product": found.product[:255], "cycle": found.cycle[:64] if found.cycle else None,
         "category": found.category[:32],
-        "eol_date": found.eol if isinstance(found.eol, date) else None,
-        "eol_flag": found.eol if isinstance(found.eol, bool) else None,
-        "eoes_date": found.eoes if isinstance(found.eoes, date) else None,
+        "eol_date": _day(found.eol), "eol_flag": _flag(found.eol),
+        "eoes_date": _day(found.eoes),
         "source": found.source[:100], "observed": found.observed[:1000], "matched_at": now,
+        "rule": covered.rule.value, "covered_by": release.label[:64] if release else None,
+        "covered_eol_date": _day(eol), "covered_eol_flag": _flag(eol),
+        "covered_eoes_date": _day(eoes), "rule_note": covered.note[:1000],
     }
+
+
+def _day(value: date | bool | None) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def _flag(value: date | bool | None) -> bool | None:
+    return value if isinstance(value, bool) else None

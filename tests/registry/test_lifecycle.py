@@ -48,11 +48,12 @@ def sw(eol=None, flag=None, eoes=None, cycle="12", product="debian") -> Software
 
 
 UNTIL = horizon_end(TODAY, "8m")
+NEAR = UNTIL  # the near threshold ([registry] near_horizon), 8 months as by default
 
 
 @pytest.mark.parametrize(("row", "applies", "kind", "status"), [
     # security support ahead, beyond the horizon
-    (sw(eol=date(2028, 6, 30)), date(2028, 6, 30), Support.SECURITY, Status.LATER),
+    (sw(eol=date(2028, 6, 30)), date(2028, 6, 30), Support.SECURITY, Status.SUPPORTED),
     # security support ends within 8 months
     (sw(eol=date(2027, 4, 1)), date(2027, 4, 1), Support.SECURITY, Status.NEAR),
     # security support over, no extended support: past
@@ -74,7 +75,53 @@ UNTIL = horizon_end(TODAY, "8m")
     (sw(eol=TODAY), TODAY, Support.SECURITY, Status.PAST),
 ])
 def test_which_date_applies(row, applies, kind, status):
-    assert software_status(row, TODAY, UNTIL) == (applies, kind, status)
+    assert software_status(row, TODAY, NEAR) == (applies, kind, status)
+
+
+DEBIAN_12 = sw(eol=date(2026, 7, 11), eoes=date(2028, 6, 30))
+
+
+@pytest.mark.parametrize("within", ["8m", "1y", "5y", "90d"])
+def test_status_is_the_items_own_the_horizon_only_filters(within):
+    """Debian 12 on extended support (LTS to 2028) is `extended` whatever the horizon; an item
+    ending in 3 months is `near` whether or not a short horizon lists it."""
+    until = horizon_end(TODAY, within)
+    soon = sw(eol=date(2027, 3, 1), product="ubuntu", cycle="22.04")
+    later = sw(eol=date(2030, 1, 1), product="rhel", cycle="9")
+    items = {i.what: i.status for i in software_items([DEBIAN_12, soon, later], TODAY, until,
+                                                       near=NEAR)}
+    assert items["debian"] is Status.EXTENDED
+    assert items.get("ubuntu") is (Status.NEAR if until >= date(2027, 3, 1) else None)
+    assert items.get("rhel") is (Status.SUPPORTED if until >= date(2030, 1, 1) else None)
+
+
+def test_distribution_dates_apply_with_upstream_beside():
+    """A distribution's package under the rule `distro` takes the release's dates; upstream's
+    date is reported beside; `distro-limited` with an end date takes that date, without one
+    upstream's dates."""
+    base = dict(host="h1", product="prometheus", cycle="2.42", category="app",
+                eol_date=date(2023, 3, 14), eol_flag=None, eoes_date=None,
+                observed="dpkg: prometheus 2.42.0+ds-5+deb12u1")
+    distro = Software(**base, rule="distro", covered_by="Debian 12",
+                      covered_eol_date=date(2026, 7, 11), covered_eoes_date=date(2028, 6, 30))
+    [item] = software_items([distro], TODAY, UNTIL, near=NEAR)
+    assert (item.applies, item.kind, item.status, item.rule, item.upstream) == (
+        date(2028, 6, 30), Support.EXTENDED, Status.EXTENDED, "distro", date(2023, 3, 14))
+    assert "supported by Debian 12 until 2028-06-30, upstream 2023-03-14" in item.note
+    ended = Software(**base, rule="distro-limited", covered_by="Debian 12",
+                     covered_eol_date=date(2025, 10, 1), rule_note="Debian 12 ended ...")
+    assert software_status(ended, TODAY, NEAR) == (date(2025, 10, 1), Support.SECURITY,
+                                                   Status.PAST)
+    limited = Software(**base, rule="distro-limited", covered_by="Debian 12",
+                       rule_note="Debian 12 limits its support: trusted content only")
+    [item] = software_items([limited], TODAY, UNTIL, near=NEAR)
+    assert (item.applies, item.rule, item.upstream) == (date(2023, 3, 14), "distro-limited",
+                                                        date(2023, 3, 14))
+    assert item.note == "Debian 12 limits its support: trusted content only"
+    upstream = Software(**base)
+    [item] = software_items([upstream], TODAY, UNTIL, near=NEAR)
+    assert (item.applies, item.rule, item.upstream, item.note) == (
+        date(2023, 3, 14), "upstream", None, "")
 
 
 def test_software_report_sorted_with_days_remaining():
@@ -84,7 +131,7 @@ def test_software_report_sorted_with_days_remaining():
             sw(eol=date(2030, 1, 1), product="rhel", cycle="9"),
             sw(flag=False, product="redis", cycle="8.4"),
             sw(eol=date(2020, 1, 1), product="linux", cycle=None)]
-    items = software_items(rows, TODAY, UNTIL)
+    items = software_items(rows, TODAY, UNTIL, near=NEAR)
     assert [(i.what, i.status, i.days_remaining) for i in items] == [
         ("routeros", Status.PAST, None),
         ("debian", Status.PAST, -141),
@@ -104,8 +151,14 @@ def test_hardware_and_contracts():
                          end_of_sale=None, end_of_support=date(2032, 1, 1)),
                 Hardware(asset="box", vendor=None, model=None, end_of_sale=None,
                          end_of_support=None)]
-    items = hardware_items(hardware, TODAY, UNTIL)
+    items = hardware_items(hardware, TODAY, UNTIL, near=NEAR)
     assert [(i.host, i.status) for i in items] == [("db1", Status.PAST), ("web1", Status.NEAR)]
+    assert items[0].fields == (("vendor", "Dell Inc."), ("model", "PowerEdge R730"),
+                               ("end_of_sale", "2019-05-01"))
+    # A longer horizon lists more; the status stays the item's own.
+    wide = hardware_items(hardware, TODAY, horizon_end(TODAY, "10y"), near=NEAR)
+    assert [(i.host, i.status) for i in wide] == [
+        ("db1", Status.PAST), ("web1", Status.NEAR), ("new1", Status.SUPPORTED)]
     contracts = [Contract(asset="db1", vendor="Dell", number="C-1", kind="support",
                           end_date=date(2027, 1, 15), renewal="pending", owner="ops"),
                  Contract(asset="web1", vendor="HPE", number="C-2", kind="warranty",
