@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from agent.config import DEFAULT_LISTEN, AgentSettings, load_settings
+from regie import installation
 from regie.configfile import ConfigError
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
-  regie agent run                                   serve /metrics on 127.0.0.1:9847
-  regie agent run --config /etc/regie/agent.toml    with SNMP targets and inventory push
-  regie agent run --collector https://regie.example:8847 --token-file /etc/regie/agent.token
+  regie agent run                                   serve /metrics (http.listen, 127.0.0.1:9847)
   regie agent inventory | jq .os                    what the agent would push
+  regie agent inventory | head -3
   regie agent metrics | promtool check metrics      one scrape on stdout
-  regie agent check-config --config /etc/regie/agent.toml
+  regie agent check-config --config deploy/agent.example.toml
 
+The settings: the installation file ({installation.RULE}; its
+[http], [health], [push] and [snmp] tables), else the built-in defaults. On a managed server
+that is usually /etc/regie/agent.toml, named with --config (deploy/systemd/regie-agent.service).
 Configuration keys are documented in docs/configuration.md.
 """
 
@@ -33,7 +37,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, metavar="FILE",
-                       help="agent settings (TOML); without it, the built-in defaults")
+                       help=f"agent settings (TOML); default: ${installation.ENV}, "
+                            f"./regie.toml, {installation.SYSTEM_FILE}, else built-in defaults")
         p.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"], help="default: info")
         return p
@@ -54,7 +59,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> AgentSettings:
     return load_settings(
-        args.config,
+        installation.find_config(args.config, os.environ, Path.cwd()),
         listen=getattr(args, "listen", None),
         collector=getattr(args, "collector", None),
         token_file=getattr(args, "token_file", None),

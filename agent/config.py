@@ -24,6 +24,7 @@ from regie.configfile import (
     read_secret_file,
     readable_file,
 )
+from regie.installation import role_sections, settings_source
 
 DEFAULT_LISTEN = "127.0.0.1:9847"
 
@@ -177,8 +178,10 @@ def load_settings(
     token_file: Path | None = None,
 ) -> AgentSettings:
     """Load and validate; flags override the file. Raises ConfigError naming file and key."""
-    data = load_toml(path) if path is not None else {}
-    source = str(path) if path is not None else "<command line>"
+    # `path` is the installation file (regie/installation.py): the agent reads its own tables
+    # ([http], [health], [push], [snmp]); relative paths resolve beside the file.
+    source = settings_source(path)
+    data = role_sections(load_toml(path), "agent", source) if path is not None else {}
     settings = build(AgentSettings, data, source=source)
     flag_source = "<command line>"
     if listen is not None:

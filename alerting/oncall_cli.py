@@ -1,8 +1,9 @@
 """`regie oncall ...`: who is on call, check a schedules file for gaps, export it as iCalendar.
 
 The I/O edge around the pure `alerting.schedule`: reads the file, the clock and the
-environment, prints. The schedules file is ``--schedule FILE``, else ``$REGIE_ONCALL``, else
-/etc/regie/oncall.yml.
+environment, prints. The schedules file is ``--schedule FILE``, else the installation's
+``[oncall] schedule_file`` (regie/installation.py finds the installation the way every
+subcommand does).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from zoneinfo import ZoneInfo
 import yaml  # noqa: F401
 
 from alerting.ical import to_ical
-from alerting.schedule import ROLES, Gap, ScheduleError, Schedules, Shift
+from alerting.schedule import ROLES, Gap, Schedules, Shift
 from alerting.schedule_file import load_schedules
+from regie import installation
+from regie.configfile import ConfigError
 
-DEFAULT_SCHEDULE = "/etc/regie/oncall.yml"
-ENV_SCHEDULE = "REGIE_ONCALL"
 DEFAULT_DAYS = 28
 
 EPILOG = f"""\
@@ -35,10 +36,11 @@ examples:
   regie oncall who --at 2024-12-24T20:00+01:00      at another time (no offset: UTC)
   regie oncall who --json                           for scripts, with contact details
   regie oncall check                                the file is valid and nobody is missing
-  regie oncall check --days 90 --schedule oncall.yml
-  regie oncall export --ical --out /var/www/oncall.ics
+  regie oncall check --days 90 --schedule deploy/oncall.example.yml
+  regie oncall export --out oncall.ics              iCalendar, for a calendar subscription
 
-The schedules file: --schedule FILE, else ${ENV_SCHEDULE}, else {DEFAULT_SCHEDULE}.
+The schedules file: --schedule FILE, else [oncall] schedule_file in the installation file
+({installation.RULE}).
 Its format is described in docs/oncall.md; deploy/oncall.example.yml is a commented example.
 Times given on the command line without an offset are UTC ('2024-03-31T09:00' is 09:00Z);
 times printed are in each team's own time zone.
@@ -74,8 +76,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--schedule", type=Path, metavar="FILE",
-                       help=f"schedules file (YAML); default: ${ENV_SCHEDULE}, else "
-                            f"{DEFAULT_SCHEDULE}")
+                       help="schedules file (YAML); default: the installation's "
+                            "[oncall] schedule_file")
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help=f"the installation file (default: ${installation.ENV}, "
+                            f"./regie.toml, {installation.SYSTEM_FILE})")
         return p
 
     def ranged(p: argparse.ArgumentParser, what: str) -> argparse.ArgumentParser:
@@ -113,8 +118,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         description="Write every shift overlapping the next N days as an RFC 5545 calendar, "
                     "one event per shift, for a calendar subscription.")), "export shifts"),
         "only this role (default: every role)")
-    export.add_argument("--ical", action="store_true", required=True,
-                        help="iCalendar output (RFC 5545); the only format so far")
+    export.add_argument("--ical", action="store_true",
+                        help="iCalendar output (RFC 5545): the default, and the only format "
+                             "so far")
     export.add_argument("--out", default="-", metavar="FILE",
                         help="where to write the calendar; '-' for stdout (default)")
     return parser
@@ -124,14 +130,23 @@ def main(argv: list[str], prog: str = "regie oncall",
          environ: Mapping[str, str] | None = None) -> int:
     args = _parser(prog).parse_args(argv)
     env = os.environ if environ is None else environ
-    path = args.schedule or Path(env.get(ENV_SCHEDULE) or DEFAULT_SCHEDULE)
     now = datetime.now(UTC)
     try:
-        schedules = load_schedules(path)
+        schedules = load_schedules(args.schedule or _installed_schedule(args.config, env))
         return COMMANDS[args.command](schedules, args, now)
-    except ScheduleError as exc:
+    except ConfigError as exc:  # ScheduleError too
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+
+
+def _installed_schedule(flag: Path | None, env: Mapping[str, str]) -> Path:
+    found = installation.locate(flag, environ=env)
+    path = found.path_setting("oncall", "schedule_file")
+    if path is None:
+        where = (f"{found.path} sets no [oncall] schedule_file" if found.path else
+                 f"no installation file was found ({installation.RULE})")
+        raise ConfigError("--schedule", "-", f"no schedules file given, and {where}")
+    return path
 
 
 def _who(schedules: Schedules, args: argparse.Namespace, now: datetime) -> int:

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import os
 import ssl
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collector.config import DEFAULT_DB, DEFAULT_LISTEN, CollectorSettings, load_settings
+from collector.config import DEFAULT_LISTEN, CollectorSettings, load_settings
+from regie import installation
 from regie.configfile import ConfigError, parse_listen
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
-  regie collector migrate                         create or upgrade the schema (regie.db)
-  regie collector run                             serve on 127.0.0.1:8847 with SQLite
-  regie collector run --config /etc/regie/collector.toml
-  regie collector run --db postgresql://regie@db.example/regie
+  regie collector migrate                         create or upgrade the installation's database
+  regie collector run                             serve the API, evaluate rules, escalate
   regie collector token create --role ingest --name alertmanager
   regie collector token list
   regie collector token revoke alertmanager
+
+The installation file: {installation.RULE} (docs/configuration.md, "Finding the
+installation"); without one, built-in defaults and ./regie.db. Only 'migrate' creates a
+database; the other commands refuse a missing one.
 
 Roles: admin (everything), responder (read, report, acknowledge/resolve),
 viewer (read), ingest (Alertmanager webhook, Events API, report), agent (inventory push).
@@ -37,9 +42,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, metavar="FILE",
-                       help="collector settings (TOML); without it, the built-in defaults")
+                       help=f"the installation file (default: ${installation.ENV}, "
+                            f"./regie.toml, {installation.SYSTEM_FILE})")
         p.add_argument("--db", metavar="URL",
-                       help=f"database URL (default {DEFAULT_DB}; postgresql://... for scale)")
+                       help="database URL, overriding the file's database.url "
+                            "(sqlite:///PATH, postgresql://...)")
         p.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"], help="default: info")
         return p
@@ -71,9 +78,15 @@ def main(argv: list[str], prog: str = "regie collector") -> int:
     from collector.store.engine import SchemaError
 
     try:
-        settings = load_settings(args.config, db=args.db, listen=getattr(args, "listen", None))
+        config = installation.find_config(args.config, os.environ, Path.cwd())
+        settings = load_settings(config, db=args.db, listen=getattr(args, "listen", None))
         if args.command == "migrate":
             return _migrate(settings)
+        missing = installation.missing_database(settings.database.url)
+        if missing is not None:
+            print(f"{prog}: {installation.missing_database_message(missing, config, args.db)}",
+                  file=sys.stderr)
+            return 2
         if args.command == "token":
             return asyncio.run(_token(args, settings))
         return run_settings(settings)
@@ -86,6 +99,9 @@ def main(argv: list[str], prog: str = "regie collector") -> int:
     except ValueError as exc:  # a database URL the store cannot use
         print(f"{prog}: database.url: {exc}", file=sys.stderr)
         return 2
+    except ListenError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _token_name(name: str) -> str:
@@ -95,6 +111,10 @@ def _token_name(name: str) -> str:
         return token_name(name)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class ListenError(Exception):
+    """The API address cannot be bound (taken, not local, not permitted)."""
 
 
 def _migrate(settings: CollectorSettings) -> int:
@@ -182,7 +202,7 @@ def run_settings(settings: CollectorSettings) -> int:
     from aiohttp import web
 
     from collector.app import make_app
-    from collector.rules_file import load_rules
+    from collector.rules_file import load_rule_set
     from collector.service import (
         evaluator_context,
         load_oncall,
@@ -190,7 +210,7 @@ def run_settings(settings: CollectorSettings) -> int:
         stores_context,
     )
 
-    rules = load_rules(settings.evaluator.rules_file)
+    rules = load_rule_set(settings.evaluator.rules_file)
     oncall = load_oncall(settings)
     app = make_app(settings, stores_ctx=stores_context(settings),
                    extra_ctx=[oncall_context(settings, oncall),
@@ -209,6 +229,13 @@ def run_settings(settings: CollectorSettings) -> int:
         "serving %s://%s (database %s)", "https" if context else "http", settings.server.listen,
         _shown(settings.database.url))
     _settle_heap()
-    web.run_app(app, host=host, port=port, ssl_context=context, print=None,
-                access_log=None, shutdown_timeout=10)
+    try:
+        web.run_app(app, host=host, port=port, ssl_context=context, print=None,
+                    access_log=None, shutdown_timeout=10)
+    except OSError as exc:
+        # Binding happens inside run_app; these are the ways an address cannot be had.
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise ListenError(f"cannot listen on {settings.server.listen}: "
+                          f"{exc.strerror or exc}") from None
     return 0

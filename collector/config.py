@@ -18,6 +18,7 @@ from regie.configfile import (
     INTERNAL,
     ConfigError,
     Secret,
+    Source,
     build,
     check,
     listen_address,
@@ -267,6 +268,12 @@ def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSet
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
                                  or rate <= 0):
             raise ConfigError(source, f"{key}.rate_per_minute", "must be a number above 0")
+        path = rest.get("path")
+        if rest.get("kind") == "file" and isinstance(path, str) and path not in ("", "-") \
+                and isinstance(source, Source):
+            # The file channel's path is a string ("-" is standard output), which build()
+            # does not resolve: resolve it beside the settings file like every other path.
+            rest["path"] = str(source.resolve(Path(path)))
         try:
             channel = parse_channel(rest, source=source, key=key)
         except ConfigError as exc:

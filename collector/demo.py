@@ -1,40 +1,46 @@
 """`regie demo`: the whole loop on one machine with embedded defaults (what `make run` starts).
 
-A SQLite database and tokens under ./regie-demo/, a local agent (its own process, pushing its
-inventory), and the collector with the embedded evaluator scraping that agent against the
-bundled rule set. Ctrl-C stops both. Nothing here is special to the demo except the choice of
-paths: it is the same code an installation runs.
+The demo writes an installation into --dir (default ./regie-demo): `regie.toml` naming a
+SQLite database, tokens, an on-call schedule and the local agent's settings, exactly as an
+operator would write one (deploy/collector.example.toml). Then it runs a local agent (its own
+process, pushing its inventory; restarted if it dies) and the collector, with the embedded
+evaluator scraping that agent against the bundled rule set. Ctrl-C stops both. Every other
+command uses the installation through `export REGIE_CONFIG=DIR/regie.toml` (or from DIR).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
-import subprocess
+import socket
 import sys
 import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from collector.config import (
-    CollectorSettings,
-    DatabaseSettings,
-    EvaluatorSettings,
-    EvaluatorTargetSettings,
-    OncallSettings,
-    ServerSettings,
-)
+from regie.configfile import ConfigError, parse_listen
+
+if TYPE_CHECKING:
+    from collector.demo_agent import AgentSupervisor
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Run a collector and a local agent with embedded defaults.",
-        epilog="State lives in --dir (default ./regie-demo); remove it to start afresh.")
-    parser.add_argument("--dir", type=Path, default=Path("regie-demo"))
-    parser.add_argument("--listen", default="127.0.0.1:8847", help="collector address")
-    parser.add_argument("--agent-listen", default="127.0.0.1:9847", help="agent address")
+        epilog="The installation (regie.toml, database, tokens, schedule) is written into --dir; "
+               "remove the directory to start afresh.")
+    parser.add_argument("--dir", type=Path, default=Path("regie-demo"), metavar="DIR",
+                        help="where the demo's installation lives: regie.toml, the SQLite "
+                             "database, tokens, on-call schedule, notifications "
+                             "(default ./regie-demo; reused when it exists)")
+    parser.add_argument("--listen", default="127.0.0.1:8847", metavar="HOST:PORT",
+                        help="collector address (default 127.0.0.1:8847)")
+    parser.add_argument("--agent-listen", default="127.0.0.1:9847", metavar="HOST:PORT",
+                        help="agent address (default 127.0.0.1:9847)")
     parser.add_argument("--interval", type=float, default=15.0,
                         help="evaluation interval in seconds (default 15)")
     return parser
@@ -60,71 +66,144 @@ async def _token(db: str, role: str, name: str, path: Path) -> str:
     return token
 
 
+def _address_problem(address: str) -> str | None:
+    """Why `address` cannot be served, checked before anything starts; None when it can."""
+    try:
+        host, port = parse_listen(address)
+    except ValueError as exc:
+        return str(exc)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the servers bind (SO_REUSEADDR): a port left in TIME_WAIT is not "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def main(argv: list[str], prog: str = "regie demo") -> int:
     args = _parser(prog).parse_args(argv)
+    for flag, address in (("--listen", args.listen), ("--agent-listen", args.agent_listen)):
+        problem = _address_problem(address)
+        if problem:
+            print(f"{prog}: {flag} {address}: {problem} (another regie demo running? choose "
+                  f"another address with {flag})", file=sys.stderr)
+            return 2
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from collector.cli import ListenError, run_settings
+    from collector.config import load_settings
+    from collector.demo_agent import AgentSupervisor
     from collector.store.engine import migrate
 
     state = args.dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
-    db = f"sqlite:///{state / 'regie.db'}"
+    config = _write_installation(state, args)
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    db = settings.database.url
     migrate(db)
+    from collector.demo_registry import import_samples
+
+    asyncio.run(import_samples(db))  # sample hardware and contracts: those reports show data
     asyncio.run(_token(db, "admin", "demo-admin", state / "admin.token"))
     asyncio.run(_token(db, "agent", "demo-agent", state / "agent.token"))
-    agent_conf = state / "agent.toml"
-    agent_conf.write_text(f'[push]\nspool_dir = "{state / "spool"}"\n')
-    collector_url = f"http://{args.listen}"
-    agent = subprocess.Popen([sys.executable, "-m", "regie", "agent", "run",
-                              "--config", str(agent_conf), "--listen", args.agent_listen,
-                              "--collector", collector_url,
-                              "--token-file", str(state / "agent.token")])
+    agent = AgentSupervisor([sys.executable, "-m", "regie", "agent", "run",
+                             "--config", str(config)])
+    agent.start()
     try:
         _wait_for(f"http://{args.agent_listen}/healthz", agent)
-        oncall = _oncall(state, args.listen)
-        settings = CollectorSettings(
-            server=ServerSettings(listen=args.listen),
-            database=DatabaseSettings(url=db),
-            evaluator=EvaluatorSettings(
-                interval_seconds=args.interval,
-                targets=(EvaluatorTargetSettings(address=args.agent_listen),)),
-            oncall=oncall,
-            source="<demo>",
-        )
-        relative = os.path.relpath(state / "admin.token")
+        shown = os.path.relpath(state)
         print(f"""
-Regie demo
+Regie demo: the installation is {config}
+  use it          export REGIE_CONFIG={config}
+                  (or run the commands from {shown}/: they find ./regie.toml)
   agent metrics   http://{args.agent_listen}/metrics
-  collector API   {collector_url}   (token in {relative})
-  tickets         regie ticket list            (reads {relative} by default)
+  collector API   http://{args.listen}   (token in {state / "admin.token"})
+  tickets         regie ticket list
   report one      regie ticket report --summary "Printer on floor 3 jams" --impact low
   rules           bundled defaults, evaluated every {args.interval:g}s (regie rules export --out -)
-  on call         you, all roles ({os.path.relpath(state / "oncall.yml")}); pages go to
-                  {os.path.relpath(state / "notifications.jsonl")}  (tail -f it)
+  on call         you, all roles (regie oncall who); pages go to
+                  {state / "notifications.jsonl"}  (tail -f it)
 Ctrl-C stops the collector and the agent.
 """, flush=True)
-        from collector.cli import run_settings
-
         return run_settings(settings)
+    except ListenError as exc:  # taken between the check and the bind
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     finally:
-        agent.terminate()
-        agent.wait(timeout=10)
+        agent.stop()
 
 
-def _oncall(state: Path, listen: str) -> OncallSettings:
-    """You on call for every role, all week; notifications as JSON lines in a file."""
+def _write_installation(state: Path, args: argparse.Namespace) -> Path:
+    """regie.toml (rewritten each start: it records this run's addresses), the schedule and
+    the link key (kept once written). Paths in the file are relative: beside it."""
+    _schedule(state)
+    key = state / "link.key"
+    if not key.exists():
+        import secrets
+
+        key.write_text(secrets.token_hex(32) + "\n")
+        key.chmod(0o600)
+    config = state / "regie.toml"
+    config.write_text(f"""\
+# The installation `regie demo` made (rewritten at each start). Every regie command uses it
+# with `export REGIE_CONFIG={config}`, or when run from this directory.
+# Keys: docs/configuration.md. Relative paths are relative to this file's directory.
+
+[server]
+listen = "{args.listen}"
+
+[database]
+url = "sqlite:///regie.db"
+
+[evaluator]
+interval_seconds = {float(args.interval)!r}
+targets = [{{ address = "{args.agent_listen}" }}]
+
+[oncall]
+schedule_file = "oncall.yml"
+public_url = "http://{args.listen}"
+link_secret_file = "link.key"
+
+[[oncall.channels]]
+name = "demo-file"
+kind = "file"
+path = "notifications.jsonl"
+
+# The ticket client (`regie ticket`): the API address comes from [server].
+[cli]
+token_file = "admin.token"
+
+# The local agent (`regie agent run` reads these tables of the same file).
+[http]
+listen = "{args.agent_listen}"
+
+[push]
+collector = "http://{args.listen}"
+token_file = "agent.token"
+spool_dir = "spool"
+""")
+    return config
+
+
+def _schedule(state: Path) -> None:
+    """You on call for every role, all week."""
     import getpass
-    import secrets
-    from dataclasses import replace
-
-    from alerting.notify.channels import parse_channel
-    from collector.config import ChannelSettings
-    from regie.configfile import Secret
 
     schedule = state / "oncall.yml"
-    if not schedule.exists():
-        person = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "me"
-        layer = (f"{{participants: [{person}], rotation: weekly, handoff: \"09:00\", "
-                 f"handoff_day: monday, start: 2024-01-01}}")
-        schedule.write_text(f"""\
+    if schedule.exists():
+        return
+    person = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "me"
+    layer = (f"{{participants: [{person}], rotation: weekly, handoff: \"09:00\", "
+             f"handoff_day: monday, start: 2024-01-01}}")
+    schedule.write_text(f"""\
 # The demo's schedule: you, for every role. Reference: docs/oncall.md.
 teams:
   - name: demo
@@ -135,22 +214,13 @@ teams:
       secondary: {layer}
       escalation_manager: {layer}
 """)
-    key = state / "link.key"
-    if not key.exists():
-        key.write_text(secrets.token_hex(32) + "\n")
-        key.chmod(0o600)
-    channel = parse_channel({"kind": "file", "path": str(state / "notifications.jsonl")},
-                            source="<demo>", key="oncall.channels[0]")
-    return replace(OncallSettings(schedule_file=schedule, public_url=f"http://{listen}",
-                                  link_secret_file=key),
-                   channels=(ChannelSettings(name="demo-file", channel=channel),),
-                   link_secret=Secret(key.read_text().strip()))
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
+def _wait_for(url: str, agent: AgentSupervisor, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        process = agent.process
+        if process is not None and process.poll() is not None:
             raise SystemExit(f"the agent exited with {process.returncode}")
         try:
             urllib.request.urlopen(url, timeout=1).read()  # noqa: S310 (loopback)

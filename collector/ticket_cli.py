@@ -1,8 +1,9 @@
 """`regie ticket ...`: the ticket queue from a terminal, through the collector's API.
 
-The collector's URL comes from `--url`, else $REGIE_URL, else http://127.0.0.1:8847; the token
-from `--token-file`, else $REGIE_TOKEN_FILE, else $REGIE_TOKEN, else ./regie-demo/admin.token
-(written by `make run`).
+The collector's URL comes from `--url`, else $REGIE_URL, else the installation file's
+`[cli] url`, else its `[server] listen`, else http://127.0.0.1:8847; the token from
+`--token-file`, else $REGIE_TOKEN_FILE, else $REGIE_TOKEN, else the installation's
+`[cli] token_file`. The installation is found as by every subcommand (regie/installation.py).
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8847"
-DEMO_TOKEN = Path("regie-demo/admin.token")
+from regie import installation
+from regie.configfile import ConfigError
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   regie ticket list                               open and acknowledged tickets, newest first
   regie ticket list --priority P1,P2 --host db-01
   regie ticket list --status resolved --json
-  regie ticket show 42
-  regie ticket ack 42 --note "looking at it"
-  regie ticket resolve 42 --note "disk extended"
+  regie ticket show $TICKET                       $TICKET: a ticket number, e.g. 42
+  regie ticket ack $TICKET --note "looking at it"
+  regie ticket resolve $TICKET --note "disk extended"
   regie ticket report --summary "Payroll export fails" --host pay-01 --impact high
 
-environment: REGIE_URL, REGIE_TOKEN_FILE or REGIE_TOKEN
+The collector and the token: --url and --token-file, else $REGIE_URL and $REGIE_TOKEN_FILE
+(or $REGIE_TOKEN), else [cli] url and token_file in the installation file
+({installation.RULE}).
 """
 
 
@@ -38,13 +41,28 @@ class ApiError(Exception):
     pass
 
 
+def _add_client_options(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
+    """The options every subcommand shares, accepted before and after its name
+    (`regie ticket --json list` and `regie ticket list --json`). On a subcommand they default
+    to SUPPRESS, so an option given before the name is not reset by the subcommand's parser."""
+    unset = {"default": argparse.SUPPRESS} if subcommand else {}
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help=f"the installation file (default: ${installation.ENV}, "
+                             f"./regie.toml, {installation.SYSTEM_FILE})", **unset)
+    parser.add_argument("--url", help="collector URL (default: $REGIE_URL, else the "
+                                      "installation's)", **unset)
+    parser.add_argument("--token-file", type=Path, metavar="FILE",
+                        help="file holding an API token (default: $REGIE_TOKEN_FILE, "
+                             "$REGIE_TOKEN, else the installation's [cli] token_file)", **unset)
+    parser.add_argument("--json", action="store_true", help="print the API's JSON",
+                        **(unset or {"default": False}))
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Work the Regie ticket queue.",
                                      epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help=f"collector URL (default $REGIE_URL or {DEFAULT_URL})")
-    parser.add_argument("--token-file", type=Path, help="file holding an API token")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    _add_client_options(parser, subcommand=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ls = sub.add_parser("list", help="list tickets")
     ls.add_argument("--status", default="open,acknowledged",
@@ -74,7 +92,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     report.add_argument("--impact", choices=["business-critical", "high", "medium", "low"],
                         default="medium")
     report.add_argument("--urgency", choices=["high", "medium", "low"], default="medium")
+    for subcommand in sub.choices.values():  # every subcommand, whenever it was added
+        _add_client_options(subcommand, subcommand=True)
     return parser
+
+
+def _installation(args: argparse.Namespace) -> installation.Installation:
+    try:
+        return installation.locate(args.config)
+    except ConfigError as exc:
+        raise ApiError(str(exc)) from None
 
 
 def _token(args: argparse.Namespace) -> str:
@@ -82,7 +109,12 @@ def _token(args: argparse.Namespace) -> str:
                                if os.environ.get("REGIE_TOKEN_FILE") else None)
     if path is None and os.environ.get("REGIE_TOKEN"):
         return os.environ["REGIE_TOKEN"].strip()
-    path = path or DEMO_TOKEN
+    if path is None:
+        found = _installation(args)
+        path = found.cli.token_file
+        if path is None:
+            raise ApiError(f"no API token: pass --token-file, set REGIE_TOKEN_FILE, or set "
+                           f"[cli] token_file in the installation file ({found.describe()})")
     try:
         return path.read_text().strip()
     except OSError as exc:
@@ -92,7 +124,7 @@ def _token(args: argparse.Namespace) -> str:
 
 def _call(args: argparse.Namespace, method: str, path: str,
           body: dict[str, Any] | None = None) -> Any:
-    base = (args.url or os.environ.get("REGIE_URL") or DEFAULT_URL).rstrip("/")
+    base = (args.url or os.environ.get("REGIE_URL") or _installation(args).api_url).rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ApiError(f"the collector URL must be http:// or https://, not {base!r}")
     data = json.dumps(body).encode() if body is not None else None

@@ -2,12 +2,14 @@
 
 A subcommand's module is imported only when that subcommand runs, so an agent host that
 installed `regie[agent]` never imports (or needs) the collector's dependencies.
-Each module exposes `main(argv: list[str], prog: str) -> int`.
+Each module exposes `main(argv: list[str], prog: str) -> int`. Every subcommand finds its
+installation by one rule (regie/installation.py).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from regie import __version__
@@ -61,4 +63,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return module.main(args[1:], prog=f"regie {args[0]}")
+    try:
+        status = module.main(args[1:], prog=f"regie {args[0]}")
+        sys.stdout.flush()  # inside the try: a reader that left fails this flush too
+    except BrokenPipeError:
+        # The reader went away (`regie agent inventory | head -3`): the output was not wanted,
+        # which is not an error. Point stdout at /dev/null so the interpreter's final flush does
+        # not raise again (the recipe in the Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return status

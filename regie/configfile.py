@@ -27,7 +27,9 @@ class ConfigError(Exception):
     """A settings problem, located by file and dotted key."""
 
     def __init__(self, source: str, key: str, reason: str) -> None:
-        super().__init__(f"{source}: {key}: {reason}")
+        # A problem with the whole file (unreadable, not TOML) has no key: key "-" or "".
+        where = f"{source}: {key}" if key not in ("", "-") else str(source)
+        super().__init__(f"{where}: {reason}")
         self.source = source
         self.key = key
         self.reason = reason
@@ -47,6 +49,32 @@ class Secret(str):
 
     def reveal(self) -> str:
         return str.__str__(self)
+
+
+class Source(str):
+    """Where settings come from: the file's name (for messages) and its directory.
+
+    Relative paths in a settings file mean "beside this file", not "wherever the command was
+    started", so one installation directory works from any working directory. `build()`
+    resolves `Path` fields against `base`; a plain `str` source (a flag, the defaults) leaves
+    them as given. It is a `str`, so code that only names the source needs no change.
+    """
+
+    base: Path | None  # (str subclasses cannot have non-empty __slots__)
+
+    def __new__(cls, name: str, base: Path | None = None) -> Source:
+        self = super().__new__(cls, name)
+        self.base = base
+        return self
+
+    @classmethod
+    def of_file(cls, path: Path) -> Source:
+        return cls(str(path), path.absolute().parent)
+
+    def resolve(self, value: Path) -> Path:
+        """`value` relative to the file's directory (absolute and `~` paths unchanged)."""
+        value = value.expanduser()
+        return value if self.base is None or value.is_absolute() else self.base / value
 
 
 # Field metadata for values the loader fills in itself (never read from the file).
@@ -224,6 +252,6 @@ def _convert(tp: Any, value: Any, *, source: str, key: str) -> Any:
         if tp is Path:
             if not value:
                 raise ConfigError(source, key, "must not be empty")
-            return Path(value)
+            return source.resolve(Path(value)) if isinstance(source, Source) else Path(value)
         return tp(value)
     raise TypeError(f"{key}: unsupported settings type {tp!r}")

@@ -72,7 +72,7 @@ BAD_CONFIGS = [
      "push.token_file: cannot read '/nonexistent/agent.token': No such file or directory"),
     ("[push]\ncollector = 'http://192.0.2.7:8847'\ntoken_file = 'TOKEN'\n",
      "push.collector: a token is sent only over https:// unless the collector is local"),
-    ("[http\n", "-: invalid TOML"),
+    ("[http\n", ": invalid TOML"),
     ("[push]\nca_file = '/nonexistent/ca.pem'\n",
      "push.ca_file: cannot read '/nonexistent/ca.pem': No such file or directory"),
     ("[http]\ntls_cert_file = '/nonexistent/c.pem'\ntls_key_file = 'TOKEN'\n",

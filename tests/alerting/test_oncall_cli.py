@@ -150,7 +150,7 @@ def test_check_a_file_without_gaps(capsys, tmp_path):
         (("primary:", "primry:"), "teams[0].layers.primry: unknown key (did you mean 'primary'?)"),
         (("Europe/Amsterdam", "Europe/Amsterdm"),
          "teams[0].timezone: unknown IANA time zone 'Europe/Amsterdm'"),
-        (("[alice, bob]", "[alice, bob"), "-: invalid YAML"),
+        (("[alice, bob]", "[alice, bob"), "invalid YAML"),
     ],
 )
 def test_check_an_invalid_file_exits_2_with_one_line(capsys, tmp_path, change, line):
@@ -162,13 +162,39 @@ def test_check_an_invalid_file_exits_2_with_one_line(capsys, tmp_path, change, l
     assert err.count("\n") == 1
 
 
-def test_the_schedule_path_comes_from_the_environment_then_the_default(capsys, schedule):
+def test_the_schedule_comes_from_the_installation(capsys, schedule, tmp_path):
+    """--schedule, else [oncall] schedule_file of the installation file ($REGIE_CONFIG here),
+    relative to that file; with neither, one line saying what is missing."""
+    install = tmp_path / "install"
+    install.mkdir()
+    (install / "oncall.yml").write_text(schedule.read_text())
+    config = install / "regie.toml"
+    config.write_text('[oncall]\nschedule_file = "oncall.yml"\n')
     code, out, _ = run(capsys, "check", "--from", "2024-02-01", "--days", "1",
-                       environ={"REGIE_ONCALL": str(schedule)})
-    assert (code, out.split(":")[0]) == (1, str(schedule))  # db has no primary
+                       environ={"REGIE_CONFIG": str(config)})
+    assert (code, out.split(":")[0]) == (1, str(install / "oncall.yml"))  # db has no primary
+    code, out, _ = run(capsys, "check", "--config", str(config), "--from", "2024-02-01",
+                       "--days", "1", environ={})
+    assert (code, out.split(":")[0]) == (1, str(install / "oncall.yml"))
     code, _, err = run(capsys, "check", environ={})
     assert code == 2
-    assert err.startswith("regie oncall: /etc/regie/oncall.yml: -: cannot read")
+    assert err == ("regie oncall: --schedule: no schedules file given, and no installation "
+                   "file was found (--config FILE, $REGIE_CONFIG, ./regie.toml, "
+                   "/etc/regie/regie.toml)\n")
+    config.write_text("[server]\n")
+    code, _, err = run(capsys, "check", environ={"REGIE_CONFIG": str(config)})
+    assert (code, err) == (2, f"regie oncall: --schedule: no schedules file given, and {config} "
+                              "sets no [oncall] schedule_file\n")
+    code, _, err = run(capsys, "who", environ={"REGIE_CONFIG": str(tmp_path / "nope.toml")})
+    assert (code, err) == (2, f"regie oncall: {tmp_path / 'nope.toml'}: no such file (named by "
+                              "$REGIE_CONFIG)\n")
+
+
+def test_export_is_ical_without_asking(capsys, schedule):
+    code, out, _ = run(capsys, "export", "--schedule", str(schedule), "--from", "2024-01-15",
+                       "--days", "1")
+    assert code == 0
+    assert out.startswith("BEGIN:VCALENDAR\r\n")
 
 
 def test_check_the_example_file(capsys):
@@ -217,7 +243,7 @@ def test_export_to_an_unwritable_place_exits_1(capsys, schedule, tmp_path):
         ["who", "--role", "boss"],
         ["check", "--days", "0"],
         ["check", "--days", "many"],
-        ["export"],  # --ical is required
+        ["export", "--format", "csv"],
         [],
     ],
 )
@@ -233,7 +259,7 @@ def test_help_explains_the_commands(capsys):
         main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for text in ("who", "check", "export", "REGIE_ONCALL", "/etc/regie/oncall.yml",
+    for text in ("who", "check", "export", "REGIE_CONFIG", "schedule_file",
                  "without an offset", "exit status"):
         assert text in out
 

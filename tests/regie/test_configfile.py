@@ -81,7 +81,7 @@ def test_secret_never_shows_in_repr():
 def test_load_toml_reports_syntax_with_file(tmp_path):
     bad = tmp_path / "a.toml"
     bad.write_text("[http\nlisten = 1\n")
-    with pytest.raises(ConfigError, match=r"a\.toml: -: invalid TOML: .*line 1"):
+    with pytest.raises(ConfigError, match=r"a\.toml: invalid TOML: .*line 1"):
         load_toml(bad)
 
 
