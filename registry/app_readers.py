@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 
 from registry import product_rules as rules
+from registry.appliance_readers import API_SIGNATURES as APPLIANCE_SIGNATURES
+from registry.appliance_readers import api_text_hit
 from registry.catalog_index import CatalogIndex
 from registry.command_output import first_version, rule_hit, text_of
 from registry.cycle_selection import PICKERS
@@ -218,24 +220,31 @@ def read_api(ix: CatalogIndex, f: Fields) -> Hit | None:
         return Hit("jenkins", jenkins)
     gitlab = headers.text("xgitlabmeta")
     body = f.mapping("body", "json", "response", "data") or f
+    body = body.mapping("value") or body  # vSphere Automation's /rest/ answers are wrapped
     url = (f.text("url", "endpoint", "path") or "").lower()
     if (url.endswith("/api/v4/version") or gitlab) and body.text("version"):
         return Hit("gitlab", body.text("version"))
-    for signature in API_SIGNATURES:
+    for signature in (*API_SIGNATURES, *APPLIANCE_SIGNATURES):
         hit = signature(body)
         if hit:
             return hit
     if "/api/v1/status/buildinfo" in url and "prometheus" in url:
         data = body.mapping("data") or body
         return Hit("prometheus", data.text("version")) if data.text("version") else None
+    product = body.mapping("product")  # OPNsense /api/core/firmware/status
+    if product and product.text("productname"):
+        return app_hit(ix, product.text("productname"), product.text("productversion"))
     hint = f.text("product", "software", "service", "app", "application") or \
         body.text("name", "product", "productname")
     if hint:
-        version = body.text("version", "versionstring", "number")
+        version = body.text("version", "versionstring", "number", "productversion")
         if version is None and body.mapping("version"):
             version = body.mapping("version").text("number")
-        return app_hit(ix, hint, version)
-    return None
+        hit = app_hit(ix, hint, version)
+        if hit:
+            return hit
+    found = api_text_hit(dict(f.items()))  # an XML body, about.fullName, a banner
+    return found or None
 
 
 _TAG_LTSC = re.compile(r"^ltsc(\d{4})")
@@ -255,6 +264,10 @@ def read_container_image(ix: CatalogIndex, f: Fields) -> Hit | None:
         if not ubi:
             return None
         product, named_version = "rhel", ubi.group(1)
+    tagged = rules.IMAGE_TAG_PRODUCTS.get(product)
+    found = tagged[0].match(tag.lower()) if tagged and tag else None
+    if tagged and found:
+        return Hit(tagged[1], cycle=found.group(1))
     labels = f.mapping("labels")
     label_version = labels.text("orgopencontainersimageversion") if labels else None
     known = ix.catalog.get(product)

@@ -5,8 +5,8 @@ version-component boundaries (`ProductCycles.prefix`: 1.1.1k is in 1.1.1; 10.11 
 9.6.24 is in 9.6, 10.23 in 10), after the product's normaliser (VERSION_NORMALISERS in
 registry/product_rules.py). A few products have dedicated pickers (PICKERS, one table): Windows
 builds and editions, SQL Server service-pack build bands, NVIDIA driver branches, Jenkins weekly
-vs LTS, COS milestones. The catalog index (registry/catalog_index.py) holds one ProductCycles
-per product and chooses through this table in `CatalogIndex.resolve`.
+vs LTS, COS milestones, Exchange releases. The catalog index (registry/catalog_index.py) holds
+one ProductCycles per product and chooses through this table in `CatalogIndex.resolve`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from registry.end_of_support import Cycle, Product
 from registry.product_rules import components
+from registry.windows_rules import EXCHANGE_CYCLES
 
 
 class ProductCycles:
@@ -212,6 +213,25 @@ def _pick_cos(cycles: ProductCycles, version: str | None, hints: dict[str, str])
     return cycles.product.cycle(f"cos-{parts[0]}") if parts else None
 
 
+def _pick_exchange(cycles: ProductCycles, version: str | None,
+                   hints: dict[str, str]) -> Cycle | None:
+    """Exchange cycles are release years; the version's major.minor (and, for 15.2, the build:
+    2019 or Subscription Edition) names the release (EXCHANGE_CYCLES)."""
+    parts = components(version) if version else None
+    if not parts or len(parts) < 2:
+        return None
+    build = parts[2] if len(parts) > 2 else None
+    for prefix, first_build, name in EXCHANGE_CYCLES:
+        if parts[:len(prefix)] != prefix:
+            continue
+        if first_build and (build is None or build < first_build):
+            if build is None:
+                return None  # 15.2 without a build: 2019 or Subscription Edition
+            continue
+        return cycles.product.cycle(name)
+    return None
+
+
 PICKERS: dict[str, Picker] = {
     "windows": _pick_windows,
     "windows-server": _pick_windows_server,
@@ -221,4 +241,5 @@ PICKERS: dict[str, Picker] = {
     "nvidia": _pick_nvidia,
     "jenkins": _pick_jenkins,
     "cos": _pick_cos,
+    "msexchange": _pick_exchange,
 }

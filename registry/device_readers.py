@@ -2,8 +2,8 @@
 host's kernel or Windows build), MikroTik RouterOS (`routeros`), SMBIOS identity (`dmi`), the
 CPU model (`cpuinfo`, `redfish`) and NVIDIA drivers and GPUs (`nvidia-smi`).
 
-The vendor tables (sysDescr patterns, enterprise OIDs, CPU and GPU families) are in
-registry/product_rules.py.
+The vendor tables are in registry/appliance_rules.py (sysDescr patterns, enterprise OIDs) and
+registry/product_rules.py (CPU and GPU families).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from registry import product_rules as rules
+from registry.appliance_rules import SNMP_ENTERPRISES, SNMP_RULES
 from registry.catalog_index import CatalogIndex
 from registry.command_output import parse_colons, rule_hit, text_of
 from registry.observations import Fields, Hit, scalar
@@ -37,14 +38,14 @@ def read_snmp(ix: CatalogIndex, f: Fields) -> Hit | None:
     windows = _SNMP_WINDOWS.search(descr)
     if windows:
         return _windows_by_build(ix, windows.group(1), windows.group(2))
-    hit = rule_hit(rules.SNMP_RULES, descr) if descr else None
+    hit = rule_hit(SNMP_RULES, descr) if descr else None
     if hit is False:
         return None
     product = hit.product if hit else None
     version = hit.version if hit else None
     if product is None:
         oid = f.text("sysobjectid", "objectid", "13612112") or ""
-        for prefix, owner in rules.SNMP_ENTERPRISES.items():
+        for prefix, owner in SNMP_ENTERPRISES.items():
             if oid.lstrip(".") == prefix or oid.lstrip(".").startswith(prefix + "."):
                 if owner is None:
                     return None

@@ -59,7 +59,7 @@ from registry import product_rules as rules
 from registry.catalog_index import CatalogIndex
 from registry.end_of_support import Catalog
 from registry.observations import Fields, Hit, Match
-from registry.sources import SOURCES, identifier_hit, read_unknown
+from registry.sources import IDENTIFIERS_LAST, SOURCES, identifier_hit, read_unknown
 
 __all__ = ["DEFAULT_CACHE_SIZE", "OBSERVATION_CACHE_SIZE", "CacheInfo", "Match", "Matcher"]
 
@@ -158,8 +158,9 @@ class Matcher:
 
     def _observe(self, source: str, raw: Mapping[str, Any]) -> Match | None:
         f = Fields(raw)
-        hit = identifier_hit(self.index, f)
-        if hit is None:
-            reader = SOURCES.get(source, read_unknown)
-            hit = reader(self.index, f)
+        reader = SOURCES.get(source, read_unknown)
+        if source in IDENTIFIERS_LAST:
+            hit = reader(self.index, f) or identifier_hit(self.index, f)
+        else:
+            hit = identifier_hit(self.index, f) or reader(self.index, f)
         return self.index.resolve(hit)

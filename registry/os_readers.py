@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 from registry import product_rules as rules
+from registry.appliance_rules import HYPERVISOR_RULES
 from registry.catalog_index import CatalogIndex
 from registry.command_output import (
     first_line,
-    first_version,
+    labelled_version,
     parse_assignments,
     parse_colons,
     rule_hit,
@@ -27,14 +28,24 @@ from registry.product_rules import components
 
 
 def read_os_release(ix: CatalogIndex, f: Fields) -> Hit | None:
+    """/etc/os-release. CentOS Stream shares ID=centos with CentOS Linux: NAME (or
+    PRETTY_NAME, REDHAT_SUPPORT_PRODUCT_VERSION) says "CentOS Stream"; and CentOS Linux ended
+    with 8, so a centos 9 or later is Stream whatever the name."""
     if "id" not in f:
         text = text_of(f)
         if text and "=" in text:
             f = Fields(parse_assignments(text))
-    product = ix.os_product(f.text("id"), f.text("name", "prettyname"))
+    names = " ".join(n for n in (f.text("name"), f.text("prettyname"),
+                                 f.text("redhatsupportproductversion")) if n)
+    product = ix.os_product(f.text("id"), names or None)
     if product is None:
         return None
-    return Hit(product, f.text("versionid", "version"))
+    version = f.text("versionid", "version")
+    if product == "centos":
+        parts = components(version) if version else None
+        if parts and parts[0] >= 9:
+            product = "centos-stream"
+    return Hit(product, version)
 
 
 def read_lsb_release(ix: CatalogIndex, f: Fields) -> Hit | None:
@@ -99,6 +110,8 @@ def kernel_hit(sysname: str | None, release: str | None, version: str | None = N
             return None  # WSL 1 reports a fake 4.4 kernel: the host is Windows
         if re.match(r"\d+\.\d+-(RELEASE|STABLE|RC|BETA|PRERELEASE)", release):
             return Hit("freebsd", release)
+        if not system and re.fullmatch(r"5\.\d+", release):
+            return None  # SunOS 5.x (`uname -r` on Solaris); Linux prints 5.10.0 and more
         return Hit("linux", release) if components(release) else None
     if system == "freebsd":
         return Hit("freebsd", release)
@@ -122,12 +135,20 @@ def read_kernel(ix: CatalogIndex, f: Fields) -> Hit | None:
                       f.text("version", "v"))
 
 
+# `uname -rv` on Solaris: release 5.10 / 5.11, then the version (11.4.42.111.0, 11.3,
+# Generic_150400-40). Linux prints a three-part release (5.10.0-...) and a "#1 SMP" version.
+_SOLARIS_RV = re.compile(r"^5\.\d+\s+(11\.\d[\d.]*|Generic\S*)$")
+
+
 def read_uname(ix: CatalogIndex, f: Fields) -> Hit | None:
     sysname = f.text("sysname", "kernelname", "s", "system")
     release = f.text("release", "kernelrelease", "r")
     version = f.text("version", "kernelversion", "v")
     if not sysname or not release:
         text = text_of(f, "a", "uname")
+        if text and _SOLARIS_RV.match(first_line(text)):
+            release, version = first_line(text).split()
+            return kernel_hit("SunOS", release, version)
         words = text.split() if text else []
         if len(words) < 3:
             return read_kernel(ix, f)
@@ -150,11 +171,6 @@ def read_oslevel(ix: CatalogIndex, f: Fields) -> Hit | None:
     return None
 
 
-def _labelled_version(text: str) -> str | None:
-    found = re.search(r"^\s*Version:\s*(\d[\w.]*)", text, re.MULTILINE)
-    return found.group(1) if found else first_version(text)
-
-
 def read_hypervisor(ix: CatalogIndex, f: Fields) -> Hit | None:
     """esxcli / vmware -vl / pveversion / vCenter: a text, or esxcli's fields."""
     product = f.text("product")
@@ -166,4 +182,4 @@ def read_hypervisor(ix: CatalogIndex, f: Fields) -> Hit | None:
     text = text_of(f)
     if not text:
         return None
-    return rule_hit(rules.HYPERVISOR_RULES, text, _labelled_version) or None
+    return rule_hit(HYPERVISOR_RULES, text, labelled_version) or None

@@ -192,7 +192,8 @@ BINARY_RULES: tuple[NameRule, ...] = (
     _rule(r"soffice", "libreoffice", "LibreOffice"),
     _rule(r"vboxmanage", "virtualbox", "VirtualBox CLI"),
     _rule(r"rustc", "rust", "the Rust compiler"),
-    _rule(r"svn", "apache-subversion", "Subversion client"),
+    _rule(r"svn(serve|admin|look|sync|rdump)?", "apache-subversion", "Subversion tools"),
+    _rule(r"db2level|db2licm", "ibm-db2", "Db2 level and licence tools"),
     _rule(r"mvn", "apache-maven", "Maven"),
     _rule(r"zfs", "openzfs", "`zfs version`"),
     _rule(r"pveversion", "proxmox-ve", "Proxmox VE"),
@@ -239,7 +240,15 @@ OUTPUT_RULES: tuple[TextRule, ...] = (
     _text(r"^go version go(?P<v>\d[\w.]*)", "go", "go version"),
     _text(r"^PHP (?P<v>\d[\w.]*)", "php", "php --version"),
     _text(r"^ruby (?P<v>\d[\w.]*)", "ruby", "ruby --version"),
-    _text(r"^PowerShell (?P<v>\d[\w.]*)", "powershell", "pwsh --version"),
+    _text(r"^(Windows )?PowerShell (?P<v>[1-5]\.[\w.]*)", "windows-powershell",
+          "5.1 and earlier are Windows PowerShell, shipped with Windows"),
+    _text(r"^PowerShell (?P<v>\d[\w.]*)", "powershell", "pwsh --version (6 and later)"),
+    _text(r"^(svn|svnserve|svnadmin|svnlook|svnsync|svnrdump), version (?P<v>\d[\w.]*)",
+          "apache-subversion", "svn --version: svn, version 1.14.2 (r1899510)"),
+    _text(r'Informational tokens are "DB2 v(?P<v>\d[\d.]*)"', "ibm-db2",
+          'db2level: Informational tokens are "DB2 v11.5.8.0", ...'),
+    _text(r"^VMware (?:vCenter Server|VirtualCenter) (?P<v>\d[\w.]*)", "vcenter",
+          "vpxd -v: VMware VirtualCenter 8.0.2 build-22385739"),
     _text(r"^Squid Cache: Version (?P<v>\d[\w.]*)", "squid", "squid -v"),
     _text(r"^Exim version (?P<v>\d[\w.]*)", "exim", "exim -bV"),
     _text(r"^Terraform v(?P<v>\d[\w.]*)", "terraform", "terraform version"),
@@ -311,43 +320,9 @@ RELEASE_FILE_RULES: tuple[TextRule, ...] = (
     _text(r"^EuroLinux release (?P<v>\d[\w.]*)", "eurolinux", "EuroLinux"),
     _text(r"^SUSE Linux Enterprise Server (?P<v>\d+( SP\d+)?)", "sles", "/etc/SuSE-release"),
     _text(r"^VMware Photon OS (?P<v>\d[\w.]*)", "photon", "/etc/photon-release"),
-)
-
-# SNMP sysDescr (and `show version` over ssh). Checked in order; a None product stops the
-# search (a known device family the data does not cover).
-SNMP_RULES: tuple[TextRule, ...] = (
-    _text(r"Cisco IOS[ -]XE|IOSXE|IOS-XE", "cisco-ios-xe", "IOS XE (not classic IOS)"),
-    _text(r"Cisco Adaptive Security Appliance|Cisco NX-OS|Cisco IOS Software|Cisco IOS\b",
-          None, "classic IOS, ASA, NX-OS: not in the data"),
-    _text(r"RouterOS|MikroTik", "routeros", "MikroTik RouterOS"),
-    _text(r"NetApp Release (?P<v>\d[\w.]*)", "netapp-ontap", "ONTAP"),
-    _text(r"VMware ESXi (?P<v>\d[\w.]*)", "esxi", "ESXi"),
-    _text(r"Palo Alto Networks", "panos", "PAN-OS"),
-    _text(r"FortiGate|Fortinet|FortiOS", "fortios", "FortiOS"),
-    _text(r"BIG-IP", "big-ip", "F5 BIG-IP"),
-    _text(r"OPNsense", "opnsense", "OPNsense"),
-    _text(r"Juniper|JUNOS|ProCurve|Aruba|Synology|HPE? Comware", None, "not in the data"),
-)
-# sysObjectID enterprise prefixes -> product, for devices whose sysDescr names no product.
-SNMP_ENTERPRISES: dict[str, str | None] = {
-    "1.3.6.1.4.1.14988": "routeros",  # MikroTik
-    "1.3.6.1.4.1.12356": "fortios",  # Fortinet
-    "1.3.6.1.4.1.25461": "panos",  # Palo Alto Networks
-    "1.3.6.1.4.1.3375": "big-ip",  # F5
-    "1.3.6.1.4.1.789": "netapp-ontap",  # NetApp
-    "1.3.6.1.4.1.2636": None,  # Juniper
-}
-
-# `esxcli`, `vmware -vl`, `pveversion`, vCenter and other hypervisor version texts.
-HYPERVISOR_RULES: tuple[TextRule, ...] = (
-    _text(r"VMware ESXi (?P<v>\d[\w.]*)", "esxi", "vmware -vl"),
-    _text(r"^\s*Product: VMware ESXi", "esxi", "esxcli system version get"),
-    _text(r"VMware vCenter Server (?P<v>\d[\w.]*)", "vcenter", "vpxd -v"),
-    _text(r"^proxmox-ve: (?P<v>\d[\w.]*)", "proxmox-ve", "pveversion -v"),
-    _text(r"pve-manager[/:] ?(?P<v>\d[\w.]*)", "proxmox-ve", "pveversion"),
-    _text(r"proxmox-backup-server:? (?P<v>\d[\w.]*)", "proxmox-backup-server",
-          "proxmox-backup-manager versions"),
-    _text(r"^XCP-ng release (?P<v>\d[\w.]*)", "xcp-ng", "/etc/xcp-ng-release"),
+    _text(r"^\s*Oracle Solaris (?P<v>\d+(\.\d+)?)\b", "oracle-solaris",
+          "Solaris /etc/release: Oracle Solaris 11.4 X86, Oracle Solaris 10 1/13 s10x_u11wos_24a"),
+    _text(r"^\s*Solaris (?P<v>\d+)\b", "oracle-solaris", "Solaris 10 10/09 (before Oracle)"),
 )
 
 # SELECT version() / @@VERSION texts.
@@ -360,6 +335,8 @@ SQL_RULES: tuple[TextRule, ...] = (
     _text(r"Oracle Database \d+\w* .*?Release (?P<v>\d[\w.]*)", "oracle-database",
           "SELECT banner FROM v$version"),
     _text(r"^MySQL (Community|Enterprise) Server", "mysql", "@@version_comment"),
+    _text(r"^DB2 v(?P<v>\d[\d.]*)", "ibm-db2",
+          "Db2 service_level (SYSIBMADM.ENV_INST_INFO, env_get_inst_info()): DB2 v11.5.8.0"),
 )
 # Explicit engine hints (raw "engine"/"dbms") for SQL texts that are a bare version.
 SQL_ENGINES: dict[str, str] = {
@@ -367,6 +344,7 @@ SQL_ENGINES: dict[str, str] = {
     "mariadb": "mariadb", "mssql": "mssqlserver", "sqlserver": "mssqlserver",
     "oracle": "oracle-database", "sqlite": "sqlite", "mongodb": "mongodb",
     "clickhouse": "clickhouse", "cockroachdb": "cockroachdb", "redis": "redis",
+    "db2": "ibm-db2", "ibmdb2": "ibm-db2",
 }
 
 # Container images that the data's purls and names do not cover: repository path (registry
@@ -407,6 +385,13 @@ IMAGE_NAMES: dict[str, str | None] = {
     "registry.access.redhat.com/ubi8": "rhel", "registry.access.redhat.com/ubi9": "rhel",
 }
 
+# Image tags that name another product than the image's: CentOS Stream is published in the
+# centos image as stream8, stream9 (quay.io/centos/centos:stream9). product -> (tag, product
+# the tag names; group 1 is its cycle).
+IMAGE_TAG_PRODUCTS: dict[str, tuple[re.Pattern[str], str]] = {
+    "centos": (re.compile(r"stream(\d+)\b"), "centos-stream"),
+}
+
 # Intel CPU model strings -> intel-processors cycle. Only unambiguous families: the Xeon
 # E5/E7 generation suffix names the microarchitecture (the data's label for broadwell-xeon
 # reads "Xeon E7v4/E7v4", an upstream typo for E5v4/E7v4; the rule follows Intel's naming).
@@ -431,26 +416,6 @@ GPU_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"GeForce (RTX 20\d0|GTX 16\d0)"), "consumer-turing"),
     (re.compile(r"GeForce GTX 10\d0"), "consumer-pascal"),
 )
-
-# Windows editions -> the variant suffix of the windows product's cycle names: w (Home, Pro,
-# Pro Education, Pro for Workstations: the shorter servicing), e (Enterprise, Education, IoT
-# Enterprise), e-lts (Enterprise LTSB/LTSC), iot-lts (IoT Enterprise LTSC). Patterns are
-# tried in order on the EditionID, then on the caption / product name.
-WINDOWS_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"iot\s*enterprise\s*s\b|iotenterprises|iot.*\blts[bc]\b", re.I), "iot-lts"),
-    (re.compile(r"enterprise\s*s(n)?\b|enterprises(n)?\b|\blts[bc]\b", re.I), "e-lts"),
-    (re.compile(r"serverrdsh|multi-session", re.I), "e"),
-    (re.compile(r"professional|\bpro\b|\bhome\b|\bcore|workstation", re.I), "w"),
-    (re.compile(r"enterprise|education|iot", re.I), "e"),
-)
-# Win32_OperatingSystem.OperatingSystemSKU -> variant.
-WINDOWS_SKUS: dict[int, str] = {
-    4: "e", 27: "e", 70: "e", 72: "e", 84: "e", 121: "e", 122: "e", 175: "e", 188: "e",
-    125: "e-lts", 126: "e-lts", 129: "e-lts", 131: "e-lts", 191: "iot-lts",
-    48: "w", 49: "w", 98: "w", 99: "w", 100: "w", 101: "w", 161: "w", 162: "w", 164: "w",
-    165: "w",
-}
-
 
 # Version normalisers: product -> function(version text) -> numeric components, where the
 # product's versions are not written like its cycle names. None means "no cycle can be
@@ -535,8 +500,9 @@ VERSION_NORMALISERS = {
 
 # Products whose cycle is chosen by a dedicated picker in matching.py (not by prefix):
 # windows / windows-server (build numbers, editions), mssqlserver (service-pack build bands),
-# nvidia (driver branches), jenkins (weekly vs LTS), cos (cycle names cos-<milestone>).
+# nvidia (driver branches), jenkins (weekly vs LTS), cos (cycle names cos-<milestone>),
+# msexchange (release years from the build).
 PICKED_PRODUCTS = frozenset({
     "windows", "windows-server", "windows-server-core", "windows-nano-server",
-    "mssqlserver", "nvidia", "jenkins", "cos",
+    "mssqlserver", "nvidia", "jenkins", "cos", "msexchange",
 })

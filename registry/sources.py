@@ -39,6 +39,7 @@ from registry.app_readers import (
     read_mssql,
     read_sql,
 )
+from registry.appliance_readers import appliance_text_hit
 from registry.catalog_index import CatalogIndex
 from registry.command_output import first_line, text_of
 from registry.device_readers import (
@@ -63,7 +64,14 @@ from registry.os_readers import (
 )
 from registry.windows_readers import read_powershell, read_registry, read_windows
 
-__all__ = ["SOURCES", "Reader", "identifier_hit", "read_file", "read_ssh", "read_unknown"]
+__all__ = ["IDENTIFIERS_LAST", "SOURCES", "Reader", "identifier_hit", "read_file", "read_ssh",
+           "read_unknown"]
+
+# Sources whose reader knows the product better than the identifiers the observation carries:
+# os-release's CPE_NAME is the distribution's own, and CentOS Stream's is CentOS's
+# (cpe:/o:centos:centos:9), which NAME="CentOS Stream" tells apart. Their identifiers are read
+# only when the reader recognises nothing.
+IDENTIFIERS_LAST = frozenset({"os-release"})
 
 
 # Readers: source -> (index, fields) -> Hit | None.
@@ -79,6 +87,14 @@ def _version_file(product: str, pattern: str = r"(\d[\w.+-]*)") -> Reader:
     return read
 
 
+def _appliance_hit(text: str | None) -> Hit | None:
+    return appliance_text_hit(text) or None
+
+
+def _read_appliance(ix: CatalogIndex, f: Fields) -> Hit | None:
+    return _appliance_hit(text_of(f))
+
+
 # Files by path, first match wins. /etc/debian_version holds "12.5" on Debian, but
 # "bookworm/sid" on testing and on Ubuntu (its Debian base): only a number is Debian's.
 _FILE_READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
@@ -87,7 +103,8 @@ _FILE_READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
     (re.compile(r"/etc/debian_version$"), _version_file("debian", r"(\d+(?:\.\d+)*)$")),
     (re.compile(r"/etc/alpine-release$"), _version_file("alpine-linux")),
     (re.compile(r"/etc/xcp-ng-release$"), read_hypervisor),
-    (re.compile(r"/etc/(\w+-release|system-release|suse-release)$"), read_release_file),
+    (re.compile(r"/etc/(\w+-release|system-release|suse-release|release)$"), read_release_file),
+    (re.compile(r"^/version$"), _read_appliance),  # BIG-IP: Product: BIG-IP / Version: ...
     (re.compile(r"/proc/version$"), read_kernel),
     (re.compile(r"/gitlab-rails/version$"), _version_file("gitlab")),
     (re.compile(r"/opt/gitlab/version-manifest\.txt$"),
@@ -107,38 +124,45 @@ def read_file(ix: CatalogIndex, f: Fields) -> Hit | None:
     return None
 
 
-# Commands run over ssh, first match wins: the output goes to that source's reader.
+# Commands run over ssh, first match wins: the output goes to that source's reader (by name,
+# through SOURCES) or to the appliance reader.
 _SSH_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), source) for pattern, source in (
         (r"(/etc|/usr/lib)/os-release", "os-release"),
-        (r"/etc/\w+-release|/etc/system-release", "redhat-release"),
+        (r"/etc/\w+-release|/etc/system-release|/etc/release\b", "redhat-release"),
         (r"\blsb_release\b|/etc/lsb-release", "lsb_release"),
         (r"\buname\s+-r\b", "kernel"),
         (r"\buname\b", "uname"),
         (r"\bfreebsd-version\b", "freebsd-version"),
         (r"\boslevel\b", "oslevel"),
-        (r"\bpveversion\b|\bvmware\s+-v|\besxcli\b|proxmox-backup-manager", "esxcli"),
+        (r"\bpveversion\b|\bvmware\s+-v|\besxcli\b|proxmox-backup-manager|\bvpxd\b", "esxcli"),
         (r"\bnvidia-smi\b", "nvidia-smi"),
         (r"/proc/cpuinfo", "cpuinfo"),
-        (r"^\s*show\s+ver", "snmp"),
         (r"^\s*/system\s+resource\s+print", "routeros"),
+        # Appliance CLIs: PAN-OS, FortiOS, tmsh, ONTAP, IOS XE and the like.
+        (r"^\s*show\s+(ver|system\s+info|sys(tem)?\s+version|/sys\s+version)|"
+         r"^\s*get\s+sys(tem)?\s+stat|\btmsh\b|^\s*(cluster|system\s+node)\s+image\s+show|"
+         r"^\s*version(\s+-v)?\s*$|\bopnsense-version\b|\bpkg\s+info\s+entire\b", "appliance"),
     ))
 
 
 def read_ssh(ix: CatalogIndex, f: Fields) -> Hit | None:
-    """Output of a command run over ssh, or the server's identification banner."""
+    """Output of a command run over ssh, the server's identification string (SSH-2.0-...), or
+    a login banner (an appliance's, such as vCenter's "VMware vCenter Server 8.0.2...")."""
     command = f.text("command", "cmd")
     output = f.text("output", "stdout", "result", "text")
     if command and output:
         for pattern, source in _SSH_COMMANDS:
             if pattern.search(command):
-                return SOURCES[source](ix, Fields({"output": output, "command": command}))
-        return read_binary(ix, Fields({"name": command, "output": output}))
-    banner = f.text("banner", "identification", "serverversion", "version") or output
+                reader = SOURCES.get(source, _read_appliance)
+                return reader(ix, Fields({"output": output, "command": command}))
+        return read_binary(ix, Fields({"name": command, "output": output})) or \
+            _appliance_hit(output)
+    banner = f.text("banner", "identification", "serverversion", "version", "motd") or output
     if banner and banner.startswith("SSH-"):
         software = banner.split("-", 2)[2] if banner.count("-") >= 2 else ""
         return banner_hit(ix, software)
-    return None
+    return _appliance_hit(banner)
 
 
 SOURCES: dict[str, Reader] = {
@@ -174,8 +198,9 @@ SOURCES: dict[str, Reader] = {
 
 
 def read_unknown(ix: CatalogIndex, f: Fields) -> Hit | None:
-    """A source without a reader: an explicit product name and version, or a text whose first
-    token is a product with its version ("PostgreSQL 15.6 ..."). Nothing looser."""
+    """A source without a reader: an explicit product name and version, a text whose first
+    token is a product with its version ("PostgreSQL 15.6 ..."), or an appliance's own version
+    text ("NetApp Release 9.12.1P2: ..."). Nothing looser."""
     name = f.text("product", "software", "application", "displayname", "name", "package")
     if name:
         return app_hit(ix, name, f.text("version", "displayversion", "productversion"))
@@ -183,6 +208,10 @@ def read_unknown(ix: CatalogIndex, f: Fields) -> Hit | None:
         hit = banner_hit(ix, f.text(key))
         if hit:
             return hit
+    for key in ("output", "text", "value", "banner", "version", "description"):
+        appliance = appliance_text_hit(f.text(key))
+        if appliance is not None:
+            return appliance or None
     return None
 
 
