@@ -16,6 +16,10 @@ on the agent's metrics (docs/metrics.md)::
         description: ""                      # optional, same template syntax
         recovery: resolve                    # optional: resolve | confirm
         host_down: false                     # optional: this alert means the host is down
+    inhibit_rules:                           # optional (alerting/inhibition.py)
+      - source_matchers: ['alertname="FilesystemAlmostFull"']
+        target_matchers: ['alertname="FilesystemFilling"']
+        equal: [host, mountpoint, device]
 
 `parse_rules()` checks all of it and raises `ConfigError(source, "rules[2].op", reason)` on the
 first problem. It is pure; `alerting/rule_export.py` renders the same rules as a Prometheus
@@ -25,7 +29,7 @@ Templates (rendered by alerting/rule_templates.py). Summary and description use 
 deliberately small syntax that both our renderer and Prometheus's Go templates can express,
 translated one placeholder at a time on export:
 
-    {{ host }}                   the evaluated host        -> {{ $labels.instance }}
+    {{ host }}                   the evaluated host        -> {{ $labels.host }} (else instance)
     {{ value }}                  the sample's value        -> {{ $value }}
     {{ labels.NAME }}            one label of the series   -> {{ $labels.NAME }}
     {{ value | FUNCTION }}       humanize, humanize1024, humanizePercentage, humanizeDuration
@@ -33,10 +37,10 @@ translated one placeholder at a time on export:
 
 Numbers are formatted as Go formats them (``{{ value }}`` of 1234567 is ``1.234567e+06``, the
 functions are ports of Prometheus's `template/template.go`), so both paths write the same text;
-the test suite checks that with `promtool test rules`. The one intended difference is `host`:
-our evaluator knows the agent's registered host name, Prometheus only the scrape `instance`
-(``host:port`` unless relabelled). `instance` and `job` exist only in Prometheus, so rules may
-neither match on them nor print them.
+the test suite checks that with `promtool test rules`. `host` is the agent's host name on both
+paths when Prometheus gives the series a `host` label, as the shipped configuration does
+(deploy/prometheus/); without it Prometheus prints the scrape `instance` (``host:port``).
+`instance` and `job` exist only in Prometheus, so rules may neither match on them nor print them.
 
 Evaluation (`Evaluation.step`) follows Prometheus's alerting-rule semantics: a series that
 breaches becomes pending, fires once it has breached for `for`, and resolves when it stops
@@ -61,6 +65,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from alerting.inhibition import InhibitRule, parse_inhibit_rules
 from alerting.rule_templates import SCRAPE_LABELS, go_float, render, template_parts
 from alerting.ticket import Action, Recovery, Signal, Urgency
 from regie.configfile import ConfigError
@@ -150,13 +155,30 @@ _RULE_KEYS = ("name", "metric", "labels", "op", "value", "for", "urgency", "comp
 _REQUIRED = ("name", "metric", "op", "value", "urgency", "component", "summary")
 
 
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A whole rules file: the threshold rules and the inhibit rules between their alerts."""
+
+    rules: tuple[Rule, ...]
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+
+
+def parse_rule_set(data: object, *, source: str) -> RuleSet:
+    """Validate a loaded rules document (``{"rules": [...], "inhibit_rules": [...]}``)."""
+    rules = parse_rules(data, source=source)
+    assert isinstance(data, Mapping)  # parse_rules refused anything else
+    return RuleSet(rules, parse_inhibit_rules(data.get("inhibit_rules"), source=source))
+
+
 def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
-    """Validate a loaded rules document (``{"rules": [...]}``) into rules, or raise ConfigError."""
+    """Validate a loaded rules document (``{"rules": [...]}``) into rules, or raise ConfigError.
+
+    Its `inhibit_rules` are read by `parse_rule_set` (alerting/inhibition.py)."""
     if data is None:
         raise ConfigError(source, "-", "is empty; expected a 'rules:' list")
     if not isinstance(data, Mapping):
         raise ConfigError(source, "-", f"must be a mapping with a 'rules' list, not {_kind(data)}")
-    _refuse_unknown(data, ("rules",), source=source, prefix="")
+    _refuse_unknown(data, ("rules", "inhibit_rules"), source=source, prefix="")
     if "rules" not in data:
         raise ConfigError(source, "rules", "is required")
     items = data["rules"]

@@ -6,21 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
+from regie import installation
 from regie.configfile import ConfigError
 
 EPILOG = """\
 examples:
-  regie rules check                                   the bundled default rules
-  regie rules check --rules /etc/regie/rules.yml      a rules file of your own
-  regie rules export --out /etc/prometheus/regie-rules.yml
-  regie rules export --rules /etc/regie/rules.yml --out regie-rules.yml \\
-      && promtool check rules regie-rules.yml
+  regie rules check                                   the installation's rules
+  regie rules check --rules collector/data/default_rules.yml   a rules file of your own
+  regie rules export --out regie-rules.yml && promtool check rules regie-rules.yml
   regie rules export --out -                          print it instead
+  regie rules export --format alertmanager --out -    the inhibit_rules for alertmanager.yml
 
 One rules file serves both alerting paths: the collector's embedded evaluator reads it
 (evaluator.rules_file), and Prometheus loads what 'export' writes (rule_files:). Start a file of
 your own by copying the bundled defaults: 'regie rules check' prints their path, and their
-comments (with alerting/rules.py) describe the syntax.
+comments (with alerting/rules.py) describe the syntax. Without --rules, the installation's
+evaluator.rules_file is used (the installation: --config FILE, $REGIE_CONFIG, ./regie.toml,
+/etc/regie/regie.toml), else the bundled defaults. The file's inhibit_rules hold a lesser
+alert back while a graver one of the same problem fires: the collector applies them itself, and
+'--format alertmanager' writes them as the inhibit_rules section of alertmanager.yml.
 
 exit status: 0 ok, 2 a problem in the rules file or the arguments, 1 the output could not be
 written.
@@ -37,7 +41,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     def with_rules(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--rules", type=Path, metavar="FILE",
-                       help="threshold rules (YAML); default: the bundled default rules")
+                       help="threshold rules (YAML); default: the installation's "
+                            "evaluator.rules_file, else the bundled default rules")
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help=f"the installation file (default: ${installation.ENV}, "
+                            f"./regie.toml, {installation.SYSTEM_FILE})")
         return p
 
     with_rules(sub.add_parser("check", help="validate a rules file and exit",
@@ -46,36 +54,53 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "export", help="write the rules as a Prometheus rule file",
         description="Write the rules as a Prometheus rule file ('promtool check rules' clean)."))
     export.add_argument("--out", required=True, metavar="FILE",
-                        help="where to write the Prometheus rule file; '-' for stdout")
+                        help="where to write it; '-' for stdout")
+    export.add_argument("--format", choices=("prometheus", "alertmanager"),
+                        default="prometheus",
+                        help="prometheus: the alerting rules (default); alertmanager: the "
+                             "inhibit_rules section for alertmanager.yml")
     return parser
 
 
 def main(argv: list[str], prog: str = "regie rules") -> int:
     args = _parser(prog).parse_args(argv)
     from collector.rules_file import (
+        alertmanager_inhibit_text,
         default_rules_source,
-        load_rules,
+        load_rule_set,
         prometheus_rules_text,
-        write_prometheus_rules,
+        write_atomically,
     )
 
-    source = str(args.rules) if args.rules else default_rules_source()
     try:
-        rules = load_rules(args.rules)
+        if args.rules is None:
+            args.rules = installation.locate(args.config).path_setting("evaluator",
+                                                                       "rules_file")
+        source = str(args.rules) if args.rules else default_rules_source()
+        rule_set = load_rule_set(args.rules)
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    rules = rule_set.rules
     if args.command == "check":
-        print(f"{source}: {len(rules)} rule{'' if len(rules) == 1 else 's'} ok")
+        inhibit = len(rule_set.inhibit_rules)
+        print(f"{source}: {len(rules)} rule{'' if len(rules) == 1 else 's'}, {inhibit} inhibit "
+              f"rule{'' if inhibit == 1 else 's'} ok")
         return 0
     generated_from = str(args.rules) if args.rules else "the bundled default rules"
+    if args.format == "alertmanager":
+        text = alertmanager_inhibit_text(rule_set, generated_from=generated_from)
+        what = "the inhibit rules"
+    else:
+        text = prometheus_rules_text(rules, generated_from=generated_from)
+        what = f"{len(rules)} rules"
     if args.out == "-":
-        sys.stdout.write(prometheus_rules_text(rules, generated_from=generated_from))
+        sys.stdout.write(text)
         return 0
     try:
-        write_prometheus_rules(rules, Path(args.out), generated_from=generated_from)
+        write_atomically(text, Path(args.out))
     except OSError as exc:
         print(f"{prog}: {args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"wrote {len(rules)} rules to {args.out}", file=sys.stderr)
+    print(f"wrote {what} to {args.out}", file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerting.escalation_policy import Policies
-from alerting.rules import Rule
+from alerting.rules import RuleSet
 from alerting.schedule import Schedules
 from alerting.ticket import Signal
 from collector.app import AUTH, INTAKE, METRICS, ONCALL, REGISTRY, STORES
@@ -101,10 +101,14 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
     return context
 
 
-def evaluator_context(settings: CollectorSettings, rules: Sequence[Rule]):
+def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
     from collector.evaluator import Evaluator, EvaluatorTarget
 
+    rules = rule_set.rules
+
     async def context(app: web.Application) -> AsyncIterator[None]:
+        # Inhibition applies to every path into the store, evaluator or not.
+        app[STORES].tickets.inhibit_rules = rule_set.inhibit_rules
         targets = [EvaluatorTarget(address=t.address, host=t.host or _host_of(t.address),
                                    scheme=t.scheme)
                    for t in settings.evaluator.targets]

@@ -3,9 +3,19 @@ inside the transaction that `TicketStore.apply_signals` (tickets.py) opens and, 
 raced another collector, opens again.
 
 A batch takes a fixed number of statements, whatever its size: it reads the active tickets of
-the batch's dedup keys (and the host-down tickets and per-component hosts it needs) once,
-applies the signals in order in memory, then writes with bulk statements. Repeats are
-coalesced into the ticket's occurrence count, not a timeline row each.
+the batch's dedup keys (and the inhibiting tickets, attached tickets and per-component hosts it
+needs) once, applies the signals in order in memory, then writes with bulk statements. Repeats
+are coalesced into the ticket's occurrence count, not a timeline row each.
+
+Inhibition (one problem pages once). A new ticket whose host has an active, unattached ticket
+that inhibits it attaches to that ticket (`parent_id`) instead of paging: a host-down ticket
+inhibits all of its host's other alerts; the rules file's inhibit rules (alerting/inhibition.py)
+name the others, e.g. FilesystemAlmostFull inhibits FilesystemFilling of the same mount. An
+attached ticket gets no escalation. When the inhibitor resolves, its still-active attached
+tickets are released as Alertmanager un-inhibits: each attaches to another active inhibitor of
+its host if there is one, else becomes a ticket of its own and starts paging. Only triggers
+that open a ticket are inhibited; a ticket already open when its inhibitor fires stays as it is
+(it has paged already).
 
 One active ticket per dedup key is the database's rule (a partial unique index), so it holds
 across several collector processes on PostgreSQL:
@@ -55,6 +65,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alerting.inhibition import InhibitRule, alert_labels, inhibited_by
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
 from collector.store.conflict import insert_or_skip
@@ -124,9 +135,15 @@ class _Entry:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     changed: bool = False
-    parent: _Entry | None = None             # new tickets: the host-down ticket it attaches to
+    parent: _Entry | None = None             # the inhibiting ticket it is attached to
     values: dict[str, Any] = field(default_factory=dict)  # new tickets: the row to insert
     read_status: Status | None = None       # existing tickets: the status read from the table
+    # Inhibition: whether it is a host-down ticket, its labels as inhibit rules see them, its
+    # service (for an escalation started on release), and whether its parent changed here.
+    host_down: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    service: str | None = None
+    reparented: bool = False
 
     @property
     def active(self) -> bool:
@@ -143,6 +160,9 @@ _ENTRY_COLUMNS = (TICKETS.c.id, TICKETS.c.dedup_key, TICKETS.c.status, TICKETS.c
                   TICKETS.c.component, TICKETS.c.host, TICKETS.c.created_at,
                   TICKETS.c.occurrences, TICKETS.c.last_seen, TICKETS.c.recovery,
                   TICKETS.c.recovered_at, TICKETS.c.acknowledged_at, TICKETS.c.resolved_at)
+# ... and for a ticket that may inhibit others or be released: what inhibit rules match on.
+_INHIBITION_COLUMNS = (*_ENTRY_COLUMNS, TICKETS.c.host_down, TICKETS.c.service,
+                       TICKETS.c.details, TICKETS.c.parent_id)
 
 
 class SignalBatch:
@@ -150,7 +170,7 @@ class SignalBatch:
 
     def __init__(self, connection: AsyncConnection, dialect: str, now: datetime,
                  assess: Assess, escalation: EscalationPlan | None = None, *,
-                 in_chunk: int) -> None:
+                 in_chunk: int, inhibit_rules: Sequence[InhibitRule] = ()) -> None:
         self.connection = connection
         self.dialect = dialect
         self.now = now
@@ -160,7 +180,11 @@ class SignalBatch:
         self.by_key: dict[str, _Entry] = {}                 # the key's latest ticket
         self.existing: list[_Entry] = []
         self.new: list[_Entry] = []
-        self.host_down: dict[str, list[_Entry]] = defaultdict(list)
+        self.inhibit_rules = tuple(inhibit_rules)
+        # Per host: its active unattached tickets that may inhibit a new one (host-down first,
+        # then oldest first); and the active tickets attached to one the batch may resolve.
+        self.inhibitors: dict[str, list[_Entry]] = defaultdict(list)
+        self.attached: list[_Entry] = []
         # Per component of the batch's triggers: active tickets per host, and how many hosts
         # have one (the systems affected).
         self.component_hosts: dict[str, Counter[str]] = {}
@@ -176,12 +200,12 @@ class SignalBatch:
         return [_outcome(signal.dedup_key, entry, result)
                 for signal, (entry, result) in zip(signals, results, strict=True)]
 
-    # Reading: three statements at most, whatever the batch size.
+    # Reading: five statements at most, whatever the batch size.
 
     async def _read(self, signals: Sequence[Signal]) -> None:
         keys = sorted({s.dedup_key for s in signals})
         triggers = [s for s in signals if s.action is Action.TRIGGER]
-        hosts = sorted({s.host for s in triggers if s.host and not s.host_down})
+        hosts = {s.host for s in triggers if s.host and not s.host_down}
         components = sorted({s.component for s in triggers if s.component and s.host})
         for chunk in _chunks(keys, self.in_chunk):
             if self.dialect == "postgresql":
@@ -193,20 +217,42 @@ class SignalBatch:
                 entry = _existing(row)
                 self.by_key[entry.key] = entry
                 self.existing.append(entry)
-        if hosts:
+        resolving = {self.by_key[s.dedup_key].id: self.by_key[s.dedup_key] for s in signals
+                     if s.action is Action.RESOLVE and s.dedup_key in self.by_key}
+        if resolving:
+            # Tickets attached to one this batch may resolve: released if it does.
+            query = (select(*_INHIBITION_COLUMNS)
+                     .where(TICKETS.c.parent_id.in_(sorted(resolving)), IS_ACTIVE)
+                     .order_by(TICKETS.c.id))
+            for row in (await self.connection.execute(query)).all():
+                entry = self._known(row)
+                entry.parent = resolving[row.parent_id]
+                self.attached.append(entry)
+                if entry.host:
+                    hosts.add(entry.host)
+        if hosts and self.inhibit_rules:
+            # Any active unattached ticket of these hosts may inhibit by the rules.
+            query = (select(*_INHIBITION_COLUMNS)
+                     .where(TICKETS.c.host.in_(sorted(hosts)), TICKETS.c.parent_id.is_(None),
+                            IS_ACTIVE)
+                     .order_by(TICKETS.c.id))
+            for row in (await self.connection.execute(query)).all():
+                entry = self._known(row)
+                if entry.host_down or self._inhibits_some(entry):
+                    self.inhibitors[row.host].append(entry)
+        elif hosts:
             if self.dialect == "postgresql":
-                query = _pg_host_down().bindparams(hosts=hosts)
+                query = _pg_host_down().bindparams(hosts=sorted(hosts))
             else:
                 query = _sqlite_indexed("ix_tickets_active_host_down",
                                         f"host IN :values AND {HOST_DOWN_PREDICATE['sqlite']}",
-                                        hosts)
+                                        sorted(hosts))
             for row in (await self.connection.execute(query)).all():
-                # The same ticket object when the batch also carries its key, so a resolve
-                # earlier in the batch stops later alerts from attaching to it.
-                entry = self.by_key.get(row.dedup_key)
-                if entry is None or entry.id != row.id:
-                    entry = _existing(row)
-                self.host_down[row.host].append(entry)
+                entry = self._known(row)
+                entry.host_down = True
+                self.inhibitors[row.host].append(entry)
+        for entries in self.inhibitors.values():
+            entries.sort(key=lambda e: not e.host_down)   # stable: oldest first within each
         if components:
             query = (select(TICKETS.c.component, TICKETS.c.host, func.count())
                      .where(TICKETS.c.component.in_(components), TICKETS.c.host.is_not(None),
@@ -215,6 +261,33 @@ class SignalBatch:
             for component, host, count in (await self.connection.execute(query)).all():
                 self.component_hosts.setdefault(component, Counter())[host] += count
                 self.component_systems[component] += 1
+
+    def _known(self, row: Row[Any]) -> _Entry:
+        """The entry for a ticket row: the same object when the batch also carries its key,
+        so a resolve earlier in the batch stops later alerts from attaching to it."""
+        entry = self.by_key.get(row.dedup_key)
+        if entry is None or entry.id != row.id:
+            entry = _existing(row[:len(_ENTRY_COLUMNS)])
+        if len(row) > len(_ENTRY_COLUMNS):
+            entry.host_down = bool(row.host_down)
+            entry.service = row.service
+            entry.labels = alert_labels(details=row.details or {}, host=row.host,
+                                        component=row.component)
+        return entry
+
+    def _inhibits_some(self, entry: _Entry) -> bool:
+        return any(rule.is_source(entry.labels) for rule in self.inhibit_rules)
+
+    def _inhibitor(self, host: str | None, labels: dict[str, str],
+                   excluded: _Entry | None = None) -> _Entry | None:
+        """The active ticket that inhibits an alert of `host` with `labels`, if any."""
+        if not host:
+            return None
+        for entry in self.inhibitors.get(host, ()):
+            if entry.active and entry is not excluded and (
+                    entry.host_down or inhibited_by(self.inhibit_rules, entry.labels, labels)):
+                return entry
+        return None
 
     # Applying, in memory and in order.
 
@@ -246,6 +319,7 @@ class SignalBatch:
             self._count_host(active, -1)
             self._event(active, "resolved", signal.origin, f"resolved: {signal.summary}",
                         {"occurred_at": signal.occurred_at.isoformat()})
+            self._release(active)
             return active, Result.RESOLVED
         if active.status is Status.OPEN:  # acknowledge
             active.status = Status.ACKNOWLEDGED
@@ -256,10 +330,29 @@ class SignalBatch:
             return active, Result.ACKNOWLEDGED
         return active, Result.IGNORED
 
+    def _release(self, resolved: _Entry) -> None:
+        """Its attached tickets still active go to another inhibitor, or page on their own
+        (Alertmanager un-inhibits an alert whose inhibiting alert resolved)."""
+        children = [e for e in (*self.attached, *self.new) if e.parent is resolved and e.active]
+        for child in children:
+            parent = self._inhibitor(child.host, child.labels, excluded=resolved)
+            child.parent = parent
+            child.reparented = True
+            if parent is not None:
+                self._event(parent, "attached", "regie",
+                            f"attached: ticket {child.key} (its inhibitor resolved)",
+                            {"dedup_key": child.key}, attached=child)
+                continue
+            self._event(child, "released", "regie",
+                        "released: the ticket it was attached to resolved; it pages now",
+                        {"dedup_key": resolved.key})
+            if child.host and (child.host_down or self._inhibits_some(child)):
+                self.inhibitors[child.host].append(child)
+
     def _open(self, signal: Signal) -> tuple[_Entry, Result]:
-        parent = None
-        if signal.host and not signal.host_down:
-            parent = next((e for e in self.host_down.get(signal.host, ()) if e.active), None)
+        labels = alert_labels(details=signal.details, host=signal.host,
+                              component=signal.component)
+        parent = None if signal.host_down else self._inhibitor(signal.host, labels)
         systems = 1
         if signal.component and signal.host:
             hosts = self.component_hosts.setdefault(signal.component, Counter())
@@ -268,7 +361,8 @@ class SignalBatch:
         entry = _Entry(key=signal.dedup_key, status=Status.OPEN, priority=assessment.priority,
                        component=signal.component, host=signal.host, created_at=self.now,
                        occurrences=1, last_seen=signal.occurred_at, recovery=signal.recovery,
-                       parent=parent)
+                       parent=parent, host_down=signal.host_down, labels=labels,
+                       service=signal.service)
         entry.values = {
             "dedup_key": signal.dedup_key, "priority": assessment.priority,
             "impact": assessment.impact, "urgency": assessment.urgency,
@@ -282,8 +376,11 @@ class SignalBatch:
         self.by_key[signal.dedup_key] = entry
         self.new.append(entry)
         self._count_host(entry, +1)
-        if signal.host_down and signal.host:
-            self.host_down[signal.host].append(entry)
+        if parent is None and signal.host and (signal.host_down or self._inhibits_some(entry)):
+            # A host-down ticket goes before the host's other inhibitors, as when read.
+            inhibitors = self.inhibitors[signal.host]
+            at = sum(e.host_down for e in inhibitors) if signal.host_down else len(inhibitors)
+            inhibitors.insert(at, entry)
         created = created_event_row(None, self.now, signal.origin, assessment,
                                     systems_affected=systems)
         self._event(entry, "created", signal.origin, created["message"], created["data"])
@@ -362,19 +459,22 @@ class SignalBatch:
                 raise KeyTaken(taken)
             for entry in opened:
                 entry.id = ids[entry.key]
-        # Alerts attached to a host-down ticket this same batch opened: its id is known now.
+        # Alerts attached to an inhibitor this same batch opened (its id is known now), and
+        # attached tickets released because their inhibitor resolved.
         links = [{"id_": e.id, "parent_id": e.parent.id} for e in self.new
                  if e.parent is not None and e.parent.opened_here]
+        released = [e for e in self.attached if e.reparented]
+        links += [{"id_": e.id, "parent_id": e.parent.id if e.parent else None}
+                  for e in released]
         if links:
             await self._update(("parent_id",), links)
         if self.escalation is not None:
-            # Escalations: for the tickets opened here that page (not those attached to a
-            # host-down ticket); tickets that moved make theirs due now.
+            # Escalations: for the tickets opened here that page (not those attached to an
+            # inhibitor) and the released ones; tickets that moved make theirs due now.
             plan = self.escalation
             starts = [plan.row(ticket_id=e.id, priority=e.priority, host=e.host,
-                               service=e.values["service"], component=e.component,
-                               now=self.now)
-                      for e in opened if e.parent is None]
+                               service=e.service, component=e.component, now=self.now)
+                      for e in [*opened, *released] if e.parent is None]
             if starts:
                 await self._bulk(_escalations_statement(self.dialect), starts)
             await poke(self.connection, [e.id for e in moved], self.now)

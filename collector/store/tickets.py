@@ -23,6 +23,7 @@ from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from alerting.inhibition import InhibitRule
 from alerting.lifecycle import Event, transition
 from alerting.priority import Assessment
 from alerting.ticket import (
@@ -141,6 +142,9 @@ class TicketStore:
         # Set when on-call escalation is configured: each ticket that opens (and is not
         # attached to a host-down ticket) gets its escalation in the same transaction.
         self.escalation: EscalationPlan | None = None
+        # The rules file's inhibit rules (alerting/inhibition.py): which active tickets hold
+        # a new one back (host-down tickets always do).
+        self.inhibit_rules: tuple[InhibitRule, ...] = ()
 
     # -- monitoring signals ---------------------------------------------------------------
 
@@ -165,7 +169,8 @@ class TicketStore:
             try:
                 async with write_transaction(self._engine) as connection:
                     batch = SignalBatch(connection, self._dialect, now, assess,
-                                        self.escalation, in_chunk=IN_CHUNK)
+                                        self.escalation, in_chunk=IN_CHUNK,
+                                        inhibit_rules=self.inhibit_rules)
                     return await batch.apply(signals)
             except KeyTaken as taken:
                 reason = f"{len(taken.keys)} key(s) opened meanwhile by another collector"

@@ -70,7 +70,8 @@ def test_alerting_rule_shape():
                    "regie_recovery": "confirm"},
         "annotations": {
             "summary": "{{ $labels.mountpoint }} ({{ $labels.device }}) on "
-                       "{{ $labels.instance }} is full",
+                       "{{ with $labels.host }}{{ . }}{{ else }}{{ $labels.instance }}"
+                       "{{ end }} is full",
             "description": "{{ $value }} used",
         },
     }
@@ -82,7 +83,7 @@ def test_alerting_rule_shape():
 @pytest.mark.parametrize(
     ("ours", "prometheus"),
     [
-        ("{{ host }}", "{{ $labels.instance }}"),
+        ("{{ host }}", "{{ with $labels.host }}{{ . }}{{ else }}{{ $labels.instance }}{{ end }}"),
         ("{{value}}", "{{ $value }}"),
         ("{{ labels.mountpoint }} is {{ value | humanizePercentage }} full",
          "{{ $labels.mountpoint }} is {{ $value | humanizePercentage }} full"),
@@ -191,8 +192,13 @@ CASES = {
 }
 
 
+def scrape_labels(host: str) -> dict[str, str]:
+    return {"instance": f"{host}:9847", "job": "regie", "host": host}
+
+
 def promql_series(series: Series) -> str:
-    labels = {**series.labels, "instance": series.host, "job": "regie"}
+    # As the shipped Prometheus configuration labels them: `host` besides the scrape address.
+    labels = {**series.labels, **scrape_labels(series.host)}
     inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
     return f"{series.metric}{{{inner}}}"
 
@@ -242,7 +248,7 @@ def expected_alerts(rule: Rule, evaluation: Evaluation) -> list[dict[str, Any]]:
             annotations["description"] = render(rule.description, host=host,
                                                 value=state.value, labels=label_map)
         out.append({
-            "exp_labels": {**label_map, "instance": host, "job": "regie",
+            "exp_labels": {**label_map, **scrape_labels(host),
                            **exported["labels"]},
             "exp_annotations": annotations,
         })
