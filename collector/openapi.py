@@ -92,6 +92,9 @@ SCHEMAS: dict[str, Any] = {
             "origin": _NULLABLE_STR, "reporter": _NULLABLE_STR, "assignee": _NULLABLE_STR,
             "occurrences": {"type": "integer"},
             "first_seen": _TIME, "last_seen": _TIME, "created_at": _TIME, "updated_at": _TIME,
+            "details": {"type": "object", "description": (
+                "What the signal carried (labels, annotations, custom details), at most 64 KiB "
+                "stored (docs/api.md); left out of ticket lists unless details=true")},
             "acknowledged_at": _TIME, "resolved_at": _TIME, "closed_at": _TIME,
             "recovered_at": _TIME, "parent_id": {"type": ["integer", "null"]},
             "priority_override_reason": _NULLABLE_STR,
@@ -165,7 +168,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "EventResult": {"type": "object", "required": ["status", "message"],
                     "properties": {"status": _STR, "message": _STR, "dedup_key": _STR,
-                                   "errors": {"type": "array", "items": _STR}}},
+                                   "errors": {"type": "array", "items": _STR},
+                                   "error": _STR}},
     "InventoryPush": {
         "type": "object", "required": ["idempotency_key", "document"],
         "properties": {

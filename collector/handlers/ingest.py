@@ -24,8 +24,10 @@ async def alertmanager(request: web.Request) -> web.Response:
 
 
 def _invalid_event(status: int, message: str, errors: list[str]) -> web.Response:
-    return web.json_response({"status": "invalid event", "message": message,
-                              "errors": errors}, status=status)
+    # PagerDuty's shape, plus the `error` every other refusal of this API carries: the
+    # field's reason for a bad body, the message for a bad token.
+    return web.json_response({"status": "invalid event", "message": message, "errors": errors,
+                              "error": errors[0] if status == 400 else message}, status=status)
 
 
 async def events(request: web.Request) -> web.Response:

@@ -134,6 +134,9 @@ class TicketFilter:
     limit: int = 100
     before_id: int | None = None   # the cursor: tickets older (smaller id) than this one
 
+    # False: `details` is not read (each ticket's is then {}): a page of 500 tickets would
+    # otherwise carry up to 500 x 64 KiB of labels and custom details nobody asked for.
+    with_details: bool = True
 
 class TicketStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -221,7 +224,8 @@ class TicketStore:
         """Newest first (by id); `before_id` continues after the last page's smallest id."""
         if filter.limit < 1:
             raise ValueError(f"limit must be at least 1, not {filter.limit}")
-        query = select(TICKETS)
+        query = select(TICKETS) if filter.with_details else select(
+            *(column for column in TICKETS.c if column.name != "details"))
         if not filter.include_attached:
             query = query.where(TICKETS.c.parent_id.is_(None))
         if filter.status:
@@ -240,6 +244,8 @@ class TicketStore:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [_ticket(row) for row in rows]
+        if not filter.with_details:
+            return [Ticket(**row._mapping, details={}) for row in rows]
 
     async def timeline(self, ticket_id: int) -> list[TimelineEntry]:
         """The ticket's timeline, oldest first."""

@@ -38,11 +38,12 @@ def queue(collector) -> list:
          "document: must be an object"),
         # PostgreSQL cannot store NUL: refused on every backend, whatever field carries it.
         ("/api/v1/alertmanager", json.dumps({"alerts": [{**GOOD_ALERT, "labels": {
-            "alertname": "A\u0000B"}}]}).encode(), 400, "body: strings must not contain NUL"),
+            "alertname": "A\u0000B"}}]}).encode(), 400,
+         "alerts[0].labels.alertname: must not contain NUL characters"),
         ("/api/v1/inventory", json.dumps({"idempotency_key": "k", "document": {
             "schema": "regie.inventory/v1", "host": {"hostname": "h"},
             "observations": [{"source": "dpkg", "raw": {"\u0000": "x"}}]}}).encode(), 400,
-         "body: strings must not contain NUL"),
+         "document.observations[0].raw.\\u0000 (the key): must not contain NUL"),
     ],
 )
 def test_malformed_bodies(collector, path, raw, status, reason):
@@ -80,7 +81,7 @@ def test_oversize_body_is_413(tmp_path, sqlite_db):
         ("priority=P9", "priority: must be one of"),
         ("limit=0", "limit: must be a whole number from 1 to 500"),
         ("limit=abc", "limit: must be a whole number"),
-        ("before=-1", "before: must be a ticket id"),
+        ("before=-1", "before: must be a whole number from 0 to"),
         ("colour=red", "colour: unknown query parameter"),
         ("include_attached=yes", "include_attached: must be true or false"),
     ],
