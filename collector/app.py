@@ -2,9 +2,11 @@
 
 Handlers are thin (collector/handlers/): parse (collector/payloads/) -> domain -> store ->
 answer. Two middlewares wrap them: `errors` turns every refusal into a JSON 4xx with a reason
-(a malformed body is never a 500), and `authenticate` requires a bearer token with the route's
-permission everywhere except /healthz. Long-lived resources (engine, evaluator loop) are owned
-by `cleanup_ctx` and released in reverse order.
+(a malformed body is never a 500; aiohttp's own refusals keep their headers, a 405 its Allow),
+a database that is unreachable into 503 with Retry-After and a full disk into 507 (logged once
+per failure streak, collector/failure_streak.py), and `authenticate` requires a bearer token
+with the route's permission everywhere except /healthz. Long-lived resources (engine,
+evaluator loop) are owned by `cleanup_ctx` and released in reverse order.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from aiohttp import web
 
 from collector.auth import Authenticator, Permission, Principal, bearer
 from collector.config import CollectorSettings
+from collector.failure_streak import FailureStreak
 from collector.intake import Intake
 from collector.metrics import CollectorMetrics
 from collector.payloads import json_body
 from collector.payloads.fields import BadPayload
+from collector.store.failures import StoreFailure, failure_of
 
 log = logging.getLogger("regie.collector")
 
@@ -32,6 +36,8 @@ AUTH = web.AppKey("auth", Authenticator)
 STORES = web.AppKey("stores", object)
 ONCALL = web.AppKey("oncall", object)     # service.Oncall, when on-call is configured
 REGISTRY = web.AppKey("registry", object)  # collector.registry.Registry
+# One failure streak per kind of database failure (collector/failure_streak.py).
+FAILURES = web.AppKey("failures", dict)
 # The authenticated caller, stored on the request (a typed key where aiohttp has them).
 PRINCIPAL = (web.RequestKey("principal", Principal) if hasattr(web, "RequestKey")
              else "regie.principal")
@@ -46,6 +52,21 @@ class Route:
     handler: Handler
     permission: Permission | None     # None: no token needed (/healthz only)
     name: str
+
+
+# How a database failure is answered (classified by collector/store/failures.py): status,
+# reason, and the seconds after which a retry may succeed. A PostgreSQL restart or failover
+# takes seconds; a full disk waits for someone to free space.
+STORE_FAILURE_ANSWERS: dict[StoreFailure, tuple[int, str, int]] = {
+    StoreFailure.UNAVAILABLE: (503, "the database is unavailable; nothing was written, retry "
+                                    "later", 5),
+    StoreFailure.DISK_FULL: (507, "the database's disk is full; nothing was written", 60),
+}
+
+
+def _kept_headers(exc: web.HTTPException) -> dict[str, str]:
+    return {name: value for name, value in exc.headers.items()
+            if name.lower() not in ("content-type", "content-length")}
 
 
 def error_response(status: int, reason: str, **extra: object) -> web.Response:
@@ -86,14 +107,30 @@ def make_app(settings: CollectorSettings, *, stores_ctx,
             return _rejected(request, 413, f"body larger than {limit} bytes")
         except web.HTTPException as exc:
             if exc.status >= 400 and exc.content_type != "application/json":
-                return _rejected(request, exc.status, exc.reason)
+                # aiohttp's own refusals (404, 405 ...) as JSON, keeping their headers: a 405
+                # must say what is allowed (RFC 9110, Allow).
+                return _rejected(request, exc.status, exc.reason, headers=_kept_headers(exc))
             raise
+        except Exception as exc:  # every failure gets a JSON answer, a bug too
+            return _failed(request, exc)
 
-    def _rejected(request: web.Request, status: int, reason: str) -> web.Response:
+    def _rejected(request: web.Request, status: int, reason: str,
+                  headers: dict[str, str] | None = None) -> web.Response:
         route = request.match_info.route
         endpoint = route.resource.canonical if route.resource else "unmatched"
         request.app[METRICS].rejected.labels(endpoint, str(status)).inc()
-        return error_response(status, reason)
+        return web.json_response({"error": reason}, status=status, headers=headers)
+
+    def _failed(request: web.Request, exc: Exception) -> web.Response:
+        failure = failure_of(exc)
+        if failure is None:
+            log.exception("%s %s failed", request.method, request.rel_url.path)
+            return error_response(500, "internal error (the collector's log has the details)")
+        # The database's condition, not a bug: one log line per streak, not per request.
+        request.app[FAILURES][failure].failed(exc)
+        status, reason, retry_after = STORE_FAILURE_ANSWERS[failure]
+        return web.json_response({"error": reason}, status=status,
+                                 headers={"Retry-After": str(retry_after)})
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -123,11 +160,29 @@ def make_app(settings: CollectorSettings, *, stores_ctx,
                           client_max_size=settings.server.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = CollectorMetrics()
+    app[FAILURES] = {kind: FailureStreak(kind.value, log) for kind in StoreFailure}
     for route in ROUTES:
         resource = app.router.add_route(route.method, route.path, route.handler,
                                         name=route.name).resource
         by_resource[(route.method, resource.canonical)] = route
     app.cleanup_ctx.append(stores_ctx)
+    app.cleanup_ctx.append(_watch_store)
     for ctx in extra_ctx or ():
         app.cleanup_ctx.append(ctx)
     return app
+
+
+async def _watch_store(app: web.Application):
+    """End the failure streaks when the database answers again, and writes commit again."""
+    from collector.store.engine import observe
+
+    streaks = app[FAILURES]
+    engine = getattr(app.get(STORES), "engine", None)
+    if engine is not None:
+        def committed() -> None:
+            for streak in streaks.values():
+                streak.succeeded()
+
+        observe(engine, answered=streaks[StoreFailure.UNAVAILABLE].succeeded,
+                committed=committed)
+    yield

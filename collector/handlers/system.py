@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from collector.app import INTAKE, METRICS, ONCALL, REGISTRY, SETTINGS, STORES
+from collector.app import FAILURES, INTAKE, METRICS, ONCALL, REGISTRY, SETTINGS, STORES
+from collector.store.engine import probe
+from collector.store.failures import StoreFailure, failure_of
+
+HEALTH_PROBE_SECONDS = 5
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: the database must answer."""
+    """Liveness and readiness: the database must answer and, on SQLite, take a write (a full
+    disk leaves reads working)."""
     try:
-        await request.app[STORES].ping()
+        async with asyncio.timeout(HEALTH_PROBE_SECONDS):
+            await probe(request.app[STORES].engine)
     except Exception as exc:  # any database failure means "not ready", never a 500
-        return web.json_response({"status": "unavailable", "reason": type(exc).__name__},
-                                 status=503)
+        failure = failure_of(exc) or StoreFailure.UNAVAILABLE
+        request.app[FAILURES][failure].failed(exc)
+        return web.json_response({"status": "unavailable", "error": failure.value,
+                                  "reason": type(exc).__name__}, status=503,
+                                 headers={"Retry-After": "5"})
     return web.json_response({"status": "ok"})
 
 

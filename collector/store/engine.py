@@ -1,6 +1,8 @@
 """The database engine and its schema version: URLs, connection settings, migrations.
 
-The engine is created when the collector starts (`create_engine`), never at import. SQLite
+The engine is created when the collector starts (`create_engine`), never at import. Its errors
+never quote statement parameters (`hide_parameters`): they carry ticket text, labels and
+token hashes, and errors end up in logs. SQLite
 gets its pragmas on every new connection: WAL (readers never wait for the writer), the
 configured `synchronous` level, foreign keys, and a busy timeout so a second writer waits
 instead of failing. Write transactions on SQLite start with `BEGIN IMMEDIATE`: a deferred
@@ -21,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +104,8 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL") -> AsyncEngine:
             "plan_cache_mode": "force_custom_plan",
         },
     }
-    return create_async_engine(parsed, pool_timeout=POOL_TIMEOUT_S, connect_args=connect_args)
+    return create_async_engine(parsed, pool_timeout=POOL_TIMEOUT_S, connect_args=connect_args,
+                               hide_parameters=True)
 
 
 def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
@@ -111,7 +114,7 @@ def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
         # It is written into a PRAGMA: only the known words may pass.
         raise ValueError(f"sqlite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
                          f"not {synchronous!r}")
-    engine = create_async_engine(url, pool_timeout=POOL_TIMEOUT_S)
+    engine = create_async_engine(url, pool_timeout=POOL_TIMEOUT_S, hide_parameters=True)
     pragmas = (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA synchronous={level}",
@@ -153,8 +156,57 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     async with (lock if lock is not None else contextlib.nullcontext(),
                 engine.connect() as connection):
         await connection.execution_options(**{_SQLITE_WRITE: True})
+        info = connection.sync_connection.info
+        info.pop(_WROTE, None)
         async with connection.begin():
             yield connection
+        if info.pop(_WROTE, False):
+            for committed in _COMMIT_OBSERVERS.get(engine.sync_engine, ()):
+                committed()
+
+
+async def probe(engine: AsyncEngine) -> None:
+    """Raise (as the driver does) unless the database answers and, on SQLite, a write commits.
+
+    SQLite reads keep working on a full disk or a read-only file; only a commit shows that
+    writing works. The probe rewrites the header's application field (`PRAGMA user_version`,
+    which Regie does not use) with its own value: one page through the WAL, nothing changed.
+    """
+    if engine.dialect.name != "sqlite":
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+        return
+    async with write_transaction(engine) as connection:
+        version = int((await connection.exec_driver_sql("PRAGMA user_version")).scalar_one())
+        await connection.exec_driver_sql(f"PRAGMA user_version = {version}")
+        connection.sync_connection.info[_WROTE] = True
+
+
+def observe(engine: AsyncEngine, *, answered: Callable[[], None],
+            committed: Callable[[], None]) -> None:
+    """Call `answered()` after each statement the database answered, and `committed()` after
+    each write transaction that committed a change (a probe's write included).
+
+    How a failure streak (collector/failure_streak.py) learns that the database is back, or
+    that writing works again: reads go on working on a full disk, and a transaction that
+    changed nothing writes nothing.
+    """
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _executed(connection: Connection, cursor: Any, _statement: str, _parameters: Any,
+                  context: Any, _executemany: bool) -> None:
+        answered()
+        if (context is not None and (context.isinsert or context.isupdate or context.isdelete)
+                and cursor.rowcount != 0):
+            connection.info[_WROTE] = True
+
+    _COMMIT_OBSERVERS.setdefault(engine.sync_engine, []).append(committed)
+
+
+# Set on a connection's info when its transaction changed a row (observe); read at commit.
+_WROTE = "regie_wrote"
+_COMMIT_OBSERVERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary())
 
 
 # One writer at a time per SQLite engine, queued in this process. SQLite has one write lock
