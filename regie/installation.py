@@ -182,4 +182,4 @@ def missing_database_message(path: Path, config: Path | None, db_flag: str | Non
     how = (f"--db {db_flag}" if db_flag is not None
            else f"--config {config}" if config is not None else "")
     command = f"regie collector migrate {how}".rstrip()
-    return f"database {path} does not exist: create it with `{command}`"
+    return f"database {path.absolute()} does not exist: create it with `{command}`"
