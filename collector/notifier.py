@@ -25,7 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerting.notify.channels import Channel, SendContext
-from alerting.notify.links import action_url, sign_action
+from alerting.notify.links import (
+    VIEW_EXPIRES_SECONDS,
+    action_url,
+    sign_action,
+    sign_view,
+    ticket_page_url,
+)
 from alerting.notify.message import Notification
 from alerting.schedule import Schedules
 from collector.rounds import Rounds
@@ -120,6 +126,10 @@ class Notifier:
             await self.store.finish(list(outcomes), now=self._clock())
             for outcome in outcomes:
                 self._count(outcome.item.channel, _COUNTED[outcome.result])
+                if outcome.result == "delivered":   # retries and dead letters log themselves
+                    item = outcome.item
+                    log.info("ticket %d: %s notice delivered to %s via %s", item.ticket_id,
+                             item.kind, item.recipient or "the channel", item.channel)
         return len(claimed)
 
     async def _deliver(self, item: Claimed) -> Outcome:
@@ -184,13 +194,18 @@ class Notifier:
         payload = item.payload
         ack = resolve = ticket = None
         if self.links is not None:
-            ticket = f"{self.links.base_url.rstrip('/')}/api/v1/tickets/{item.ticket_id}"
+            # Every link is issued to the recipient: what it does is recorded as theirs. The
+            # ticket link opens a read-only page (collector/ui/), not the bearer-token API.
+            person = item.recipient
+            ticket = ticket_page_url(self.links.base_url, item.ticket_id, sign_view(
+                self.links.secret, item.ticket_id,
+                now + timedelta(seconds=VIEW_EXPIRES_SECONDS), recipient=person))
             if payload.get("kind") != "resolve":
                 expires = now + timedelta(seconds=self.links.expires_seconds)
                 ack = action_url(self.links.base_url, sign_action(
-                    self.links.secret, item.ticket_id, "ack", expires))
+                    self.links.secret, item.ticket_id, "ack", expires, recipient=person))
                 resolve = action_url(self.links.base_url, sign_action(
-                    self.links.secret, item.ticket_id, "resolve", expires))
+                    self.links.secret, item.ticket_id, "resolve", expires, recipient=person))
         return Notification(
             ticket_id=item.ticket_id, kind=payload["kind"], priority=payload["priority"],
             summary=payload["summary"], status=payload["status"],
