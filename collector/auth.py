@@ -15,11 +15,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("regie.collector.auth")
 
 TOKEN_PREFIX = "regie_"  # noqa: S105 (a prefix, not a secret)
 CACHE_SECONDS = 10.0
@@ -53,18 +57,17 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who made a request: the token's name (the actor in timelines) and its role."""
+    """Who made a request: the token's name, its role, and the person holding it if the
+    token names one (then the person is the actor in timelines, else the token's name)."""
 
     token_id: int
     name: str
     role: Role
+    person: str | None = None
 
     def may(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role]
 
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 # A token's name is the actor in ticket timelines and a column of `token list`: one printable
 # word (no spaces, newlines or control characters), as people and services name themselves.
@@ -79,6 +82,9 @@ def token_name(name: str) -> str:
         raise ValueError(f"token name {name[:80]!r} is not allowed: {NAME_RULE}")
     return name
 
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
@@ -95,7 +101,8 @@ def bearer(header: str | None) -> str | None:
     return value.strip()
 
 
-Lookup = Callable[[str], Awaitable[tuple[int, str, str, str] | None]]
+# (id, name, role, hash) or (id, name, role, hash, person)
+Lookup = Callable[[str], Awaitable[tuple[Any, ...] | None]]
 OnUse = Callable[[int], Awaitable[None]]
 
 
@@ -124,9 +131,14 @@ class Authenticator:
         if found is None or not hmac.compare_digest(found[3], digest):
             self._cache.pop(digest, None)
             return None
-        principal = Principal(token_id=found[0], name=found[1], role=Role(found[2]))
+        principal = Principal(token_id=found[0], name=found[1], role=Role(found[2]),
+                              person=found[4] if len(found) > 4 else None)
         if self._on_use is not None:
-            await self._on_use(principal.token_id)
+            try:
+                await self._on_use(principal.token_id)
+            except Exception as exc:  # bookkeeping: a full disk must not refuse reads too
+                log.warning("could not record a use of token %r: %s", principal.name,
+                            type(exc).__name__)
         if len(self._cache) >= self._max_cached:
             self._cache.clear()
         self._cache[digest] = (now, principal)

@@ -21,6 +21,7 @@ examples:
   regie collector migrate                         create or upgrade the installation's database
   regie collector run                             serve the API, evaluate rules, escalate
   regie collector token create --role ingest --name alertmanager
+  regie collector token create --role responder --name alice-laptop --person alice
   regie collector token list
   regie collector token revoke alertmanager
 
@@ -61,8 +62,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     create.add_argument("--role", required=True,
                         choices=["admin", "responder", "agent", "viewer", "ingest"])
     create.add_argument("--name", required=True, type=_token_name,
-                        help="who or what holds it (the actor in ticket timelines): "
-                             "1 to 64 letters, digits, '.', '_', '@' or '-'")
+                        help="who or what holds it (the actor in ticket timelines unless "
+                             "--person is given): 1 to 64 letters, digits, '.', '_', '@' or '-'")
+    create.add_argument("--person", type=_person,
+                        help="the person holding it, as the on-call schedule names them: "
+                             "what the token does is recorded as theirs")
     common(token_sub.add_parser("list", help="list tokens (never their values)"))
     revoke = common(token_sub.add_parser("revoke", help="revoke a token by name"))
     revoke.add_argument("name")
@@ -71,10 +75,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str], prog: str = "regie collector") -> int:
     args = _parser(prog).parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates its plugins at INFO; the migrate command prints its own one line.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    from collector.log_format import configure
+
+    configure(args.log_level)
     from collector.store.engine import SchemaError
 
     try:
@@ -148,23 +151,26 @@ async def _token(args: argparse.Namespace, settings: CollectorSettings) -> int:
         if args.action == "create":
             token = new_token()
             try:
-                await tokens.create(args.name, args.role, token_hash(token), now)
+                await tokens.create(args.name, args.role, token_hash(token), now,
+                                    person=args.person)
             except TokenExists:
                 print(f"regie collector token: the name {args.name!r} is taken (names stay "
                       f"reserved after revocation, for the audit trail); choose another",
                       file=sys.stderr)
                 return 2
             print(token)
-            print(f"(token {args.name!r}, role {args.role}: shown once, store it now)",
+            held = f", held by {args.person}" if args.person else ""
+            print(f"(token {args.name!r}, role {args.role}{held}: shown once, store it now)",
                   file=sys.stderr)
             return 0
         if args.action == "list":
             rows = await tokens.list()
-            print(f"{'NAME':24} {'ROLE':10} {'CREATED':20} {'LAST USED':20} REVOKED")
+            print(f"{'NAME':24} {'ROLE':10} {'PERSON':12} {'CREATED':20} {'LAST USED':20} "
+                  f"REVOKED")
             for r in rows:
                 # ascii(): a name stored before names were restricted may hold a newline.
                 name = r.name if r.name.isprintable() and r.name.strip() else ascii(r.name)
-                print(f"{name:24} {r.role:10} {_when(r.created_at):20} "
+                print(f"{name:24} {r.role:10} {r.person or '-':12} {_when(r.created_at):20} "
                       f"{_when(r.last_used_at):20} {_when(r.revoked_at)}")
             return 0
         if await tokens.revoke(args.name, now):
@@ -174,6 +180,13 @@ async def _token(args: argparse.Namespace, settings: CollectorSettings) -> int:
         return 1
     finally:
         await engine.dispose()
+
+
+def _person(text: str) -> str:
+    """A person's name as the schedule spells it: printable, 1 to 200 characters."""
+    if not text.strip() or len(text) > 200 or not text.isprintable():
+        raise argparse.ArgumentTypeError("a person's name: 1 to 200 printable characters")
+    return text
 
 
 def _when(value: datetime | None) -> str:
@@ -238,4 +251,5 @@ def run_settings(settings: CollectorSettings) -> int:
             raise
         raise ListenError(f"cannot listen on {settings.server.listen}: "
                           f"{exc.strerror or exc}") from None
+    logging.getLogger("regie.collector").info("stopped")
     return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import socket
 import sys
@@ -46,8 +45,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-async def _token(db: str, role: str, name: str, path: Path) -> str:
-    """The token stored in `path`, created (and stored) when there is none yet."""
+async def _token(db: str, role: str, name: str, path: Path, *,
+                 person: str | None = None) -> str:
+    """The token stored in `path`, created (and stored) when there is none yet; `person`:
+    who holds it (their name, not the token's, is then the actor on timelines)."""
     from collector.auth import new_token, token_hash
     from collector.store.engine import create_engine, database_url
     from collector.store.tokens import TokenStore
@@ -58,7 +59,7 @@ async def _token(db: str, role: str, name: str, path: Path) -> str:
     try:
         token = new_token()
         await TokenStore(engine).create(f"{name}-{int(time.time())}", role, token_hash(token),
-                                        datetime.now(UTC))
+                                        datetime.now(UTC), person=person)
     finally:
         await engine.dispose()
     path.write_text(token + "\n")
@@ -91,9 +92,9 @@ def main(argv: list[str], prog: str = "regie demo") -> int:
             print(f"{prog}: {flag} {address}: {problem} (another regie demo running? choose "
                   f"another address with {flag})", file=sys.stderr)
             return 2
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from collector.log_format import configure
+
+    configure("INFO")
     from collector.cli import ListenError, run_settings
     from collector.config import load_settings
     from collector.demo_agent import AgentSupervisor
@@ -112,7 +113,7 @@ def main(argv: list[str], prog: str = "regie demo") -> int:
     from collector.demo_registry import import_samples
 
     asyncio.run(import_samples(db))  # sample hardware and contracts: those reports show data
-    asyncio.run(_token(db, "admin", "demo-admin", state / "admin.token"))
+    asyncio.run(_token(db, "admin", "demo-admin", state / "admin.token", person=_you()))
     asyncio.run(_token(db, "agent", "demo-agent", state / "agent.token"))
     agent = AgentSupervisor([sys.executable, "-m", "regie", "agent", "run",
                              "--config", str(config)])
@@ -193,14 +194,19 @@ spool_dir = "spool"
     return config
 
 
-def _schedule(state: Path) -> None:
-    """You on call for every role, all week."""
+def _you() -> str:
+    """The demo's one person: you, by your login name (on call, and holding the admin token)."""
     import getpass
 
+    return "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "me"
+
+
+def _schedule(state: Path) -> None:
+    """You on call for every role, all week."""
     schedule = state / "oncall.yml"
     if schedule.exists():
         return
-    person = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "me"
+    person = _you()
     layer = (f"{{participants: [{person}], rotation: weekly, handoff: \"09:00\", "
              f"handoff_day: monday, start: 2024-01-01}}")
     schedule.write_text(f"""\

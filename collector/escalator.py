@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ log = logging.getLogger("regie.collector.escalation")
 
 # The notice kinds a channel message knows; a multi-system notice is an escalation.
 _MESSAGE_KIND = {NoticeKind.MULTI_SYSTEM: "escalate"}
+# Timeline kinds that are also logged (at INFO) when their sweep commits.
+_LOGGED = frozenset({"escalated", "escalation_failed", "acknowledgement_expired"})
 # How far ahead to look for the start of business hours (a team with none: never).
 _BUSINESS_SEARCH = timedelta(days=8)
 
@@ -59,6 +62,8 @@ class Escalator:
         # Prices a ticket again when its correlation group spans systems (the intake's
         # criticality and matrix); None: priorities stay as assessed at opening.
         self._reassess = reassess
+        # (ticket, message) of the steps the running sweep fired, logged after its commit.
+        self._told_log: list[tuple[int, str]] = []
 
     # -- what new tickets start with --------------------------------------------------------
 
@@ -87,9 +92,16 @@ class Escalator:
     async def sweep_once(self) -> SweepResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        result = await self.store.sweep(self._clock(), self.planned,
-                                        window_seconds=self.policies.correlation.window,
-                                        reassess=self._reassess)
+        self._told_log.clear()
+        try:
+            result = await self.store.sweep(self._clock(), self.planned,
+                                            window_seconds=self.policies.correlation.window,
+                                            reassess=self._reassess)
+            # Said once committed: a rolled-back sweep escalated nobody.
+            for ticket_id, message in self._told_log:
+                log.info("ticket %d escalated: %s", ticket_id, message)
+        finally:
+            self._told_log.clear()
         if self._on_sweep is not None:
             self._on_sweep(result, loop.time() - started)
         return result
@@ -101,7 +113,11 @@ class Escalator:
                           hours=self._hours)
         queued: list[Queued] = []
         audits: list[Audit] = []
+        # (step, person) -> the channels a notice was queued on: what the timeline says.
+        told: dict[tuple[int | None, str | None], list[str]] = {}
+        reasons: dict[int | None, str] = {}
         for notice in decision.notices:
+            reasons[notice.step] = self._reason(due, notice)
             names = notice.channels or tuple(self.channels)
             if not names:
                 audits.append(Audit("notification_failed",
@@ -121,7 +137,19 @@ class Escalator:
                     continue
                 queued.append(Queued(name, notice.recipient, notice.kind.value,
                                      self._payload(due, notice, now)))
+                told.setdefault((notice.step, notice.recipient), []).append(name)
+        decision = replace(decision, audits=tuple(
+            _as_queued(audit, told, reasons) for audit in decision.audits))
+        self._told_log.extend((due.ticket_id, a.message) for a in decision.audits
+                              if a.kind in _LOGGED)
         return Planned(decision=decision, notifications=queued, audits=audits)
+
+    def _reason(self, due: Due, notice) -> str:
+        """Why this person is told now: a restart's reason (a priority change) replaces the
+        first step's "first notification"."""
+        if due.restart_reason and notice.kind is NoticeKind.TRIGGER:
+            return due.restart_reason
+        return notice.reason
 
     def _payload(self, due: Due, notice, now: datetime) -> dict[str, Any]:
         steps = len(due.policy.steps)
@@ -132,13 +160,16 @@ class Escalator:
                 step += f": {notice.role.replace('_', ' ')}"
         annotations = due.details.get("annotations") if isinstance(due.details, Mapping) else None
         runbook = annotations.get("runbook_url") if isinstance(annotations, Mapping) else None
+        kind = _MESSAGE_KIND.get(notice.kind, notice.kind.value)
+        if due.restart_reason and notice.kind is NoticeKind.TRIGGER:
+            kind = "priority_changed"
         return {
-            "kind": _MESSAGE_KIND.get(notice.kind, notice.kind.value),
+            "kind": kind,
             "notice": notice.kind.value,
             "priority": due.facts.priority.value, "status": due.facts.status.value,
             "summary": due.summary, "host": due.host, "component": due.component,
             "runbook_url": runbook if isinstance(runbook, str) else None,
-            "step": step, "reason": notice.reason, "recipient": notice.recipient,
+            "step": step, "reason": self._reason(due, notice), "recipient": notice.recipient,
             "occurred_at": now.isoformat(),
         }
 
@@ -190,3 +221,30 @@ def _next_business_start(inside: Callable[[datetime], bool], at: datetime) -> da
         else:
             low = middle
     return max(high, at)
+
+
+def _as_queued(audit: Audit, told: Mapping[tuple[int | None, str | None], list[str]],
+               reasons: Mapping[int | None, str]) -> Audit:
+    """An `escalated` audit said as it happened: who was queued on which channel, once (the
+    pure decision names the policy's channels, which may be "every channel": none by name).
+    Delivery then adds its own row (`notified` or `notification_failed`)."""
+    if audit.kind != "escalated" or "recipients" not in audit.data:
+        return audit
+    data = dict(audit.data)
+    step = data.get("step")
+    if step is not None:
+        head = f"step {step} ({data.get('target') or 'channel'})"
+    else:
+        head = (f"impact spans {data.get('systems_affected')} systems "
+                f"({str(data.get('role', '')).replace('_', ' ')})")
+    parts, queued = [], {}
+    for person in data["recipients"]:
+        who = person or "the channel"
+        channels = told.get((step, person), [])
+        queued[who] = list(channels)
+        parts.append(f"{who} via {', '.join(channels)}" if channels
+                     else f"{who}: not reachable (see below)")
+    data["queued"] = queued
+    why = reasons.get(step)
+    message = f"{head}: queued for {'; '.join(parts)}" + (f": {why}" if why else "")
+    return Audit(audit.kind, message, data)

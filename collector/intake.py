@@ -30,6 +30,9 @@ from collector.store.tickets import Outcome, Ticket, TicketStore
 
 log = logging.getLogger("regie.collector.intake")
 
+# Tickets opening and closing: the events an operator follows in the collector's log.
+ticket_log = logging.getLogger("regie.collector.tickets")
+
 # Most signals one transaction takes from the queue (requests are never split).
 GROUP_MAX_SIGNALS = 5_000
 # Outcomes after which a ticket's escalation has something to do.
@@ -113,8 +116,12 @@ class Intake:
             if outcome.result == "created":
                 self._metrics.created.labels(outcome.priority, outcome.component or "",
                                              "monitoring").inc()
+                ticket_log.info("ticket %s opened at %s from %s: %s", outcome.ticket_id,
+                                _value(outcome.priority), signal.origin, outcome.dedup_key)
             elif outcome.result == "resolved":
                 self.resolved(outcome.priority, outcome.component, outcome.opened_at)
+                ticket_log.info("ticket %s resolved by %s (recovered)", outcome.ticket_id,
+                                signal.origin)
         return outcomes
 
     async def _write_pending(self) -> None:
@@ -173,6 +180,8 @@ class Intake:
         ticket = await self.tickets.create_user_ticket(report, assessment=assessment,
                                                        now=self.now())
         self._metrics.created.labels(ticket.priority, ticket.component or "", "user").inc()
+        ticket_log.info("ticket %d opened at %s, reported by %s", ticket.id,
+                        ticket.priority.value, report.reporter)
         if self.on_change is not None:
             self.on_change()
         return ticket
@@ -187,3 +196,7 @@ class Intake:
         if opened_at is not None:
             self._metrics.time_to_resolve.labels(priority).observe(
                 max(0.0, (self.now() - opened_at).total_seconds()))
+
+
+def _value(priority) -> str:
+    return getattr(priority, "value", str(priority))

@@ -1,13 +1,19 @@
 """The OpenAPI 3.1 document of the collector's HTTP API (GET /api/v1/openapi.json).
 
 Kept beside the route table (collector/handlers/__init__.py); the tests check that both list
-the same operations and fuzz the running service against this document (schemathesis).
+the same operations and fuzz the running service against this document (schemathesis, every
+check: what the document allows must be accepted, what it forbids refused). Query parameters
+are rendered from the handlers' own declarations (collector/query.py), so they cannot drift.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
+from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
+from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
+from collector.handlers.tickets import LIST_QUERY
 from regie import __version__
 
 _STR = {"type": "string"}
@@ -53,12 +59,19 @@ ACTION_TOKEN = {"name": "token", "in": "path", "required": True,
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,512}$"}}
 
 
-WITHIN = {"name": "within", "in": "query", "schema": {"type": "string"},
-          "description": "a horizon: 90d, 6w, 8m or 1y"}
+# Who acts, for a token that names no person (the CLI's --as); a person's token acts as them.
+ACTOR = {"type": "string", "minLength": 1, "maxLength": 200,
+         "description": "the person acting, when the token names none (else 403 unless the "
+                        "same person)"}
+HOST_NAME = {"name": "name", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^[^/]{1,255}$"}}
+HTML_OR_JSON_ERROR = {"text/html": {"schema": _STR},
+                      "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
-def _query(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": _STR}
+def _page_error(description: str) -> dict[str, Any]:
+    """A refusal on a page a person opens: HTML for a browser, JSON for a program."""
+    return {"description": description, "content": HTML_OR_JSON_ERROR}
 
 
 def _transition(summary: str) -> dict[str, Any]:
@@ -66,7 +79,8 @@ def _transition(summary: str) -> dict[str, Any]:
         "summary": summary,
         "parameters": [TICKET_ID],
         "requestBody": _body("#/components/schemas/Transition", required=False),
-        "responses": {"200": _json("#/components/schemas/Ticket", "the ticket after the change"),
+        "responses": {"200": _json("#/components/schemas/Acted",
+                                   "the ticket after the change, or as it already was"),
                       "404": _error("no such ticket"),
                       "409": _error("not possible from the ticket's status"),
                       **COMMON_ERRORS},
@@ -92,12 +106,12 @@ SCHEMAS: dict[str, Any] = {
             "origin": _NULLABLE_STR, "reporter": _NULLABLE_STR, "assignee": _NULLABLE_STR,
             "occurrences": {"type": "integer"},
             "first_seen": _TIME, "last_seen": _TIME, "created_at": _TIME, "updated_at": _TIME,
-            "details": {"type": "object", "description": (
-                "What the signal carried (labels, annotations, custom details), at most 64 KiB "
-                "stored (docs/api.md); left out of ticket lists unless details=true")},
             "acknowledged_at": _TIME, "resolved_at": _TIME, "closed_at": _TIME,
             "recovered_at": _TIME, "parent_id": {"type": ["integer", "null"]},
             "priority_override_reason": _NULLABLE_STR,
+            "details": {"type": "object", "description": (
+                "What the signal carried (labels, annotations, custom details), at most 64 KiB "
+                "stored (docs/api.md); left out of ticket lists unless details=true")},
         },
     },
     "TimelineEntry": {"type": "object", "required": ["at", "kind"],
@@ -121,13 +135,45 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Transition": {"type": "object", "additionalProperties": False,
-                   "properties": {"note": {"type": "string", "maxLength": 20000}}},
+                   "properties": {"note": {"type": "string", "maxLength": 20000},
+                                  "actor": ACTOR}},
+    "Acted": {"allOf": [{"$ref": "#/components/schemas/Ticket"}, {
+        "type": "object", "required": ["already", "message"],
+        "properties": {
+            "already": {"type": "boolean", "description": "the ticket was in that state "
+                                                          "already: only the note was added"},
+            "message": {"type": "string", "description": "#42 acknowledged by alice at "
+                                                         "2026-12-07 03:12 UTC"}}}]},
     "Note": {"type": "object", "additionalProperties": False, "required": ["text"],
-             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 20000}}},
+             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 20000},
+                            "actor": ACTOR}},
     "PriorityOverride": {
         "type": "object", "additionalProperties": False, "required": ["priority", "reason"],
         "properties": {"priority": {"type": "string", "enum": _ENUM["priority"]},
-                       "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}},
+                       "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
+                       "actor": ACTOR}},
+    "Assignment": {
+        "type": "object", "additionalProperties": False, "required": ["assignee"],
+        "properties": {"assignee": {"type": "string", "minLength": 1, "maxLength": 200},
+                       "actor": ACTOR}},
+    "Host": {
+        "type": "object",
+        "required": ["name", "last_push_at", "pushes", "os", "end_of_support", "open_tickets"],
+        "properties": {
+            "name": _STR, "last_push_at": _TIME, "pushes": {"type": "integer"},
+            "os": _NULLABLE_STR,
+            "end_of_support": {"type": ["string", "null"],
+                               "enum": ["past", "near", "extended", "supported", "unknown",
+                                        None],
+                               "description": "the worst of the host's matched software"},
+            "open_tickets": {"type": "integer"},
+            "os_release": {"type": "object"},
+            "end_of_support_items": {"type": "array", "items": {"type": "object"}},
+            "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}},
+    "HostList": {"type": "object", "required": ["hosts"],
+                 "properties": {"hosts": {"type": "array",
+                                          "items": {"$ref": "#/components/schemas/Host"}},
+                                "next_after": _STR}},
     "AlertmanagerWebhook": {
         "type": "object", "required": ["alerts"],
         "description": "Alertmanager webhook payload, version 4",
@@ -209,20 +255,6 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    list_params = [
-        {"name": "status", "in": "query", "schema": _STR,
-         "description": "comma-separated statuses (default open,acknowledged)"},
-        {"name": "priority", "in": "query", "schema": _STR,
-         "description": "comma-separated priorities"},
-        {"name": "host", "in": "query", "schema": _STR},
-        {"name": "component", "in": "query", "schema": _STR},
-        {"name": "source", "in": "query", "schema": {"type": "string", "enum": _ENUM["source"]}},
-        {"name": "include_attached", "in": "query",
-         "schema": {"type": "string", "enum": ["true", "false"]}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                    "maximum": 500}},
-        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    ]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Regie collector API", "version": __version__,
@@ -272,7 +304,7 @@ def document() -> dict[str, Any]:
                     "200": _json("#/components/schemas/InventoryResult", "already stored"),
                     **COMMON_ERRORS}}},
             "/api/v1/tickets": {
-                "get": {"summary": "List tickets, newest first", "parameters": list_params,
+                "get": {"summary": "List tickets, newest first", "parameters": LIST_QUERY.openapi(),
                         "responses": {"200": _json("#/components/schemas/TicketList",
                                                    "tickets"), **READ_ERRORS}},
                 "post": {"summary": "Report a problem (a user ticket)",
@@ -299,6 +331,13 @@ def document() -> dict[str, Any]:
                 "requestBody": _body("#/components/schemas/PriorityOverride"),
                 "responses": {"200": _json("#/components/schemas/Ticket", "the ticket"),
                               "404": _error("no such ticket"), **COMMON_ERRORS}}},
+            "/api/v1/tickets/{id}/assign": {"post": {
+                "summary": "Give the ticket to a person (recorded on the timeline)",
+                "parameters": [TICKET_ID],
+                "requestBody": _body("#/components/schemas/Assignment"),
+                "responses": {"200": _json("#/components/schemas/Ticket", "the ticket"),
+                              "404": _error("no such ticket"),
+                              "409": _error("the ticket is closed"), **COMMON_ERRORS}}},
             "/api/v1/tickets/{id}/escalation": {"get": {
                 "summary": "The ticket's escalation: policy snapshot, next step, due time",
                 "parameters": [TICKET_ID],
@@ -309,66 +348,78 @@ def document() -> dict[str, Any]:
                               **READ_ERRORS}}},
             "/api/v1/oncall": {"get": {
                 "summary": "Who is on call (from the same schedule the escalation uses)",
-                "parameters": [
-                    {"name": "at", "in": "query", "schema": {"type": "string"},
-                     "description": "ISO 8601 time (default now; no zone means UTC)"},
-                    {"name": "role", "in": "query",
-                     "schema": {"type": "string",
-                                "enum": ["primary", "secondary", "escalation_manager"]}},
-                    {"name": "team", "in": "query", "schema": _STR}],
+                "parameters": WHO_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/OnCall", "the shifts"),
                               "404": _error("on-call not configured, or no such team"),
                               **READ_ERRORS}}},
             "/api/v1/notifications": {"get": {
                 "summary": "The notification queue, newest first (status=dead: dead letters)",
-                "parameters": [
-                    {"name": "status", "in": "query",
-                     "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}},
-                    {"name": "ticket", "in": "query", "schema": {"type": "integer",
-                                                                 "minimum": 0}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer",
-                                                                "minimum": 1, "maximum": 500}},
-                    {"name": "before", "in": "query", "schema": {"type": "integer",
-                                                                 "minimum": 0}}],
+                "parameters": NOTIFICATIONS_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/NotificationList",
                                            "notifications"),
                               "404": _error("on-call not configured"), **READ_ERRORS}}},
             "/api/v1/registry/eos": {"get": {
                 "summary": "Software and hardware past or reaching end of support, soonest "
                            "first (the date that applies: security, then extended support)",
-                "parameters": [WITHIN, _query("host"), _query("product"),
-                               {"name": "by", "in": "query",
-                                "schema": {"type": "string",
-                                           "enum": ["item", "host", "product"]}}],
+                "parameters": EOS_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
                               **READ_ERRORS}}},
             "/api/v1/registry/contracts": {"get": {
                 "summary": "Warranty and support contracts ending within the horizon",
-                "parameters": [WITHIN, {"name": "include_renewed", "in": "query",
-                                        "schema": {"type": "string",
-                                                   "enum": ["true", "false"]}}],
+                "parameters": CONTRACTS_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
                               **READ_ERRORS}}},
             "/api/v1/registry/hardware": {"get": {
                 "summary": "Assets whose model is past or reaching end of support (EOSL)",
-                "parameters": [WITHIN],
+                "parameters": HARDWARE_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
                               **READ_ERRORS}}},
             "/api/v1/actions/{token}": {
-                "get": {"summary": "A one-click link: a page with a button that POSTs",
+                "get": {"summary": "A one-click link: a page with a button that POSTs, or, "
+                                   "once used, what was done, by whom and when",
                         "security": [], "parameters": [ACTION_TOKEN],
-                        "responses": {"200": {"description": "confirmation page",
+                        "responses": {"200": {"description": "the page",
                                               "content": {"text/html": {"schema": _STR}}},
-                                      "403": _error("link invalid or expired"),
-                                      "404": _error("links off, or no such ticket")}},
-                "post": {"summary": "Use a one-click link (once): acknowledge or resolve",
+                                      "403": _page_error("link invalid or expired"),
+                                      "404": _page_error("links off, or no such ticket")}},
+                "post": {"summary": "Use a one-click link (once): acknowledge or resolve. A "
+                                    "browser (form post or Accept: text/html) gets a page",
                          "security": [], "parameters": [ACTION_TOKEN],
-                         "responses": {"200": _json("#/components/schemas/Ticket",
-                                                    "the ticket after the change"),
-                                       "403": _error("link invalid or expired"),
-                                       "404": _error("links off, or no such ticket"),
-                                       "409": _error("link used already, or not possible "
-                                                     "from the ticket's status")}},
+                         "responses": {"200": {
+                                           "description": "the ticket after the change (or "
+                                                          "as it already was)",
+                                           "content": {
+                                               "application/json": {"schema": {
+                                                   "$ref": "#/components/schemas/Acted"}},
+                                               "text/html": {"schema": _STR}}},
+                                       "403": _page_error("link invalid or expired"),
+                                       "404": _page_error("links off, or no such ticket"),
+                                       "409": _page_error("link used already, or not possible "
+                                                          "from the ticket's status")}},
             },
+            "/ui/tickets/{id}": {"get": {
+                "summary": "The read-only ticket page a notification links to (key: a signed "
+                           "view link, the credential)",
+                "security": [],
+                "parameters": [TICKET_ID, {"name": "key", "in": "query", "required": True,
+                                           "schema": {"type": "string", "maxLength": 320},
+                                           "description": "the signed view token"}],
+                "responses": {"200": {"description": "the page",
+                                      "content": {"text/html": {"schema": _STR}}},
+                              "400": _page_error("an unknown query parameter"),
+                              "403": _page_error("link invalid, expired or for another "
+                                                 "ticket"),
+                              "404": _page_error("links off, or no such ticket")}}},
+            "/api/v1/hosts": {"get": {
+                "summary": "Hosts by name: last inventory push, OS, end-of-support standing, "
+                           "open tickets",
+                "parameters": HOSTS_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/HostList", "hosts"),
+                              **READ_ERRORS}}},
+            "/api/v1/hosts/{name}": {"get": {
+                "summary": "One host: its OS release, end-of-support items, open tickets",
+                "parameters": [HOST_NAME],
+                "responses": {"200": _json("#/components/schemas/Host", "the host"),
+                              "404": _error("no such host"), **READ_ERRORS}}},
         },
     }

@@ -29,6 +29,8 @@ examples:
   regie ticket show $TICKET                       $TICKET: a ticket number, e.g. 42
   regie ticket ack $TICKET --note "looking at it"
   regie ticket resolve $TICKET --note "disk extended"
+  regie ticket assign $TICKET bob                 bob works it from now on
+  regie ticket priority $TICKET P2 --reason "payroll runs tonight"
   regie ticket report --summary "Payroll export fails" --host pay-01 --impact high
 
 The collector and the token: --url and --token-file, else $REGIE_URL and $REGIE_TOKEN_FILE
@@ -83,6 +85,21 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     note = sub.add_parser("note", help="add a note to a ticket's timeline")
     note.add_argument("id", type=int)
     note.add_argument("text")
+    assign = sub.add_parser("assign", help="give a ticket to a person")
+    assign.add_argument("id", type=int)
+    assign.add_argument("person", help="who works it from now on")
+    priority = sub.add_parser("priority", help="change a ticket's priority, with a reason "
+                                               "(its escalation starts over)")
+    priority.add_argument("id", type=int)
+    priority.add_argument("priority", choices=["P1", "P2", "P3", "P4"])
+    priority.add_argument("--reason", required=True, help="why (recorded and sent with the "
+                                                          "notification)")
+    for name in ("ack", "resolve", "close", "note", "assign", "priority"):
+        sub.choices[name].add_argument(
+            "--as", dest="actor", metavar="NAME",
+            help="the person acting, recorded on the timeline (default: the person the token "
+                 "names, else the token's name); a token that names a person acts only for "
+                 "them")
     report = sub.add_parser("report", help="report a problem (a user ticket)")
     report.add_argument("--summary", required=True)
     report.add_argument("--description", default="")
@@ -189,6 +206,9 @@ def main(argv: list[str], prog: str = "regie ticket") -> int:
         print(f"noted on #{args.id}")
     else:
         print(f"#{result['id']} {result['priority']} {result['status']}: {result['summary']}")
+        if result.get("already"):   # nothing changed: say who did it (the note is kept)
+            kept = "; your note is on the timeline" if getattr(args, "note", None) else ""
+            print(f"{result['message']}{kept}")
     return 0
 
 
@@ -201,11 +221,20 @@ def _dispatch(args: argparse.Namespace) -> Any:
         return _call(args, "GET", "/api/v1/tickets?" + urllib.parse.urlencode(query))
     if args.command == "show":
         return _call(args, "GET", f"/api/v1/tickets/{args.id}")
+    actor = {"actor": args.actor} if getattr(args, "actor", None) else {}
     if args.command in ("ack", "resolve", "close"):
         body = {"note": args.note} if args.note else {}
-        return _call(args, "POST", f"/api/v1/tickets/{args.id}/{args.command}", body)
+        return _call(args, "POST", f"/api/v1/tickets/{args.id}/{args.command}",
+                     {**body, **actor})
     if args.command == "note":
-        return _call(args, "POST", f"/api/v1/tickets/{args.id}/note", {"text": args.text})
+        return _call(args, "POST", f"/api/v1/tickets/{args.id}/note",
+                     {"text": args.text, **actor})
+    if args.command == "assign":
+        return _call(args, "POST", f"/api/v1/tickets/{args.id}/assign",
+                     {"assignee": args.person, **actor})
+    if args.command == "priority":
+        return _call(args, "POST", f"/api/v1/tickets/{args.id}/priority",
+                     {"priority": args.priority, "reason": args.reason, **actor})
     body = {k: getattr(args, k) for k in ("summary", "description", "host", "service",
                                           "component", "impact", "urgency") if getattr(args, k)}
     return _call(args, "POST", "/api/v1/tickets", body)

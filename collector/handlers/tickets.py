@@ -1,9 +1,16 @@
-"""The ticket queue over HTTP: list, report, show, acknowledge, resolve, close, note, priority."""
+"""The ticket queue over HTTP: list, report, show, acknowledge, resolve, close, note, priority,
+assign.
+
+The actor a timeline records is a person: the one the token names, else the `actor` the
+request gives (the CLI's `--as`), else the token's name. A token that names a person acts
+for that person only.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +18,21 @@ from aiohttp import web
 
 from alerting.lifecycle import InvalidTransition
 from alerting.ticket import Priority, Source, Status
-from collector.app import INTAKE, error_response, principal, read_json
-from collector.payloads.fields import BadPayload, choice, mapping, no_unknown, string
+from collector.app import INTAKE, STORES, error_response, principal, read_json
+from collector.payloads.fields import choice, mapping, no_unknown, string
 from collector.payloads.reports import parse_report
+from collector.query import (
+    MAX_ID,
+    Choice,
+    ChoiceList,
+    Flag,
+    Integer,
+    Query,
+    Text,
+)
+from collector.store.assignment import ClosedTicket, assign
 from collector.store.tickets import Ticket, TicketFilter, TicketNotFound, TimelineEntry
+from collector.ticket_acts import Act, Acted, act
 
 MAX_LIMIT = 500
 
@@ -35,50 +53,85 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
     return {f.name: _plain(getattr(entry, f.name)) for f in dataclasses.fields(entry)}
 
 
-def _many(query, name: str, kind: type[enum.Enum]) -> tuple:
-    values = [v for raw in query.getall(name, []) for v in raw.split(",") if v]
-    return tuple(choice(v, kind, name) for v in values)
+def _words(kind: type[enum.Enum]) -> tuple[str, ...]:
+    return tuple(member.value for member in kind)
+
+
+# The ticket list's query; collector/openapi.py documents it from this same declaration.
+LIST_QUERY = Query(
+    # The queue: what still needs work, unless other statuses are asked for.
+    ChoiceList(name="status", choices=_words(Status), default=("open", "acknowledged"),
+               description="comma-separated statuses"),
+    ChoiceList(name="priority", choices=_words(Priority),
+               description="comma-separated priorities (default: all)"),
+    Text(name="host"),
+    Text(name="component"),
+    Choice(name="source", choices=_words(Source)),
+    Flag(name="include_attached", description="also list alerts attached to a parent ticket"),
+    Integer(name="limit", minimum=1, maximum=MAX_LIMIT, default=100),
+    Integer(name="before", minimum=0, maximum=MAX_ID,
+            description="only tickets with a smaller id (the previous page's next_before)"),
+    Flag(name="details", description="include each ticket's details (labels, annotations, "
+                                     "custom details); left out by default"),
+)
 
 
 def _filter(query) -> TicketFilter:
-    unknown = set(query) - {"status", "priority", "host", "component", "source",
-                            "include_attached", "limit", "before"}
-    if unknown:
-        raise BadPayload(f"{sorted(unknown)[0]}: unknown query parameter")
-    limit_text = query.get("limit", "100")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-        raise BadPayload(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
-    before_text = query.get("before")
-    if before_text is not None and (not before_text.isdigit() or len(before_text) > 18):
-        raise BadPayload("before: must be a ticket id")
-    attached = query.get("include_attached", "false")
-    if attached not in ("true", "false"):
-        raise BadPayload("include_attached: must be true or false")
-    source = query.get("source")
-    # The queue: what still needs work, unless other statuses are asked for.
-    statuses = _many(query, "status", Status) or (Status.OPEN, Status.ACKNOWLEDGED)
+    given = LIST_QUERY.parse(query)
     return TicketFilter(
-        status=statuses,
-        priority=_many(query, "priority", Priority),
-        host=string(query.get("host"), "host", max_length=255, required=False),
-        component=string(query.get("component"), "component", max_length=255, required=False),
-        source=choice(source, Source, "source") if source is not None else None,
-        include_attached=attached == "true",
-        limit=int(limit_text),
-        before_id=int(before_text) if before_text is not None else None,
+        status=tuple(Status(s) for s in given["status"]),
+        priority=tuple(Priority(p) for p in given["priority"]),
+        host=given["host"],
+        component=given["component"],
+        source=Source(given["source"]) if given["source"] is not None else None,
+        include_attached=given["include_attached"],
+        limit=given["limit"],
+        before_id=given["before"],
+        with_details=given["details"],
     )
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    tickets = await request.app[INTAKE].tickets.list(_filter(request.query))
-    body = {"tickets": [ticket_json(t) for t in tickets]}
+    search = _filter(request.query)
+    tickets = await request.app[INTAKE].tickets.list(search)
+    body: dict[str, Any] = {"tickets": [
+        ticket_json(t) if search.with_details else _without_details(ticket_json(t))
+        for t in tickets]}
     if tickets:
         body["next_before"] = tickets[-1].id
     return web.json_response(body)
 
 
+def _without_details(ticket: dict[str, Any]) -> dict[str, Any]:
+    del ticket["details"]
+    return ticket
+
+
+def acting_person(request: web.Request, claimed: str | None) -> str:
+    """Who the timeline names: the token's person, else `claimed`, else the token's name."""
+    who = principal(request)
+    if who.person is not None:
+        if claimed is not None and claimed != who.person:
+            raise web.HTTPForbidden(
+                text=json.dumps({"error": f"actor: this token acts for {who.person} only"}),
+                content_type="application/json")
+        return who.person
+    return claimed or who.name
+
+
+def _actor_field(body: Any) -> str | None:
+    return string(body.get("actor"), "actor", max_length=200, required=False)
+
+
+def acted_json(acted: Acted) -> dict[str, Any]:
+    """The ticket, and what happened: `already` when it was in that state before."""
+    return {**ticket_json(acted.ticket), "already": acted.already,
+            "message": f"#{acted.ticket.id} {acted.sentence()}"}
+
+
 async def create_ticket(request: web.Request) -> web.Response:
-    report = parse_report(await read_json(request), default_reporter=principal(request).name)
+    who = principal(request)
+    report = parse_report(await read_json(request), default_reporter=who.person or who.name)
     ticket = await request.app[INTAKE].report(report)
     return web.json_response(ticket_json(ticket), status=201,
                              headers={"Location": f"/api/v1/tickets/{ticket.id}"})
@@ -107,28 +160,17 @@ async def _optional_body(request: web.Request, allowed: set[str]) -> dict[str, A
     return body
 
 
-async def _transition(request: web.Request, action: str) -> web.Response:
-    intake = request.app[INTAKE]
-    body = await _optional_body(request, {"note"})
+async def _transition(request: web.Request, action: Act) -> web.Response:
+    body = await _optional_body(request, {"note", "actor"})
     note = string(body.get("note"), "note", max_length=20_000, required=False)
-    actor = principal(request).name
+    actor = acting_person(request, _actor_field(body))
     try:
-        if action == "ack":
-            ticket = await intake.tickets.acknowledge(_id(request), actor=actor, now=intake.now())
-            intake.acknowledged(ticket)
-        elif action == "resolve":
-            ticket = await intake.tickets.resolve(_id(request), actor=actor, now=intake.now(),
-                                                  note=note)
-            intake.resolved(ticket.priority, ticket.component, ticket.created_at)
-        else:
-            ticket = await intake.tickets.close(_id(request), actor=actor, now=intake.now())
-        if note and action != "resolve":
-            await intake.tickets.add_note(ticket.id, actor=actor, text=note, now=intake.now())
+        acted = await act(request.app[INTAKE], _id(request), action, actor=actor, note=note)
     except TicketNotFound:
         return error_response(404, "no such ticket")
     except InvalidTransition as exc:
         return error_response(409, str(exc), ticket_status=exc.status.value)
-    return web.json_response(ticket_json(ticket))
+    return web.json_response(acted_json(acted))
 
 
 async def acknowledge(request: web.Request) -> web.Response:
@@ -146,11 +188,12 @@ async def close(request: web.Request) -> web.Response:
 async def note(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     body = mapping(await read_json(request), "body")
-    no_unknown(body, {"text"}, "")
+    no_unknown(body, {"text", "actor"}, "")
     text = string(body.get("text"), "text", max_length=20_000)
+    actor = acting_person(request, _actor_field(body))
     try:
-        entry = await intake.tickets.add_note(_id(request), actor=principal(request).name,
-                                              text=text, now=intake.now())
+        entry = await intake.tickets.add_note(_id(request), actor=actor, text=text,
+                                              now=intake.now())
     except TicketNotFound:
         return error_response(404, "no such ticket")
     return web.json_response(entry_json(entry), status=201)
@@ -159,13 +202,31 @@ async def note(request: web.Request) -> web.Response:
 async def override_priority(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     body = mapping(await read_json(request), "body")
-    no_unknown(body, {"priority", "reason"}, "")
+    no_unknown(body, {"priority", "reason", "actor"}, "")
     priority = choice(body.get("priority"), Priority, "priority")
     reason = string(body.get("reason"), "reason", max_length=2000)
+    actor = acting_person(request, _actor_field(body))
     try:
         ticket = await intake.tickets.override_priority(
-            _id(request), priority=priority, reason=reason, actor=principal(request).name,
-            now=intake.now())
+            _id(request), priority=priority, reason=reason, actor=actor, now=intake.now())
     except TicketNotFound:
         return error_response(404, "no such ticket")
+    if intake.on_change is not None:   # the escalation starts over: sweep now
+        intake.on_change()
+    return web.json_response(ticket_json(ticket))
+
+
+async def assign_ticket(request: web.Request) -> web.Response:
+    intake = request.app[INTAKE]
+    body = mapping(await read_json(request), "body")
+    no_unknown(body, {"assignee", "actor"}, "")
+    assignee = string(body.get("assignee"), "assignee", max_length=200)
+    actor = acting_person(request, _actor_field(body))
+    try:
+        ticket = await assign(request.app[STORES].engine, _id(request), assignee=assignee,
+                              actor=actor, now=intake.now())
+    except TicketNotFound:
+        return error_response(404, "no such ticket")
+    except ClosedTicket as exc:
+        return error_response(409, str(exc), ticket_status=Status.CLOSED.value)
     return web.json_response(ticket_json(ticket))

@@ -88,6 +88,9 @@ class Due:
     component: str | None
     created_at: datetime
     details: Mapping[str, Any]
+    # Why the escalation started over ("priority changed P3 → P1 by alice: ..."), until its
+    # first step fired again; None for a ticket's own first run.
+    restart_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +191,8 @@ class EscalationStore:
                                       acknowledged_at=row.acknowledged_at,
                                       systems_affected=systems),
                     summary=row.summary, host=row.host, service=row.service,
-                    component=row.component, created_at=row.created_at, details=row.details)
+                    component=row.component, created_at=row.created_at, details=row.details,
+                    restart_reason=row.restart_reason)
                 try:
                     planned = planner(due, now)
                 except Exception as exc:  # one bad escalation must not stop the others
@@ -200,7 +204,8 @@ class EscalationStore:
                         "b_ticket_id": row.ticket_id, "state": row.state,
                         "next_step": row.next_step, "epoch": row.epoch,
                         "due_at": now + timedelta(minutes=1), "notified": row.notified,
-                        "multi_system_at": row.multi_system_at, "updated_at": now})
+                        "multi_system_at": row.multi_system_at, "updated_at": now,
+                        "restart_reason": row.restart_reason})
                     continue
                 decision = planned.decision
                 state = decision.state
@@ -209,7 +214,9 @@ class EscalationStore:
                     "next_step": state.next_step, "epoch": state.epoch,
                     "due_at": decision.due_at,
                     "notified": [[person, list(channels)] for person, channels in state.notified],
-                    "multi_system_at": state.multi_system_at, "updated_at": now})
+                    "multi_system_at": state.multi_system_at, "updated_at": now,
+                    # Said once, with the first step it restarted: kept while none fired.
+                    "restart_reason": row.restart_reason if state.next_step == 0 else None})
                 if decision.reopen and row.status is Status.ACKNOWLEDGED:
                     reopen.append({"b_id": row.ticket_id, "updated_at": now})
                 if (reassess is not None and row.multi_system_at is None
@@ -300,7 +307,7 @@ _STATE_UPDATE = (update(ESCALATIONS)
                  .where(ESCALATIONS.c.ticket_id == bindparam("b_ticket_id"))
                  .values({name: bindparam(name) for name in (
                      "state", "next_step", "epoch", "due_at", "notified", "multi_system_at",
-                     "updated_at")}))
+                     "updated_at", "restart_reason")}))
 _REOPEN = (update(TICKETS)
            .where(TICKETS.c.id == bindparam("b_id"), TICKETS.c.status == Status.ACKNOWLEDGED)
            .values(status=Status.OPEN, acknowledged_at=None, updated_at=bindparam("updated_at")))
@@ -357,6 +364,18 @@ async def _systems(connection, dialect: str, row, window_seconds: float) -> int:
 def _audit(ticket_id: int, now: datetime, audit: Audit) -> dict[str, Any]:
     return {"ticket_id": ticket_id, "at": now, "kind": audit.kind[:32], "actor": ACTOR,
             "message": audit.message, "data": dict(audit.data)}
+
+
+async def restart(connection, ticket_id: int, *, policy_id: int, now: datetime,
+                  reason: str) -> None:
+    """Start the ticket's escalation over from its first step under policy `policy_id`
+    (snapshotted now), inside the caller's transaction; `reason` is what its first notices
+    say instead of "first notification". A finished escalation stays finished."""
+    await connection.execute(
+        update(ESCALATIONS)
+        .where(ESCALATIONS.c.ticket_id == ticket_id, ESCALATIONS.c.state != State.DONE.value)
+        .values(policy_id=policy_id, next_step=0, epoch=now, due_at=now,
+                state=State.RUNNING.value, updated_at=now, restart_reason=reason))
 
 
 async def poke(connection, ticket_ids: Sequence[int], now: datetime) -> None:

@@ -38,6 +38,7 @@ from alerting.ticket import (
 )
 from collector.store.engine import write_transaction
 from collector.store.escalations import ESCALATIONS, EscalationPlan, poke
+from collector.store.escalations import restart as restart_escalation
 from collector.store.signal_batch import Assess, KeyTaken, Outcome, Result, SignalBatch
 from collector.store.ticket_rows import (
     EVENTS,
@@ -133,10 +134,10 @@ class TicketFilter:
     include_attached: bool = False
     limit: int = 100
     before_id: int | None = None   # the cursor: tickets older (smaller id) than this one
-
     # False: `details` is not read (each ticket's is then {}): a page of 500 tickets would
     # otherwise carry up to 500 x 64 KiB of labels and custom details nobody asked for.
     with_details: bool = True
+
 
 class TicketStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -243,9 +244,9 @@ class TicketStore:
         query = query.order_by(TICKETS.c.id.desc()).limit(filter.limit)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [_ticket(row) for row in rows]
         if not filter.with_details:
             return [Ticket(**row._mapping, details={}) for row in rows]
+        return [_ticket(row) for row in rows]
 
     async def timeline(self, ticket_id: int) -> list[TimelineEntry]:
         """The ticket's timeline, oldest first."""
@@ -338,12 +339,11 @@ class TicketStore:
                 {"from": old.value, "to": priority.value, "reason": reason})])
             if self.escalation is not None and priority is not old:
                 # The escalation starts over under the new priority's policy (snapshotted
-                # now), from its first step.
-                await connection.execute(
-                    update(ESCALATIONS)
-                    .where(ESCALATIONS.c.ticket_id == ticket_id, ESCALATIONS.c.state != "done")
-                    .values(policy_id=self.escalation.policy_ids[priority], next_step=0,
-                            epoch=now, due_at=now, state="running", updated_at=now))
+                # now), from its first step, whose notices say why.
+                await restart_escalation(
+                    connection, ticket_id, policy_id=self.escalation.policy_ids[priority],
+                    now=now, reason=f"priority changed {old.value} → {priority.value} by "
+                                    f"{actor}: {reason}")
         return _ticket(row)
 
     async def _locked(self, connection: AsyncConnection, ticket_id: int) -> Row[Any]:

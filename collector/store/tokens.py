@@ -3,6 +3,7 @@
 Hashing and roles are the caller's (collector/auth.py); this module stores what it is given,
 once its name passes the rule (`collector.auth.token_name`).
 A name stays taken after its token is revoked, so a timeline's actor always names one token.
+A token may name the person who holds it: what it does is then recorded as that person's act.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collector.store.models import TokenRow
 
 TOKENS = TokenRow.__table__
 _RECORD = (TOKENS.c.id, TOKENS.c.name, TOKENS.c.role, TOKENS.c.created_at,
-           TOKENS.c.last_used_at, TOKENS.c.revoked_at)
+           TOKENS.c.last_used_at, TOKENS.c.revoked_at, TOKENS.c.person)
 
 
 class TokenExists(ValueError):
@@ -38,20 +39,23 @@ class TokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    person: str | None = None
 
 
 class TokenStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def create(self, name: str, role: str, token_hash: str, now: datetime) -> TokenRecord:
+    async def create(self, name: str, role: str, token_hash: str, now: datetime, *,
+                     person: str | None = None) -> TokenRecord:
         """Store a new token; `TokenExists` when the name is taken (revoked tokens included),
         ValueError when the name breaks the rule (`collector.auth.token_name`)."""
         token_name(name)
         statement = insert_or_skip(self._engine.dialect.name, TOKENS, index_elements=["name"])
         async with write_transaction(self._engine) as connection:
             row = (await connection.execute(
-                statement.values(name=name, role=role, token_hash=token_hash, created_at=now)
+                statement.values(name=name, role=role, token_hash=token_hash, created_at=now,
+                                 person=person)
                 .returning(*_RECORD))).first()
         if row is None:
             raise TokenExists(name)
@@ -65,14 +69,16 @@ class TokenStore:
             row = (await connection.execute(query)).first()
         return None if row is None else _record(row)
 
-    async def lookup(self, token_hash: str) -> tuple[int, str, str, str] | None:
-        """(id, name, role, hash) of the unrevoked token with this hash: the shape
+    async def lookup(self, token_hash: str) -> tuple[int, str, str, str, str | None] | None:
+        """(id, name, role, hash, person) of the unrevoked token with this hash: the shape
         `collector.auth.Authenticator` asks for (it compares the hash once more)."""
-        query = (select(TOKENS.c.id, TOKENS.c.name, TOKENS.c.role, TOKENS.c.token_hash)
+        query = (select(TOKENS.c.id, TOKENS.c.name, TOKENS.c.role, TOKENS.c.token_hash,
+                        TOKENS.c.person)
                  .where(TOKENS.c.token_hash == token_hash, TOKENS.c.revoked_at.is_(None)))
         async with self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
-        return None if row is None else (row.id, row.name, row.role, row.token_hash)
+        return None if row is None else (row.id, row.name, row.role, row.token_hash,
+                                         row.person)
 
     async def list(self) -> list[TokenRecord]:
         """Every token, revoked ones too, by name."""

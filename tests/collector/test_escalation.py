@@ -226,12 +226,15 @@ def test_one_click_links_act_once_and_only_as_signed(oncall):
             links = receiver.deliveries[0]["links"]
             ack_path = links["ack"].removeprefix(c.url)
             page = await c.call("GET", ack_path, role="")
-            assert "<form method=\"post\">" in page and "Acknowledge" in page
+            assert f'<form method="post" action="{links["ack"]}">' in page
+            assert "Acknowledge" in page
             assert (await c.call("GET", f"/api/v1/tickets/{ticket}"))["status"] == "open"
             acked = await c.call("POST", ack_path, role="", expect=200)
             assert acked["status"] == "acknowledged"
+            # The link was issued to alice (the primary): the act is recorded as hers.
+            assert acked["assignee"] == "alice (one-click link)"
             again = await c.call("POST", ack_path, role="", expect=409)
-            assert "used already" in again["error"]
+            assert "used already: acknowledged by alice (one-click link)" in again["error"]
             tampered = ack_path.replace(f".{ticket}.", f".{ticket + 1}.")
             await c.call("POST", tampered, role="", expect=403)
             clock.advance(days=2)                    # past the 24 h expiry
@@ -440,11 +443,23 @@ def test_a_priority_override_restarts_under_the_new_policy(oncall):
             await c.settle()
             assert receiver.told() == []
             await c.call("POST", f"/api/v1/tickets/{ticket}/priority", expect=200,
-                         body={"priority": "P1", "reason": "payroll runs tonight"})
+                         body={"priority": "P1", "reason": "payroll runs tonight",
+                               "actor": "dave"})
             await c.settle()
-            assert receiver.told() == [("trigger", "alice")]
+            # Not a new ticket: the notice says the priority changed, by whom and why.
+            assert receiver.told() == [("priority_changed", "alice")]
+            reason = "priority changed P3 → P1 by dave: payroll runs tonight"
+            assert receiver.deliveries[0]["reason"] == reason
             escalation = await c.call("GET", f"/api/v1/tickets/{ticket}/escalation")
             assert escalation["policy"]["priority"] == "P1"
+            escalated = [e["message"] for e in await c.timeline(ticket)
+                         if e["kind"] == "escalated"]
+            assert escalated == [f"step 1 (primary): queued for alice via hook: {reason}"]
+            # Said once: the next step (the secondary, 5 minutes later) is an escalation.
+            oncall.clock.advance(minutes=5)
+            await c.settle()
+            assert receiver.told()[1:] == [("escalate", "bob")]
+            assert receiver.deliveries[1]["reason"] == "not acknowledged after 5m"
 
     run(main())
 

@@ -1,0 +1,45 @@
+"""The collector's log lines: one format for every line of the process, set up once at start
+(`regie collector run`, `regie demo`).
+
+    2026-12-07T03:12:05.123Z INFO regie.collector.tickets: ticket 42 opened at P1, ...
+
+Times are UTC in ISO 8601 (a log read beside another machine's, or a ticket timeline, needs no
+zone arithmetic); then the level and the logger's name. What is logged at INFO: the service
+starting and stopping, tickets opened, acknowledged, resolved and escalated, notifications
+delivered; WARNING and above: what needs a person (dead letters, schedule gaps). Never
+tokens, link tokens or secrets: messages name tickets, people and channels only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class UTCFormatter(logging.Formatter):
+    """`asctime` as 2026-12-07T03:12:05.123Z."""
+
+    converter = time.gmtime
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return (time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+                + f".{int(record.msecs):03d}Z")
+
+
+def configure(level: str | int = "INFO", stream=None) -> None:
+    """Route every logger of the process through one stderr handler in FORMAT. Called again
+    (the demo runs the collector's start-up), it replaces its own handler, never adds one."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "regie", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(UTCFormatter(FORMAT))
+    handler.regie = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    # Alembic narrates its plugins at INFO; the migrate command prints its own one line.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
