@@ -173,9 +173,11 @@ def read_oslevel(ix: CatalogIndex, f: Fields) -> Hit | None:
 
 def read_hypervisor(ix: CatalogIndex, f: Fields) -> Hit | None:
     """esxcli / vmware -vl / pveversion / vCenter: a text, or esxcli's fields."""
-    product = f.text("product")
-    if product and "esxi" in product.lower():
+    product = (f.text("product", "name") or "").lower()
+    if "esxi" in product:
         return Hit("esxi", f.text("version"))
+    if "vcenter server" in product:
+        return Hit("vcenter", f.text("version"))
     manager = f.text("pvemanager", "proxmoxve")
     if manager:
         return Hit("proxmox-ve", manager)

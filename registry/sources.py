@@ -41,7 +41,7 @@ from registry.app_readers import (
 )
 from registry.appliance_readers import appliance_text_hit
 from registry.catalog_index import CatalogIndex
-from registry.command_output import first_line, text_of
+from registry.command_output import first_line, first_version, text_of
 from registry.device_readers import (
     read_cpuinfo,
     read_dmi,
@@ -146,12 +146,22 @@ _SSH_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     ))
 
 
+# Commands whose output is the version alone, the command naming the product: ONTAP's
+# `cluster image show` (Node / Current Version / Installation Date).
+_SSH_PRODUCT_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^\s*(cluster|system\s+node)\s+image\s+show"), "netapp-ontap"),
+)
+
+
 def read_ssh(ix: CatalogIndex, f: Fields) -> Hit | None:
     """Output of a command run over ssh, the server's identification string (SSH-2.0-...), or
     a login banner (an appliance's, such as vCenter's "VMware vCenter Server 8.0.2...")."""
     command = f.text("command", "cmd")
     output = f.text("output", "stdout", "result", "text")
     if command and output:
+        for pattern, product in _SSH_PRODUCT_COMMANDS:
+            if pattern.search(command) and first_version(output):
+                return Hit(product, first_version(output))
         for pattern, source in _SSH_COMMANDS:
             if pattern.search(command):
                 reader = SOURCES.get(source, _read_appliance)

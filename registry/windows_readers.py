@@ -108,6 +108,9 @@ def read_registry(ix: CatalogIndex, f: Fields) -> Hit | None:
     text = text_of(f)
     if text and "REG_" in text:  # `reg query KEY` output
         f = Fields({**parse_reg_query(text), **dict(f.items())})
+    elif f.text("valuename") or (f.text("name") and "value" in f and _key_path(f)):
+        # One value of a key: {path, name: Release, type: REG_DWORD, value: 528040}.
+        f = Fields({**dict(f.items()), f.text("valuename", "name") or "": f.raw("value")})
     hit = component_hit(f)
     if hit is not None:
         return hit or None
@@ -236,10 +239,16 @@ _EXCHANGE_ADMIN = re.compile(r"Version (\d+)\.(\d+) \(Build (\d+)\.(\d+)\)")
 
 
 def _exchange_hit(f: Fields) -> Hit | None:
-    admin = f.text("admindisplayversion")  # Get-ExchangeServer: Version 15.1 (Build 2507.6)
-    if admin:
-        found = _EXCHANGE_ADMIN.search(admin)
-        return Hit("msexchange", ".".join(found.groups()) if found else None)
+    # Get-ExchangeServer's AdminDisplayVersion, "Version 15.1 (Build 2507.6)": the field, or
+    # that text anywhere (a Format-Table row cuts the field at its first space).
+    admin = f.text("admindisplayversion")
+    if admin or _mentions(f, "(build "):
+        for value in (admin, *(scalar(v) for _, v in f.items())):
+            found = _EXCHANGE_ADMIN.search(value or "")
+            if found:
+                return Hit("msexchange", ".".join(found.groups()))
+        if admin:
+            return Hit("msexchange")
     major, minor = f.text("msiproductmajor"), f.text("msiproductminor")  # ...\v15\Setup
     if major and minor and ("exchangeserver" in _key_path(f) or f.text("msibuildmajor")):
         build = ".".join(v for v in (f.text("msibuildmajor"), f.text("msibuildminor")) if v)
@@ -262,6 +271,7 @@ def component_hit(f: Fields) -> Hit | bool | None:
     return None
 
 
+_DB2_NAME = re.compile(r"^(IBM )?D[Bb]2\b(?! Connect| Client| Runtime Client| ODBC)")
 _EXCHANGE_NAME = re.compile(r"^Microsoft Exchange Server (\d{4})\b", re.I)
 _DOTNETFX_NAME = re.compile(r"^Microsoft \.NET Framework (\d+(?:\.\d+)+)\b(.*)$", re.I)
 
@@ -273,6 +283,8 @@ def _entry_hit(ix: CatalogIndex, name: str | None, version: str | None) -> Hit |
     if exchange:
         return Hit("msexchange", version) if version else Hit("msexchange",
                                                               cycle=exchange.group(1))
+    if _DB2_NAME.match(name or ""):
+        return Hit("ibm-db2", version)
     framework = _DOTNETFX_NAME.match(name or "")
     if framework:
         if re.search(r"targeting|sdk|language pack|multi-targeting", framework.group(2), re.I):

@@ -121,6 +121,10 @@ DOCUMENTED = {
          ("dotnetfx", "3.5-sp1")),
         (("registry", {"DisplayName": "Microsoft .NET Framework 4.8.1",
                        "DisplayVersion": "4.8.09037"}), ("dotnetfx", "4.8.1")),
+        # One value of the key (Get-ItemPropertyValue -Name Release, or a value listing).
+        (("registry", {"path": "HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full",
+                       "name": "Release", "type": "REG_DWORD", "value": 528040}),
+         ("dotnetfx", "4.8")),
     ],
     "powershell": [
         # about_Pwsh: -Version prints "PowerShell 7.4.1".
@@ -159,6 +163,11 @@ DOCUMENTED = {
                        "DisplayVersion": "15.2.1118.7"}), ("msexchange", "2019")),
         (("powershell", {"AdminDisplayVersion": "Version 14.3 (Build 123.4)"}),
          ("msexchange", "2010")),
+        (("powershell", {"command": "Get-ExchangeServer | Format-Table Name,Edition,"
+                                    "AdminDisplayVersion",
+                         "output": "\nName  Edition     AdminDisplayVersion\n----  -------     "
+                                   "-------------------\nEX01  Enterprise  Version 15.2 (Build "
+                                   "1544.4)\n"}), ("msexchange", "2019")),
     ],
     "panos": [
         (("ssh", {"command": "show system info", "output": PANOS_SYSTEM_INFO}),
@@ -210,6 +219,13 @@ DOCUMENTED = {
          ("netapp-ontap", "9.14.1")),
         (("ssh", {"command": "version", "output": "NetApp Release 9.8P4: Wed Jun 02 2021"}),
          ("netapp-ontap", None)),  # the data starts at 9.9.1
+        # `cluster image show` (ONTAP command reference): Node, Current Version, Date.
+        (("ssh", {"command": "cluster image show", "output":
+                  "                 Current                      Installation\n"
+                  "Node             Version                      Date\n"
+                  "---------------- ---------------------------- ------------\n"
+                  "node-01          9.12.1P2                     3/20/2023 10:00:00\n"}),
+         ("netapp-ontap", "9.12.1")),
     ],
     "vcenter": [
         # VMware KB "Determining the build number of VMware vCenter Server": vpxd -v.
@@ -222,6 +238,8 @@ DOCUMENTED = {
                            "8.0.2 build-22385739", "vendor": "VMware, Inc.", "version": "8.0.2",
                            "build": "22385739", "apiType": "VirtualCenter"}}), ("vcenter", "8.0")),
         # vSphere Automation: GET /rest/appliance/system/version ("value" wrapper).
+        (("esxcli", {"Product": "VMware vCenter Server", "Version": "8.0.2"}),
+         ("vcenter", "8.0")),  # the appliance shell's system.version.get, as fields
         (("api", {"url": "https://vc.example/rest/appliance/system/version", "body": {"value": {
             "product": "VMware vCenter Server", "version": "7.0.3.01400", "build": "21477706",
             "type": "vCenter Server with an embedded Platform Services Controller"}}}),
@@ -244,6 +262,12 @@ DOCUMENTED = {
         (("ssh", {"command": "cat /etc/release", "output": "  Oracle Solaris 10 1/13 "
                                                            "s10x_u11wos_24a X86\n"}),
          ("oracle-solaris", "10")),
+        # /etc/os-release of Solaris 11.4 (os-release(5) of Oracle Solaris 11.4).
+        (("os-release", {"NAME": "Oracle Solaris", "PRETTY_NAME": "Oracle Solaris 11.4",
+                         "ID": "solaris", "VERSION": "11.4", "VERSION_ID": "11.4",
+                         "BUILD_ID": "11.4.42.0.1.111.0",
+                         "CPE_NAME": "cpe:/o:oracle:solaris:11:4:42:0:1:111:0"}),
+         ("oracle-solaris", "11.4")),
         (("ssh", {"command": "pkg info entire", "output": "          Name: entire\n       "
                   "Version: 11.4 (Oracle Solaris 11.4.42.111.0)\n"}), ("oracle-solaris", "11.4")),
     ],
@@ -252,6 +276,8 @@ DOCUMENTED = {
         (("ssh", {"command": "db2level", "output": DB2LEVEL}), ("ibm-db2", "11.5")),
         # service_level of SYSIBMADM.ENV_INST_INFO.
         (("sql", {"version": "DB2 v11.1.4.7"}), ("ibm-db2", "11.1")),
+        (("registry", {"DisplayName": "IBM Db2 Server Edition - DB2COPY1",
+                       "DisplayVersion": "11.5.8000.317"}), ("ibm-db2", "11.5")),
     ],
     "apache-subversion": [
         # Version Control with Subversion, `svn --version`.
