@@ -79,7 +79,11 @@ async def read_json(request: web.Request) -> object:
         raise web.HTTPUnsupportedMediaType(
             text=json.dumps({"error": "Content-Type must be application/json"}),
             content_type="application/json")
-    raw = await request.read()  # over server.max_body_bytes: HTTPRequestEntityTooLarge (413)
+    try:
+        raw = await request.read()  # over server.max_body_bytes: HTTPRequestEntityTooLarge
+    except web.RequestPayloadError:  # a corrupt gzip or deflate stream (Content-Encoding)
+        encoding = request.headers.get("Content-Encoding", "")[:40]
+        raise BadPayload(f"body: cannot be decoded as Content-Encoding {encoding!r}") from None
     # Bounded before parsing: nesting, number sizes, and every string storable on every
     # backend (collector/payloads/json_body.py), so no bad value reaches a shared transaction.
     return json_body.decode(raw)

@@ -230,3 +230,23 @@ def test_unknown_route_and_method_answer_json(collector):
         code, answer = collector.call(method, path, token="admin")
         assert code in (404, 405)
         assert isinstance(answer, dict) and answer["error"], answer
+
+
+def test_compressed_bodies_are_bounded_and_checked(collector):
+    """gzip is undone before the size limit counts (a 48 KB bomb of 50 MB is 413), and a
+    corrupt stream is the sender's error (400), not the collector's."""
+    import gzip
+
+    before = stored(collector.db)
+    bomb = gzip.compress(b'{"summary": "' + b"a" * 50_000_000 + b'"}')
+    for raw, status, reason in (
+            (bomb, 413, "body larger than"),
+            (b"not gzip at all", 400, "body: cannot be decoded as Content-Encoding 'gzip'")):
+        code, answer = collector.call("POST", "/api/v1/tickets", raw=raw, token="responder",
+                                      headers={"Content-Encoding": "gzip"})
+        assert (code, answer["error"][:len(reason)]) == (status, reason), answer
+    assert stored(collector.db) == before
+    code, ticket = collector.call("POST", "/api/v1/tickets", token="responder",
+                                  raw=gzip.compress(b'{"summary": "zipped"}'),
+                                  headers={"Content-Encoding": "gzip"})
+    assert (code, ticket["summary"]) == (201, "zipped")
