@@ -3,17 +3,17 @@ host's kernel or Windows build), MikroTik RouterOS (`routeros`), SMBIOS identity
 CPU model (`cpuinfo`, `redfish`) and NVIDIA drivers and GPUs (`nvidia-smi`).
 
 The vendor tables are in registry/appliance_rules.py (sysDescr patterns, enterprise OIDs) and
-registry/product_rules.py (CPU and GPU families).
+registry/hardware_rules.py (CPU and GPU families).
 """
 
 from __future__ import annotations
 
 import re
 
-from registry import product_rules as rules
 from registry.appliance_rules import SNMP_ENTERPRISES, SNMP_RULES
 from registry.catalog_index import CatalogIndex
 from registry.command_output import parse_colons, rule_hit, text_of
+from registry.hardware_rules import CPU_RULES, GPU_RULES
 from registry.observations import Fields, Hit, scalar
 from registry.os_readers import kernel_hit
 from registry.product_rules import components
@@ -91,7 +91,7 @@ def read_dmi(ix: CatalogIndex, f: Fields) -> Hit | None:
 def _cpu_hit(model: str | None) -> Hit | None:
     if not model:
         return None
-    for pattern, cycle in rules.CPU_RULES:
+    for pattern, cycle in CPU_RULES:
         if pattern.search(model):
             return Hit("intel-processors", cycle=cycle)
     return None
@@ -134,7 +134,7 @@ def read_nvidia_smi(ix: CatalogIndex, f: Fields) -> Hit | None:
     if driver and components(driver):
         return Hit("nvidia", driver, hints=(("os", system),) if system else ())
     if gpu:
-        for pattern, cycle in rules.GPU_RULES:
+        for pattern, cycle in GPU_RULES:
             if pattern.search(gpu):
                 return Hit("nvidia-gpu", cycle=cycle)
     return None

@@ -13,6 +13,8 @@ they read, one module per family:
 - registry/windows_readers.py: windows, registry, powershell;
 - registry/app_readers.py: binary, http-banner, api, container-image, mssql, sql;
 - registry/device_readers.py: snmp, routeros, dmi, cpuinfo, redfish, nvidia-smi;
+- registry/appliance_readers.py: network, storage and virtualisation appliances (their CLI
+  output over ssh, login banners, management-API answers for `api`);
 - registry/command_output.py: what they share (an observation's output text, its first
   version, KEY=value and Key: value lines, text rules).
 
