@@ -440,6 +440,36 @@ def _label_key(labels: Mapping[str, str]) -> LabelKey:
     return tuple(sorted(labels.items()))
 
 
+def resumed(rules: Sequence[Rule], tickets: Iterable[tuple[str, str | None, Mapping[str, Any]]]
+            ) -> Evaluation:
+    """The evaluation to continue from after a restart (or on taking over from another
+    collector): every alert whose ticket is still active, as firing.
+
+    `tickets` are (dedup_key, host, details) of the active tickets the evaluator opened. An
+    alert whose condition ended meanwhile then resolves at the first step, instead of its
+    ticket staying open forever. Tickets of rules no longer in the file, or whose key does not
+    come out the same, are left alone. Pending alerts are not kept anywhere: their `for`
+    starts again, as Prometheus's does after a restart."""
+    by_name = {rule.name: rule for rule in rules}
+    alerts: dict[AlertKey, AlertState] = {}
+    for key, host, details in tickets:
+        rule = by_name.get(str(details.get("rule", "")))
+        labels = details.get("labels")
+        if rule is None or not host or not isinstance(labels, Mapping):
+            continue
+        label_key = _label_key({str(k): str(v) for k, v in labels.items()})
+        if dedup_key(rule, host, label_key) != key:
+            continue
+        try:
+            since = datetime.fromisoformat(str(details.get("active_since")))
+            value = float(details.get("value", math.nan))
+        except (TypeError, ValueError):
+            continue
+        alerts[(rule.name, host, label_key)] = AlertState(active_since=since, firing=True,
+                                                          value=value)
+    return Evaluation(tuple(rules), MappingProxyType(alerts))
+
+
 def dedup_key(rule: Rule, host: str, labels: Iterable[tuple[str, str]]) -> str:
     """``evaluator:<rule>:<host>[:<label>=<value>,...]``, the series' labels sorted, e.g.
     ``evaluator:FilesystemFilling:web1:device=/dev/sda1,fstype=ext4,mountpoint=/``.

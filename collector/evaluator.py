@@ -10,21 +10,31 @@ The state advances only after `ingest` succeeded, so a signal the store could no
 produced again in the next round instead of being lost. `run()` logs a failed round and goes
 on; only cancellation ends it. `now` comes from the injected `clock`, so tests drive `for`
 durations without sleeping.
+
+Durability and election: the firing alerts are the evaluator's active tickets, so `run()`
+resumes from them (`resume()`, alerting.rules.resumed) when it starts leading: a condition that
+ended while no collector evaluated resolves its ticket at the first round. Of several
+collectors on one PostgreSQL database only the one holding the evaluator lock
+(collector/leadership.py) scrapes and evaluates; the others check every interval whether the
+lock came free, and resume from the tickets when they take it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from alerting.rules import Evaluation, Rule, Sample
+from alerting.rules import Evaluation, Rule, Sample, resumed
 from alerting.ticket import Signal
+from collector.leadership import Leadership, SoleLeader
 
 log = logging.getLogger("regie.collector.evaluator")
 
@@ -63,6 +73,7 @@ class EvaluatorStats:
     scrape_failures_total: dict[str, int] = field(default_factory=dict)   # by host
     up: dict[str, bool] = field(default_factory=dict)                     # last round, by host
     last_round_seconds: float = 0.0
+    leader: bool = False                  # whether this process evaluates (collector/leadership)
 
 
 class ScrapeError(Exception):
@@ -75,7 +86,9 @@ class Evaluator:
                  ingest: Callable[[list[Signal]], Awaitable[None]],
                  session: aiohttp.ClientSession,
                  scrape_timeout_seconds: float = 5.0,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 active_tickets: Callable[[], Awaitable[Iterable[ActiveTicket]]] | None = None,
+                 leadership: Leadership | None = None) -> None:
         if interval_seconds <= 0 or scrape_timeout_seconds <= 0:
             raise ValueError("interval_seconds and scrape_timeout_seconds must be positive")
         self._targets: tuple[EvaluatorTarget, ...] = ()
@@ -88,6 +101,8 @@ class Evaluator:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._failing: set[str] = set()    # hosts whose failure was logged: once per streak
+        self._active_tickets = active_tickets
+        self._leadership = leadership or SoleLeader()
         self.stats = EvaluatorStats()
 
     @property
@@ -130,19 +145,47 @@ class Evaluator:
             self.stats.last_round_seconds = loop.time() - started
             return signals
 
+    async def resume(self) -> None:
+        """Continue from the evaluator's active tickets (see the module's docstring)."""
+        if self._active_tickets is None:
+            return
+        tickets = list(await self._active_tickets())
+        async with self._lock:
+            self._state = resumed(self._state.rules, tickets)
+        log.info("resumed %d firing alert(s) from their tickets", len(self._state.alerts))
+
+    async def lead(self) -> bool:
+        """Whether this process evaluates this round; resumes when it has just become leader,
+        forgets its states when it has just stopped leading (the next leader resumes)."""
+        leading = await self._leadership.hold()
+        if leading and not self.stats.leader:
+            await self.resume()
+            log.info("this collector runs the embedded evaluator")
+        elif not leading and self.stats.leader:
+            async with self._lock:
+                self._state = Evaluation(self._state.rules)
+            log.warning("this collector no longer runs the embedded evaluator")
+        self.stats.leader = leading
+        return leading
+
     async def run(self) -> None:
         """Evaluate every interval until cancelled; a failed round is logged, never fatal."""
         loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            try:
-                await self.evaluate_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.stats.round_failures_total += 1
-                log.exception("evaluation round failed; retrying in %gs", self._interval)
-            await asyncio.sleep(max(0.0, self._interval - (loop.time() - started)))
+        try:
+            while True:
+                started = loop.time()
+                try:
+                    if await self.lead():
+                        await self.evaluate_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.stats.round_failures_total += 1
+                    log.exception("evaluation round failed; retrying in %gs", self._interval)
+                await asyncio.sleep(max(0.0, self._interval - (loop.time() - started)))
+        finally:
+            self.stats.leader = False
+            await asyncio.shield(self._leadership.release())
 
     async def _scrape(self, target: EvaluatorTarget) -> list[Sample] | None:
         try:
@@ -169,6 +212,35 @@ class Evaluator:
                 raise ScrapeError(f"HTTP {response.status}")
             text = await response.text(errors="replace")
         return parse_exposition(text)
+
+
+# (dedup_key, host, details) of one of the evaluator's active tickets.
+ActiveTicket = tuple[str, str | None, Mapping[str, Any]]
+
+
+class EvaluatorMetrics:
+    """The evaluator's part of the collector's /metrics (registered by the app)."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self._evaluator.stats
+        leader = GaugeMetricFamily(
+            "regie_evaluator_leader",
+            "1 when this collector runs the embedded evaluator (holds the evaluator lock on "
+            "PostgreSQL), 0 when another one does.")
+        leader.add_metric([], 1.0 if stats.leader else 0.0)
+        rounds = CounterMetricFamily(
+            "regie_evaluator_rounds", "Evaluation rounds this collector ran (scrapes of every "
+            "target, then the rules).")
+        rounds.add_metric([], stats.rounds_total)
+        failures = CounterMetricFamily(
+            "regie_evaluator_scrape_failures", "Failed scrapes of an agent by the embedded "
+            "evaluator, by target host.", labels=["host"])
+        for host, count in sorted(stats.scrape_failures_total.items()):
+            failures.add_metric([host], count)
+        yield from (leader, rounds, failures)
 
 
 def parse_exposition(text: str) -> list[Sample]:

@@ -102,7 +102,9 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
 
 
 def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
-    from collector.evaluator import Evaluator, EvaluatorTarget
+    from collector.evaluator import Evaluator, EvaluatorMetrics, EvaluatorTarget
+    from collector.leadership import AdvisoryLock, SoleLeader
+    from collector.store.evaluator_tickets import active_evaluator_tickets
 
     rules = rule_set.rules
 
@@ -120,11 +122,18 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
         async def ingest(signals: list[Signal]) -> None:
             await intake.signals(signals)
 
+        engine = app[STORES].engine
+        # Several collectors may share a PostgreSQL database: one of them evaluates.
+        leadership = (AdvisoryLock(engine) if engine.dialect.name == "postgresql"
+                      else SoleLeader())
         async with aiohttp.ClientSession() as session:
             evaluator = Evaluator(targets, rules,
                                   interval_seconds=settings.evaluator.interval_seconds,
                                   ingest=ingest, session=session,
-                                  scrape_timeout_seconds=settings.evaluator.scrape_timeout_seconds)
+                                  scrape_timeout_seconds=settings.evaluator.scrape_timeout_seconds,
+                                  active_tickets=lambda: active_evaluator_tickets(engine),
+                                  leadership=leadership)
+            app[METRICS].registry.register(EvaluatorMetrics(evaluator))
             task = asyncio.create_task(evaluator.run(), name="regie-evaluator")
             log.info("evaluating %d rules against %d agent(s) every %gs", len(rules),
                      len(targets), settings.evaluator.interval_seconds)
