@@ -148,7 +148,10 @@ async def show_ticket(request: web.Request) -> web.Response:
         return error_response(404, "no such ticket")
     body = ticket_json(ticket)
     body["timeline"] = [entry_json(e) for e in await store.timeline(ticket.id)]
-    body["attached"] = [ticket_json(t) for t in await store.children(ticket.id)]
+    # A host-down ticket may hold thousands of attached alerts: their details (up to 64 KiB
+    # each) are shown on their own page, not repeated here.
+    body["attached"] = [_without_details(ticket_json(t))
+                        for t in await store.children(ticket.id)]
     return web.json_response(body)
 
 

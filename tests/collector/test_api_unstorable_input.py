@@ -250,3 +250,19 @@ def test_compressed_bodies_are_bounded_and_checked(collector):
                                   raw=gzip.compress(b'{"summary": "zipped"}'),
                                   headers={"Content-Encoding": "gzip"})
     assert (code, ticket["summary"]) == (201, "zipped")
+
+
+def test_attached_alerts_are_listed_without_their_details(collector):
+    down = alert("down", labels={"alertname": "HostDown", "host": "h1"})
+    child = alert("disk", labels={"alertname": "Disk", "host": "h1"},
+                  annotations={"summary": "disk", "dump": "y" * 4000})
+    for sent in (down, child):
+        assert collector.call("POST", "/api/v1/alertmanager", webhook(sent),
+                              token="ingest")[0] == 200
+    _, listed = collector.call("GET", "/api/v1/tickets", token="viewer")
+    (parent,) = listed["tickets"]
+    _, shown = collector.call("GET", f"/api/v1/tickets/{parent['id']}", token="viewer")
+    (attached,) = shown["attached"]
+    assert "details" not in attached
+    _, alone = collector.call("GET", f"/api/v1/tickets/{attached['id']}", token="viewer")
+    assert alone["details"]["annotations"]["dump"] == "y" * 4000
