@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerting.notify.channels import Channel, SendContext
+from alerting.notify.delivery import Delivery
 from alerting.notify.links import (
     VIEW_EXPIRES_SECONDS,
     action_url,
@@ -44,6 +46,7 @@ CLAIM_LIMIT = 50
 _COUNTED = {"delivered": "delivered", "dead": "dead", "retry": "retried",
             "released": "rate_limited"}
 LEASE_SECONDS = 120.0        # longer than any channel's timeout
+SEND_DEADLINE_SECONDS = LEASE_SECONDS / 2
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 3600.0
 
@@ -122,7 +125,7 @@ class Notifier:
         claimed = await self.store.claim(self._clock(), limit=CLAIM_LIMIT,
                                          lease_seconds=LEASE_SECONDS)
         if claimed:
-            outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+            outcomes = await asyncio.gather(*(self._guarded(item) for item in claimed))
             await self.store.finish(list(outcomes), now=self._clock())
             for outcome in outcomes:
                 self._count(outcome.item.channel, _COUNTED[outcome.result])
@@ -131,6 +134,21 @@ class Notifier:
                     log.info("ticket %d: %s notice delivered to %s via %s", item.ticket_id,
                              item.kind, item.recipient or "the channel", item.channel)
         return len(claimed)
+
+    async def _guarded(self, item: Claimed) -> Outcome:
+        """One delivery, whatever it raises: an unexpected error is this delivery's failure
+        (retried with backoff, then a dead letter), never the round's. Without this guard one
+        exception in `gather` discarded every outcome of the round, so nothing was recorded
+        and receivers got the same notices again at every lease expiry."""
+        try:
+            return await self._deliver(item)
+        except Exception as exc:  # the bookkeeping of the other deliveries must happen
+            # Type and stack only: an exception's text may hold a URL with its credential.
+            log.error("notification %d via %s: unexpected %s\n%s", item.id, item.channel,
+                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            failed = Delivery.failed(f"unexpected error in channel {item.channel!r}: "
+                                     f"{type(exc).__name__}", retry=True)
+            return self._failed(item, failed, self._clock())
 
     async def _deliver(self, item: Claimed) -> Outcome:
         async with self._limit:
@@ -148,24 +166,33 @@ class Notifier:
                 notification = self._message(item, now)
             except ValueError as exc:
                 return self._dead(item, str(exc))
-            delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
-                                          ctx=self._context)
+            except (KeyError, TypeError) as exc:
+                # A stored payload missing a field will miss it on every attempt.
+                return self._dead(item, f"unreadable payload ({type(exc).__name__}: {exc})")
+            # A backstop under the lease: a send that outlives it would be sent twice.
+            async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+                delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
+                                              ctx=self._context)
             now = self._clock()
             if delivery.ok:
                 return Outcome(item, "delivered", error=delivery.reason or None)
-            attempts = item.attempts + 1
-            if not delivery.retry or attempts >= self._max_attempts:
-                reason = delivery.reason if not delivery.retry else \
-                    f"{delivery.reason} (after {attempts} attempts)"
-                return self._dead(item, reason)
-            delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
-            delay *= random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
-            if delivery.retry_after is not None:
-                delay = max(delay, delivery.retry_after)
-            log.info("notification %d via %s: %s; retrying in %.0fs", item.id, item.channel,
-                     delivery.reason, delay)
-            return Outcome(item, "retry", at=now + timedelta(seconds=delay),
-                           error=delivery.reason)
+            return self._failed(item, delivery, now)
+
+    def _failed(self, item: Claimed, delivery: Delivery, now: datetime) -> Outcome:
+        """Retry with backoff while attempts remain and the failure may pass; else dead."""
+        attempts = item.attempts + 1
+        if not delivery.retry or attempts >= self._max_attempts:
+            reason = delivery.reason if not delivery.retry else \
+                f"{delivery.reason} (after {attempts} attempts)"
+            return self._dead(item, reason)
+        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+        delay *= random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
+        if delivery.retry_after is not None:
+            delay = max(delay, delivery.retry_after)
+        log.info("notification %d via %s: %s; retrying in %.0fs", item.id, item.channel,
+                 delivery.reason, delay)
+        return Outcome(item, "retry", at=now + timedelta(seconds=delay),
+                       error=delivery.reason)
 
     def _dead(self, item: Claimed, reason: str) -> Outcome:
         log.warning("notification %d via %s given up: %s", item.id, item.channel, reason)

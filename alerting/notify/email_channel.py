@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from alerting.notify import signature
 from alerting.notify.delivery import Delivery, scrub, short, smtp_retryable
+from alerting.notify.host_name import host_name_problem
 from alerting.notify.message import Notification, one_line
 from alerting.notify.secret_file import load_secret
 from alerting.notify.send_context import DEFAULT_CONTEXT, SendContext
@@ -48,6 +49,9 @@ def _email_addresses(values: tuple[str, ...]) -> str | None:
 def _hostname(value: str) -> str | None:
     if not value or any(c.isspace() for c in value) or "/" in value:
         return f"must be a host name or address, not {value!r}"
+    if host_name_problem(value.strip("[]")):
+        # An empty or over-long label: the resolver would raise at every send.
+        return f"must be a valid host name or address, not {value!r}"
     return None
 
 
@@ -134,10 +138,12 @@ async def send_email(settings: EmailSettings, notification: Notification, *,
     password = settings.password.reveal() if settings.password is not None else None
     shown = f"smtp {settings.host}:{settings.effective_port}"
     tls_context = None
-    if settings.mode != "plain":
-        tls_context = await asyncio.to_thread(ssl_context, settings.ca_file)
     try:
         async with asyncio.timeout(timeout):
+            if settings.mode != "plain":
+                # Inside the try: a ca_file replaced by an unreadable one after start-up is
+                # this delivery's TLS failure, not an error escaping the delivery round.
+                tls_context = await asyncio.to_thread(ssl_context, settings.ca_file)
             refused, _ = await aiosmtplib.send(
                 message,
                 hostname=settings.host,

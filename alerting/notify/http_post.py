@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from alerting.notify.delivery import (
     short,
     url_secrets,
 )
+from alerting.notify.host_name import host_name_problem
 from alerting.notify.message import one_line
 from alerting.notify.send_context import SendContext
 from alerting.notify.ssrf import PinnedResolver, UnsafeUrl, check_url, parse_networks
@@ -36,11 +38,23 @@ _MAX_ANSWER_CHARS = 120
 
 
 def http_url(value: str) -> str | None:
-    """Settings check for a channel URL (webhook, slack)."""
+    """Settings check for a channel URL (webhook, slack): everything a send will need of it is
+    checked here, at start-up, so a URL that cannot work stops the collector instead of
+    failing every delivery (the host is IDNA-encoded as the resolver will encode it)."""
     # The value itself is never repeated: for Slack the URL is the credential.
     if not re.match(r"^https?://[^/\s?#]+", value):
         return "must be an http:// or https:// URL"
-    return None
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urllib.parse.urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a number from 1 to 65535"
+    if port == 0:
+        return "has a port that is not a number from 1 to 65535"
+    host = parts.hostname
+    return host_name_problem(host or "")
 
 
 def _answer_text(raw: bytes) -> str:
@@ -72,6 +86,10 @@ async def post(url: str, body: bytes, headers: Mapping[str, str], *,
                 http_reason = answer.reason or ""
     except UnsafeUrl as exc:
         return Delivery.failed(f"refused {shown}: {exc.reason}", retry=False)
+    except UnicodeError:
+        # The host cannot be encoded for DNS; settings refuse such URLs, this keeps a URL
+        # that slipped past them one dead letter rather than an error escaping the round.
+        return Delivery.failed(f"{shown}: the host is not a valid DNS name", retry=False)
     except TimeoutError:
         return Delivery.failed(f"no answer from {shown} within {timeout:g}s", retry=True)
     except aiohttp.ClientSSLError as exc:

@@ -1,0 +1,166 @@
+"""One bad channel costs only its own deliveries, and a channel that can never work stops the
+collector at start-up. Real `regie collector run` processes, a real webhook receiver, a real
+SMTP server (aiosmtpd, STARTTLS required); nothing here is faked.
+
+The reproduction that started this: a webhook URL whose host fails IDNA encoding
+(``http://127.0.0.1..:PORT/h``) was accepted at start-up; its lookup raised `UnicodeError`
+inside the delivery round, so no outcome of the round was written: every notification stayed
+pending with 0 attempts and the good receivers got the same notices again at every lease.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.agent.push_receiver import Receiver
+from tests.collector.conftest import Collector, collector_process, migrated
+from tests.collector.oncall_harness import HOOK_SECRET, LINK_SECRET, SCHEDULE
+from tests.services import wait_for
+
+
+def _private(path: Path, text: str) -> Path:
+    path.write_text(text + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def _oncall_config(tmp_path: Path, channels: str, *, max_attempts: int = 10) -> str:
+    schedule = tmp_path / "oncall.yml"
+    schedule.write_text(SCHEDULE)
+    link = _private(tmp_path / "link.key", LINK_SECRET)
+    _private(tmp_path / "hook.key", HOOK_SECRET)
+    return f"""\
+[oncall]
+schedule_file = "{schedule}"
+link_secret_file = "{link}"
+max_attempts = {max_attempts}
+
+{channels}"""
+
+
+def _hook(name: str, url: str, tmp_path: Path) -> str:
+    return f"""
+[[oncall.channels]]
+name = "{name}"
+kind = "webhook"
+url = "{url}"
+secret_file = "{tmp_path / 'hook.key'}"
+allow_networks = ["127.0.0.0/8"]
+timeout_seconds = 5
+"""
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1..:18999/h", "http://hooks..example/h",
+                                 f"http://{'a' * 64}.example/h"])
+def test_a_webhook_url_that_cannot_resolve_stops_the_collector(tmp_path, url):
+    """The attack's URL (and its kin) is refused at start-up: exit 2, the channel named."""
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    conf = tmp_path / "collector.toml"
+    conf.write_text(_oncall_config(tmp_path, _hook("good", "http://127.0.0.1:18998/h", tmp_path)
+                                   + _hook("broken", url, tmp_path)))
+    result = subprocess.run([sys.executable, "-m", "regie", "collector", "run", "--config",
+                             str(conf), "--db", db, "--listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "oncall.channels[1].url" in result.stderr
+    assert "channel 'broken'" in result.stderr
+    assert "not a valid DNS name" in result.stderr
+    assert url not in result.stderr      # the URL may be a credential (Slack): never echoed
+
+
+def test_an_smtp_host_that_cannot_resolve_stops_the_collector(tmp_path):
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    conf = tmp_path / "collector.toml"
+    conf.write_text(_oncall_config(tmp_path, """
+[[oncall.channels]]
+name = "mail"
+kind = "email"
+host = "mail..example"
+from_address = "regie@example.org"
+"""))
+    result = subprocess.run([sys.executable, "-m", "regie", "collector", "run", "--config",
+                             str(conf), "--db", db, "--listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "oncall.channels[0].host" in result.stderr and "channel 'mail'" in result.stderr
+
+
+def _notifications(collector: Collector, channel: str) -> list[dict]:
+    status, body = collector.call("GET", "/api/v1/notifications?limit=500", token="viewer")
+    assert status == 200, body
+    return [n for n in body["notifications"] if n["channel"] == channel]
+
+
+def test_a_failing_channel_costs_only_its_own_deliveries(tmp_path):
+    """Three P1 tickets page the primary on two channels: a webhook to a working receiver and
+    e-mail whose CA file is replaced by garbage after start-up (a botched certificate
+    rotation; before the fix, loading it raised out of the delivery round). The webhook
+    notices are delivered exactly once each; the e-mail ones are retried, then dead-lettered
+    with the reason; nothing stays pending with 0 attempts."""
+    from tests.alerting.notify.peers import PASSWORD, USER, smtp_server
+    from tests.tls import make_tls
+
+    (tmp_path / "tls").mkdir()
+    tls = make_tls(tmp_path / "tls")
+    ca_file = tmp_path / "smtp-ca.pem"
+    ca_file.write_bytes(tls.ca.read_bytes())
+    password = _private(tmp_path / "smtp.password", PASSWORD)
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    with Receiver() as receiver, smtp_server(tls=tls, mode="starttls") as box:
+        channels = _hook("hook", f"{receiver.url}/hook", tmp_path) + f"""
+[[oncall.channels]]
+name = "mail"
+kind = "email"
+host = "127.0.0.1"
+port = {box.port}
+mode = "starttls"
+ca_file = "{ca_file}"
+username = "{USER}"
+password_file = "{password}"
+from_address = "Regie <regie@example.org>"
+timeout_seconds = 5
+"""
+        config = _oncall_config(tmp_path, channels, max_attempts=2)
+        with collector_process(tmp_path, db, config) as collector:
+            ca_file.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
+            tickets = []
+            for n in range(3):
+                status, ticket = collector.call("POST", "/api/v1/tickets", {
+                    "summary": f"service{n} down on db{n}", "host": f"db{n}",
+                    "component": f"service{n}", "impact": "business-critical",
+                    "urgency": "high"}, token="responder")
+                assert status == 201, ticket
+                tickets.append(ticket["id"])
+
+            def hooks_delivered() -> list[dict]:
+                told = _notifications(collector, "hook")
+                return told if len(told) == 3 and all(
+                    n["status"] == "delivered" for n in told) else []
+
+            wait_for(hooks_delivered, timeout=60, interval=0.2,
+                     what="the three webhook notices to be delivered")
+            # max_attempts = 2: one retry after the first backoff (10 s), then a dead letter.
+            def mails_dead() -> list[dict]:
+                told = _notifications(collector, "mail")
+                return told if len(told) == 3 and all(
+                    n["status"] == "dead" for n in told) else []
+
+            mails = wait_for(mails_dead, timeout=90, interval=0.5,
+                             what="the e-mail notices to be dead letters")
+            hooks = _notifications(collector, "hook")
+        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+
+    assert sorted(n["ticket_id"] for n in hooks) == sorted(tickets)
+    assert all(n["attempts"] == 1 for n in hooks)
+    deliveries = [r.headers["x-regie-delivery"] for r in receiver.delivered()]
+    assert sorted(deliveries) == sorted(f"regie-{n['id']}" for n in hooks)   # exactly once
+    assert len(mails) == 3
+    for mail in mails:
+        assert mail["attempts"] == 2
+        assert "TLS failed" in mail["last_error"] and "(after 2 attempts)" in mail["last_error"]
+    assert box.messages == []
+    assert PASSWORD not in log and HOOK_SECRET not in log
