@@ -175,12 +175,22 @@ def dotnetfx_version(release: int) -> str | None:
     return None
 
 
+def _command(f: Fields) -> str:
+    return (f.text("command", "cmd") or "").lower()
+
+
+def _output_value(f: Fields) -> str | None:
+    """A command's output when it is a single value (Get-ItemPropertyValue, .ToString())."""
+    text = f.text("output", "stdout", "text", "result")
+    return text if text and len(text.split()) == 1 else None
+
+
 def _dotnetfx_hit(f: Fields) -> Hit | bool | None:
     path = _key_path(f)
-    ndp = "net framework setup\\ndp" in path
+    ndp = "net framework setup\\ndp" in path or "net framework setup\\ndp" in _command(f)
     if path and not ndp:
         return None  # a Release value under another key is not a .NET release key
-    release = _release_key(f.text("release"))
+    release = _release_key(f.text("release") or (_output_value(f) if ndp else None))
     if release is not None and (ndp or not f.text("caption", "productname", "currentbuild",
                                                   "buildnumber")):
         version = dotnetfx_version(release)
@@ -231,6 +241,9 @@ def _powershell_engine_hit(f: Fields) -> Hit | None:
     if f.text("major") and f.text("minor") and _mentions(f, "psversion"):
         numbers = [f.text(k) for k in ("major", "minor", "patch", "build")]
         return _powershell_hit(".".join(n for n in numbers if n), None)
+    value = _output_value(f)  # $PSVersionTable.PSVersion.ToString()
+    if value and "psversion" in _command(f) and components(value):
+        return _powershell_hit(value, None)
     return None
 
 
@@ -255,7 +268,7 @@ def _exchange_hit(f: Fields) -> Hit | None:
         return Hit("msexchange", f"{major}.{minor}.{build}" if build else f"{major}.{minor}")
     # ExSetup.exe's FileVersionInfo: 15.02.1118.007, the "long format" of Microsoft's build
     # numbers table. With the file named, or in that zero-padded shape only Exchange uses.
-    version = f.text("fileversion", "productversion")
+    version = f.text("fileversion", "productversion") or _output_value(f)
     if version and (_EXCHANGE_LONG.match(version) or _mentions(f, "exsetup")):
         return Hit("msexchange", version)
     return None

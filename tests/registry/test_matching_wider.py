@@ -121,6 +121,9 @@ DOCUMENTED = {
          ("dotnetfx", "3.5-sp1")),
         (("registry", {"DisplayName": "Microsoft .NET Framework 4.8.1",
                        "DisplayVersion": "4.8.09037"}), ("dotnetfx", "4.8.1")),
+        (("powershell", {"command": "Get-ItemPropertyValue -LiteralPath 'HKLM:SOFTWARE\\"
+                                    "Microsoft\\NET Framework Setup\\NDP\\v4\\Full' -Name "
+                                    "Release", "output": "533325"}), ("dotnetfx", "4.8.1")),
         # One value of the key (Get-ItemPropertyValue -Name Release, or a value listing).
         (("registry", {"path": "HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full",
                        "name": "Release", "type": "REG_DWORD", "value": 528040}),
@@ -137,6 +140,8 @@ DOCUMENTED = {
         (("powershell", {"command": "$PSVersionTable.PSVersion", "output":
                          "\nMajor  Minor  Build  Revision\n-----  -----  -----  --------\n"
                          "5      1      19041  3803\n"}), ("windows-powershell", "5.1")),
+        (("powershell", {"command": "$PSVersionTable.PSVersion.ToString()",
+                         "output": "5.1.20348.2227"}), ("windows-powershell", "5.1")),
         # Windows PowerShell's engine key (Microsoft, "Installing Windows PowerShell").
         (("registry", {"path": "HKLM\\SOFTWARE\\Microsoft\\PowerShell\\3\\PowerShellEngine",
                        "PowerShellVersion": "5.1.17763.1"}), ("windows-powershell", "5.1")),
@@ -154,6 +159,8 @@ DOCUMENTED = {
         (("powershell", {"command": "Get-Command Exsetup.exe | ForEach-Object "
                                     "{ $_.FileVersionInfo }", "output": EXSETUP}),
          ("msexchange", "2019")),
+        (("powershell", {"command": "(Get-Command ExSetup.exe).FileVersionInfo.FileVersion",
+                         "output": "15.01.2507.044"}), ("msexchange", "2016")),
         (("powershell", {"AdminDisplayVersion": "Version 15.2 (Build 2562.17)"}),
          ("msexchange", "subscription")),  # Exchange Server SE RTM
         (("registry", {"path": "HKLM\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup",
