@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from registry.appliance_readers import appliance_text_hit
 from registry.appliance_rules import SNMP_ENTERPRISES, SNMP_RULES
 from registry.catalog_index import CatalogIndex
 from registry.command_output import parse_colons, rule_hit, text_of
@@ -39,6 +40,8 @@ def read_snmp(ix: CatalogIndex, f: Fields) -> Hit | None:
     if windows:
         return _windows_by_build(ix, windows.group(1), windows.group(2))
     hit = rule_hit(SNMP_RULES, descr) if descr else None
+    if hit is None and descr:
+        hit = appliance_text_hit(descr)
     if hit is False:
         return None
     product = hit.product if hit else None

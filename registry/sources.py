@@ -173,7 +173,9 @@ def read_ssh(ix: CatalogIndex, f: Fields) -> Hit | None:
     banner = f.text("banner", "identification", "serverversion", "version", "motd") or output
     if banner and banner.startswith("SSH-"):
         software = banner.split("-", 2)[2] if banner.count("-") >= 2 else ""
-        return banner_hit(ix, software)
+        # The identification string names the SSH server; what the session printed (a login
+        # banner, a command's output) may name the appliance.
+        return banner_hit(ix, software) or (_appliance_hit(output) if output != banner else None)
     return _appliance_hit(banner)
 
 

@@ -224,6 +224,10 @@ DOCUMENTED = {
                         "generation": 9, "major": 13, "minor": 1}}}), ("netapp-ontap", "9.13.1")),
         (("snmp", {"sysDescr": "NetApp Release 9.14.1P3: Thu May 02 10:00:00 UTC 2024"}),
          ("netapp-ontap", "9.14.1")),
+        # An identification string naming only the SSH server; the session's output names ONTAP.
+        (("ssh", {"banner": "SSH-2.0-OpenSSH_8.0", "output": "NetApp Release 9.13.1P6: Tue "
+                                                             "Dec 05 2023"}),
+         ("netapp-ontap", "9.13.1")),
         (("ssh", {"command": "version", "output": "NetApp Release 9.8P4: Wed Jun 02 2021"}),
          ("netapp-ontap", None)),  # the data starts at 9.9.1
         # `cluster image show` (ONTAP command reference): Node, Current Version, Date.
@@ -251,6 +255,10 @@ DOCUMENTED = {
             "product": "VMware vCenter Server", "version": "7.0.3.01400", "build": "21477706",
             "type": "vCenter Server with an embedded Platform Services Controller"}}}),
          ("vcenter", "7.0")),
+        # govc about (vim AboutInfo as text).
+        (("ssh", {"command": "govc about", "output": "FullName:     VMware vCenter Server 8.0.2 "
+                  "build-22385739\nName:         VMware vCenter Server\nVersion:      8.0.2\n"}),
+         ("vcenter", "8.0")),
         (("ssh", {"banner": "VMware vCenter Server 8.0.2.00100\n\nType: vCenter Server with an "
                             "embedded Platform Services Controller\n"}), ("vcenter", "8.0")),
     ],
@@ -324,6 +332,8 @@ NO_MATCH = [
     ("ssh", {"command": "show version", "output": "Product version: Check Point Gaia R81.10"}),
     ("ssh", {"command": "show ns version", "output": "NetScaler NS13.1: Build 49.13.nc"}),
     ("ssh", {"banner": "SSH-2.0-OpenSSH_7.4"}),
+    ("snmp", {"sysDescr": "ArubaOS (MODEL: 7205), Version 8.10.0.6"}),
+    ("snmp", {"sysDescr": "SonicWALL NSa 2700 (SonicOS 7.0.1-5111)"}),
     ("ssh", {"banner": "Authorized access only"}),
     # FortiAnalyzer answers in FortiOS's envelope; its serial is not a FortiGate's.
     ("api", {"body": {"version": "v7.4.2", "serial": "FAZ-VM0000000001", "build": 2397}}),
