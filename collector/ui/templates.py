@@ -25,6 +25,7 @@ h1 { font-size: 1.4em; margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
 th, td { text-align: left; vertical-align: top; padding: .25em .8em .25em 0; }
 table.timeline td, table.timeline th { border-top: 1px solid #dde; font-size: .92em; }
+table.timeline td:first-child, table.timeline th:first-child { white-space: nowrap; }
 form { display: inline-block; margin: 0 .6em .6em 0; }
 button { font-size: 1.1em; padding: .45em 1.2em; border-radius: .3em; cursor: pointer;
          border: 1px solid #355; background: #24527a; color: #fff; }
