@@ -97,7 +97,8 @@ def main(argv: list[str], prog: str = "regie registry") -> int:
             return _import(args, settings.database.url)
         if args.command == "sync":
             return _sync(args, settings.database.url)
-        return asyncio.run(_report(args, settings.database.url))
+        return asyncio.run(_report(args, settings.database.url,
+                                   settings.registry.near_horizon))
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
@@ -227,13 +228,14 @@ async def _apply(url: str, documents: list[dict[str, Any]], origin: str, fetched
 # -- reports ----------------------------------------------------------------------------------
 
 
-async def _report(args: argparse.Namespace, url: str) -> int:
+async def _report(args: argparse.Namespace, url: str, near_horizon: str) -> int:
     from collector.store.registry import RegistryStore
     from registry.lifecycle import (
         contract_items,
         eos_items,
         hardware_items,
         horizon_end,
+        near_end,
         software_items,
     )
 
@@ -243,19 +245,22 @@ async def _report(args: argparse.Namespace, url: str) -> int:
     except ValueError as exc:
         print(f"regie registry {args.command}: --within: {exc}", file=sys.stderr)
         return 2
+    # An item's status is its own on `today` ([registry] near_horizon is "near"); --within
+    # only chooses which items are listed.
+    near = near_end(today, near_horizon)
     engine = await _engine(url)
     try:
         store = RegistryStore(engine)
         if args.command == "eos":
             software = await store.software(host=args.host, product=args.product)
             if args.host is None and args.product is None:
-                items = eos_items(software, await store.hardware(), today, until)
+                items = eos_items(software, await store.hardware(), today, until, near=near)
             else:
-                items = software_items(software, today, until)
+                items = software_items(software, today, until, near=near)
         elif args.command == "hardware":
-            items = hardware_items(await store.hardware(), today, until)
+            items = hardware_items(await store.hardware(), today, until, near=near)
         else:
-            items = contract_items(await store.contracts(), today, until,
+            items = contract_items(await store.contracts(), today, until, near=near,
                                    include_renewed=args.include_renewed)
     finally:
         await engine.dispose()
@@ -271,13 +276,9 @@ async def _report(args: argparse.Namespace, url: str) -> int:
     if not items:
         return 0
     if by == "item":
-        print(f"{'DATE':10}  {'DAYS':>5}  {'STATUS':8}  {'SUPPORT':8}  {'HOST':24}  "
-              f"{'WHAT':24}  VERSION")
-        for i in items:
-            print(f"{i.applies.isoformat() if i.applies else 'unknown':10}  "
-                  f"{'' if i.days_remaining is None else i.days_remaining:>5}  "
-                  f"{i.status.value:8}  {i.kind.value:8}  {i.host[:24]:24}  "
-                  f"{i.what[:24]:24}  {i.version or ''}")
+        from registry.report_tables import table
+
+        print("\n".join(table(args.command, items)))
         return 0
     from registry.lifecycle import first_date, grouped
 
