@@ -75,3 +75,15 @@ def test_depth_scan_is_not_recursive():
             decode(raw)
     finally:
         sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize("tail", [b"", b"\\"])
+def test_an_unterminated_string_of_escaped_quotes_is_one_string(tail):
+    """Each `\\"` holds a quote; had the scan failed on the unterminated string and started
+    again at every quote, a body of them would cost quadratic time (minutes for 8 MiB)."""
+    text = '[' * (MAX_DEPTH + 1) + '"' + '\\"' * 50_000 + tail.decode()
+    assert nesting_depth(text) == MAX_DEPTH + 1
+    with pytest.raises(BadPayload, match="nested deeper"):
+        decode(text.encode())
+    # The string runs to the end: brackets after its start are not structure.
+    assert nesting_depth('["' + '\\"' * 10 + '[[[[') == 1
