@@ -62,7 +62,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
             ("contracts", "warranty and support contracts ending soon", "90d")):
         report = database(sub.add_parser(name, help=help_))
         report.add_argument("--within", default=default, metavar="HORIZON",
-                            help=f"how far ahead: 90d, 6w, 8m, 1y (default {default})")
+                            help=f"how far ahead to list: 90d, 6w, 8m, 1y (default "
+                                 f"{default}); an item's status is its own, whatever this is")
         report.add_argument("--json", action="store_true", help="JSON instead of a table")
         report.add_argument("--today", type=date.fromisoformat, metavar="YYYY-MM-DD",
                             help="report as of this day (default: today), e.g. to plan ahead")
