@@ -13,7 +13,7 @@ for is no match (a None rule), never the nearest product.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from registry.appliance_rules import APPLIANCE_RULES
@@ -29,16 +29,20 @@ def appliance_text_hit(text: str | None) -> Hit | bool | None:
     return rule_hit(APPLIANCE_RULES, text[:MAX_TEXT], labelled_version)
 
 
-def _texts(value: Any, depth: int = 0) -> list[str]:
-    """The string values of a JSON answer, depth first (bounded: answers are small)."""
+def _texts(value: Any, depth: int = 0) -> Iterator[str]:
+    """The string values of a JSON answer, depth first, lazily (the caller bounds them)."""
     if depth > 6:
-        return []
+        return
     if isinstance(value, Mapping):
-        return [t for v in list(value.values())[:200] for t in _texts(v, depth + 1)]
-    if isinstance(value, list):
-        return [t for v in value[:200] for t in _texts(v, depth + 1)]
-    text = scalar(value)
-    return [text] if text and not text.replace(".", "").isdigit() else []
+        for item in list(value.values())[:200]:
+            yield from _texts(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value[:200]:
+            yield from _texts(item, depth + 1)
+    else:
+        text = scalar(value)
+        if text and not text.replace(".", "").isdigit():
+            yield text
 
 
 def _first(body: Fields, *path: str) -> Fields | None:
@@ -146,9 +150,14 @@ API_SIGNATURES: tuple[Callable[[Fields], Hit | None], ...] = (
 
 def api_text_hit(raw: Any) -> Hit | bool | None:
     """An API answer whose shape no signature knows: the appliance texts it carries (an XML
-    body, about.fullName, version.full)."""
-    for text in _texts(raw)[:200]:
+    body, about.fullName, version.full). At most MAX_TEXT characters are read in all."""
+    budget = MAX_TEXT
+    for text in _texts(raw):
+        text = text[:budget]
         hit = appliance_text_hit(text)
         if hit is not None:
             return hit
+        budget -= len(text)
+        if budget <= 0:
+            break
     return None

@@ -145,13 +145,23 @@ def _key_path(f: Fields) -> str:
                    "subkey") or "").lower().replace("/", "\\")
 
 
-def _mentions(f: Fields, *words: str) -> bool:
-    """Whether any text value of the observation mentions one of `words` (lower case)."""
+def _all_text(f: Fields) -> str:
+    """The observation's text values joined, at most MAX_TEXT characters in all."""
+    texts, size = [], 0
     for _, value in f.items():
         text = scalar(value)
-        if text and any(word in text[:MAX_TEXT].lower() for word in words):
-            return True
-    return False
+        if text:
+            texts.append(text[:MAX_TEXT - size])
+            size += len(texts[-1]) + 1
+            if size >= MAX_TEXT:
+                break
+    return "\n".join(texts)
+
+
+def _mentions(f: Fields, *words: str) -> bool:
+    """Whether the observation's text mentions one of `words` (lower case)."""
+    text = _all_text(f).lower()
+    return any(word in text for word in words)
 
 
 def _release_key(text: str | None) -> int | None:
@@ -248,20 +258,20 @@ def _powershell_engine_hit(f: Fields) -> Hit | None:
 
 
 _EXCHANGE_LONG = re.compile(r"^(15\.0[0-2]|14\.0[0-3]|08\.0[0-3])\.\d{3,4}\.\d{3}$")
-_EXCHANGE_ADMIN = re.compile(r"Version (\d+)\.(\d+) \(Build (\d+)\.(\d+)\)")
+_EXCHANGE_ADMIN = re.compile(r"Version (15|14|8)\.(\d+) \(Build (\d+)\.(\d+)\)")
 
 
 def _exchange_hit(f: Fields) -> Hit | None:
     # Get-ExchangeServer's AdminDisplayVersion, "Version 15.1 (Build 2507.6)": the field, or
     # that text anywhere (a Format-Table row cuts the field at its first space).
     admin = f.text("admindisplayversion")
-    if admin or _mentions(f, "(build "):
-        for value in (admin, *(scalar(v) for _, v in f.items())):
-            found = _EXCHANGE_ADMIN.search(value or "")
-            if found:
-                return Hit("msexchange", ".".join(found.groups()))
-        if admin:
-            return Hit("msexchange")
+    found = _EXCHANGE_ADMIN.search(admin or "")
+    if found is None and _mentions(f, "admindisplayversion", "exchange"):
+        found = _EXCHANGE_ADMIN.search(_all_text(f))
+    if found:
+        return Hit("msexchange", ".".join(found.groups()))
+    if admin:
+        return Hit("msexchange")
     major, minor = f.text("msiproductmajor"), f.text("msiproductminor")  # ...\v15\Setup
     if major and minor and ("exchangeserver" in _key_path(f) or f.text("msibuildmajor")):
         build = ".".join(v for v in (f.text("msibuildmajor"), f.text("msibuildminor")) if v)

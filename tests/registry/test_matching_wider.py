@@ -365,6 +365,10 @@ NOT_THESE = [
      {"windows", "windows-server"}),
     (("registry", {"FileVersion": "15.02.1118.007"}), {"windows", "windows-server"}),
     (("uname", {"command": "uname -rv", "output": "5.11 11.4.42.111.0"}), {"linux"}),
+    # A version and build in the same words, not Exchange's: never msexchange.
+    (("powershell", {"command": "winver", "output": "Version 10.0 (Build 19045.3803)"}),
+     {"msexchange"}),
+    (("registry", {"Comment": "Version 15.2 (Build 1118.7) of something"}), {"msexchange"}),
     # The OS's version in the same columns as $PSVersionTable.PSVersion is not PowerShell's.
     (("powershell", {"command": "[Environment]::OSVersion.Version", "output":
                      "\nMajor  Minor  Build  Revision\n-----  -----  -----  --------\n"
