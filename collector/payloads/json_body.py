@@ -31,6 +31,9 @@ from collector.payloads.fields import BadPayload
 MAX_DEPTH = 64
 # Digits (sign included) of an integer literal; 64-bit values have at most 20.
 MAX_INT_DIGITS = 64
+# A number literal that may exceed MAX_INT_DIGITS or overflow a float (also matches inside
+# strings: then the hooks run for nothing, which is only slower).
+_BIG_NUMBER = re.compile(rf"[0-9]{{{MAX_INT_DIGITS - 1}}}|[eE][+]?0*[1-9][0-9]{{2}}")
 # A path longer than this is cut in error messages.
 _PATH_KEY_CHARS = 64
 
@@ -92,9 +95,12 @@ def decode(raw: bytes) -> Any:
         refused = True
         return _Refused(f"{name} is not a JSON number")
 
+    # Python-level number hooks cost a call per number: used only when a literal could be
+    # too long or overflow (a long digit run, a three-digit exponent), else C's own parsing.
+    hooks = ({"parse_int": parse_int, "parse_float": parse_float}
+             if _BIG_NUMBER.search(text) else {})
     try:
-        value = json.loads(text, parse_int=parse_int, parse_float=parse_float,
-                           parse_constant=parse_constant)
+        value = json.loads(text, parse_constant=parse_constant, **hooks)
     except json.JSONDecodeError as exc:
         raise BadPayload(f"body: invalid JSON: {exc.msg} at line {exc.lineno} "
                          f"column {exc.colno}") from None
@@ -115,21 +121,46 @@ def nesting_depth(text: str) -> int:
 
 
 def _check(root: Any) -> None:
-    """Walk the value (depth already bounded) and refuse the first unstorable item."""
+    """Walk the value (depth already bounded) and refuse the first unstorable item found.
+
+    Only strings and refused numbers are looked at, and a path is built only for containers
+    and for the item refused: a body of millions of small numbers costs one type test each."""
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, str):
-            _check_string(value, path or "body")
-        elif isinstance(value, _Refused):
-            raise BadPayload(f"{path or 'body'}: {value.reason}")
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                _check_string(key, f"{path}.{_label(key)}" if path else _label(key), key=True)
-                stack.append((item, f"{path}.{_label(key)}" if path else _label(key)))
-        elif isinstance(value, list):
-            where = path or "body"
-            stack.extend((item, f"{where}[{i}]") for i, item in reversed(list(enumerate(value))))
+        if type(value) is dict:
+            for key, item in value.items():
+                if _UNSTORABLE.search(key):
+                    _check_string(key, _child(path, key), key=True)
+                kind = type(item)
+                if kind is dict or kind is list:
+                    stack.append((item, _child(path, key)))
+                elif kind is str or kind is _Refused:
+                    _check_item(item, path, key)
+        elif type(value) is list:
+            for i, item in enumerate(value):
+                kind = type(item)
+                if kind is dict or kind is list:
+                    stack.append((item, f"{path or 'body'}[{i}]"))
+                elif kind is str or kind is _Refused:
+                    _check_item(item, path, i)
+        else:  # a bare scalar body
+            _check_item(value, "", None)
+
+
+def _child(path: str, key: str | int | None) -> str:
+    if key is None:
+        return path or "body"
+    if isinstance(key, int):
+        return f"{path or 'body'}[{key}]"
+    return f"{path}.{_label(key)}" if path else _label(key)
+
+
+def _check_item(item: Any, path: str, key: str | int | None) -> None:
+    if isinstance(item, _Refused):
+        raise BadPayload(f"{_child(path, key)}: {item.reason}")
+    if isinstance(item, str) and _UNSTORABLE.search(item):
+        _check_string(item, _child(path, key))
 
 
 def _check_string(value: str, path: str, *, key: bool = False) -> None:

@@ -87,3 +87,25 @@ def test_an_unterminated_string_of_escaped_quotes_is_one_string(tail):
         decode(text.encode())
     # The string runs to the end: brackets after its start are not structure.
     assert nesting_depth('["' + '\\"' * 10 + '[[[[') == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[" + b"0," * 1000 + b'"\\ud800"]', "body[1000]: contains a lone surrogate"),
+        (b'{"a": [{"b": {"c": [0, 1, {"d": "\\u0000"}]}}]}',
+         "a[0].b.c[2].d: must not contain NUL"),
+        (b'[' + b'1,' * 100 + b'1' * 70 + b']', "body[100]: integer longer than 64 digits"),
+        (b'{"x": [2e308]}', "x[0]: number 2e308 is out of range"),
+        (b'{"x": 1E+400}', "x: number 1E+400 is out of range"),
+    ],
+)
+def test_paths_deep_in_large_bodies(raw, reason):
+    with pytest.raises(BadPayload) as refused:
+        decode(raw)
+    assert str(refused.value).startswith(reason), str(refused.value)
+
+
+def test_long_digit_runs_inside_strings_are_only_strings():
+    assert decode(b'{"serial": "' + b"7" * 200 + b'", "n": 1e5}') == {"serial": "7" * 200,
+                                                                      "n": 100000.0}
