@@ -243,6 +243,9 @@ def read_api(ix: CatalogIndex, f: Fields) -> Hit | None:
         hit = app_hit(ix, hint, version)
         if hit:
             return hit
+        appliance = ix.appliance(hint)
+        if appliance:
+            return Hit(appliance, version)
     found = api_text_hit(dict(f.items()))  # an XML body, about.fullName, a banner
     return found or None
 

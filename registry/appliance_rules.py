@@ -23,6 +23,22 @@ def _text(pattern: str, product: str | None, why: str) -> TextRule:
     return TextRule(re.compile(pattern, re.MULTILINE), product, why)
 
 
+# Appliance and hypervisor products whose names, aliases and labels name them in a management
+# API's or an inventory row's product field ("BIG-IP", "FortiOS", "NetApp ONTAP", "PAN-OS").
+# They are OSes in the data, so the free-text token index (application names) leaves them out.
+APPLIANCE_PRODUCTS = frozenset({
+    "panos", "fortios", "big-ip", "netapp-ontap", "cisco-ios-xe", "routeros", "nutanix-aos",
+    "esxi", "vcenter", "opnsense", "xcp-ng", "proxmox-ve",
+})
+# Other names the vendors use for them (platform and hardware names that print the OS's
+# version: a FortiGate's version is its FortiOS's).
+APPLIANCE_NAMES: dict[str, str] = {
+    "pan-os": "panos", "palo alto networks": "panos", "fortigate": "fortios",
+    "fortiwifi": "fortios", "f5 big-ip": "big-ip", "tmos": "big-ip", "ontap": "netapp-ontap",
+    "ios xe": "cisco-ios-xe", "ios-xe": "cisco-ios-xe", "mikrotik routeros": "routeros",
+    "vcenter server": "vcenter", "vmware vcenter": "vcenter",
+}
+
 # What an appliance prints at its own CLI (`show system info`, `get system status`, `tmsh show
 # sys version`, `version`, `vpxd -v`) or in its login banner. A `Version` label on a line of
 # its own (BIG-IP, vCenter's appliance shell) gives the version when the rule has no group.

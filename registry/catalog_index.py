@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from registry import product_rules as rules
+from registry.appliance_rules import APPLIANCE_NAMES, APPLIANCE_PRODUCTS
 from registry.cycle_selection import PICKERS, ProductCycles
 from registry.end_of_support import Catalog, Cycle
 from registry.identifiers import cpe_fields, cpe_key, parse_purl, purl_image_key
@@ -73,6 +74,11 @@ class CatalogIndex:
         self.tokens.layer((u.name, p) for u, p in purls if u and u.type == "generic")
         self.tokens.deny(rules.NAME_DENYLIST)
 
+        self.appliances = _Names()
+        self.appliances.layer((n, p.name) for p in catalog if p.name in APPLIANCE_PRODUCTS
+                              for n in (p.name, p.label, *p.aliases))
+        self.appliances.layer((n, p) for n, p in APPLIANCE_NAMES.items() if p in catalog)
+
         self.os_names = _Names()
         oses = [p for p in catalog if p.category == "os"]
         self.os_names.layer((p.name, p.name) for p in oses)
@@ -105,6 +111,10 @@ class CatalogIndex:
 
     def token(self, name: str | None) -> str | None:
         return self.tokens.get(name.lower()) if name else None
+
+    def appliance(self, name: str | None) -> str | None:
+        """An appliance or hypervisor product by its name, label or a vendor's name for it."""
+        return self.appliances.get(name.strip().lower()) if name else None
 
     def os_product(self, os_id: str | None, name: str | None = None) -> str | None:
         if not os_id:

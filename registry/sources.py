@@ -217,7 +217,9 @@ def read_unknown(ix: CatalogIndex, f: Fields) -> Hit | None:
     text ("NetApp Release 9.12.1P2: ..."). Nothing looser."""
     name = f.text("product", "software", "application", "displayname", "name", "package")
     if name:
-        return app_hit(ix, name, f.text("version", "displayversion", "productversion"))
+        version = f.text("version", "displayversion", "productversion")
+        appliance = ix.appliance(name)
+        return Hit(appliance, version) if appliance else app_hit(ix, name, version)
     for key in ("output", "text", "value", "banner", "version", "description"):
         hit = banner_hit(ix, f.text(key))
         if hit:

@@ -316,6 +316,11 @@ DOCUMENTED = {
          ("opnsense", "24.1")),
         (("ssh", {"command": "opnsense-version", "output": "OPNsense 24.7.12 (amd64)"}),
          ("opnsense", "24.7")),
+        # A management API's or an inventory row's product field naming the appliance.
+        (("api", {"body": {"product": "FortiOS", "version": "7.2.5"}}), ("fortios", "7.2")),
+        (("cmdb", {"product": "PAN-OS", "version": "10.2.4-h4"}), ("panos", "10.2")),
+        (("cmdb", {"product": "NetApp ONTAP", "version": "9.12.1P2"}),
+         ("netapp-ontap", "9.12.1")),
         (("api", {"body": {"name": "VMware ESXi", "fullName": "VMware ESXi 8.0.2 build-22380479",
                            "version": "8.0.2", "apiType": "HostAgent"}}), ("esxi", "8.0")),
     ],
@@ -340,6 +345,8 @@ NO_MATCH = [
     ("ssh", {"command": "get system status", "output": "Platform Type: FAZVM64\nVersion: "
                                                        "v7.0.5-build0365 221026 (GA)\n"}),
     ("api", {"body": {"product": "BIG-IQ", "version": "8.3.0"}}),
+    ("api", {"body": {"product": "SonicOS", "version": "7.0.1"}}),
+    ("cmdb", {"product": "Junos", "version": "21.4R3"}),
     ("kernel", {"release": "5.11"}),  # SunOS 5.11 without its version; never Linux 5.11
     ("registry", {"DisplayName": "Microsoft .NET Framework 4.7.2 Targeting Pack",
                   "DisplayVersion": "4.7.03062"}),
