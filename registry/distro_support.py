@@ -100,7 +100,10 @@ class Family:
     own_build_missing: str = ""
 
 
-_DEBIAN_REVISION = re.compile(r"-[^-]+$")
+# A Debian revision ("-9", "-0+deb12u1"), or the "+NNN" of Debian's own native packages
+# ("postgresql 15+248", built from postgresql-common). A plain upstream version ("10.2.3") is
+# how vendors' repositories version their packages.
+_DEBIAN_REVISION = re.compile(r"-[^-]+$|\+")
 _EL = re.compile(r"\.(?:module\+)?el(\d+)")
 
 # Distributions (endoflife.date product names) whose packages are covered by the release.

@@ -51,6 +51,8 @@ DEBIAN_12 = release("debian", "12")
     ("debian 12", "dpkg", "nginx", "1.22.1-9", "nginx", Rule.DISTRO, "Debian 12"),
     # Built for Debian 11, still installed after the upgrade: Debian 11's support.
     ("debian 12", "dpkg", "openssl", "1.1.1w-0+deb11u1", "openssl", Rule.DISTRO, "Debian 11"),
+    # Debian's own native metapackage (no revision, but Debian's "+248").
+    ("debian 12", "dpkg", "postgresql", "15+248", "postgresql", Rule.DISTRO, "Debian 12"),
     # Debian's ended list (security-support-ended.deb12): ended early.
     ("debian 12", "dpkg", "pdns-recursor", "4.8.8-1+deb12u1", None, Rule.DISTRO_LIMITED,
      "Debian 12"),
