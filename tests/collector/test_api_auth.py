@@ -74,11 +74,11 @@ def test_token_list_shows_last_use(collector):
     token = create_token(collector.db, "viewer", "used-once")
     never = [line for line in regie("collector", "token", "list", "--db", collector.db)
              .stdout.splitlines() if line.startswith("used-once ")]
-    assert never[0].split()[4] == "-"  # NAME ROLE CREATED(date time) LAST-USED
+    assert never[0].split()[5] == "-"  # NAME ROLE PERSON CREATED(date time) LAST-USED
     assert collector.call("GET", "/api/v1/tickets", token=token)[0] == 200
     used = [line for line in regie("collector", "token", "list", "--db", collector.db)
             .stdout.splitlines() if line.startswith("used-once ")]
-    assert used[0].split()[4] != "-"
+    assert used[0].split()[5] != "-"
 
 
 def test_token_list_never_shows_values(collector):

@@ -50,11 +50,14 @@ def test_full_lifecycle_with_timeline(collector):
 def test_refused_transitions_are_409_with_reason(collector):
     tid = report(collector)["id"]
     assert collector.call("POST", f"/api/v1/tickets/{tid}/close", token="responder")[0] == 409
-    collector.call("POST", f"/api/v1/tickets/{tid}/ack", token="responder")
+    collector.call("POST", f"/api/v1/tickets/{tid}/resolve", token="responder")
     status, body = collector.call("POST", f"/api/v1/tickets/{tid}/ack", token="responder")
     assert status == 409
-    assert body["error"] == ("cannot acknowledge a ticket that is acknowledged; "
-                             "from acknowledged it can: resolve")
+    assert body["error"] == ("cannot acknowledge a ticket that is resolved; "
+                             "from resolved it can: close")
+    # Asking for the state it is in is no conflict (tests/collector/test_people_in_the_queue.py).
+    status, body = collector.call("POST", f"/api/v1/tickets/{tid}/resolve", token="responder")
+    assert status == 200 and body["already"] is True
 
 
 def test_unknown_ticket_is_404(collector):
