@@ -11,7 +11,10 @@ from alerting.notify.links import (
     LinkError,
     action_url,
     sign_action,
+    sign_view,
+    ticket_page_url,
     verify_action,
+    verify_view,
 )
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -130,3 +133,48 @@ def test_verify_needs_an_aware_now():
 @pytest.mark.parametrize("base", ["https://regie.example.org", "https://regie.example.org/"])
 def test_action_url(base):
     assert action_url(base, GOOD) == f"https://regie.example.org/api/v1/actions/{GOOD}"
+
+
+# -- recipients (v2) and view links ----------------------------------------------------------
+
+@pytest.mark.parametrize("person", ["alice", "Zoë O'Brien", "x" * 96])
+def test_a_link_names_the_person_it_was_issued_to(person):
+    t = sign_action(SECRET, 42, "ack", EXPIRES, NONCE, recipient=person)
+    assert t.startswith("v2.42.ack.")
+    assert urllib.parse.quote(t, safe="") == t and len(t) <= MAX_TOKEN_CHARS
+    assert verify_action(SECRET, t, NOW) == ActionClaim(
+        ticket_id=42, action="ack", expires_at=EXPIRES, nonce=NONCE, recipient=person)
+
+
+def test_a_name_too_long_to_carry_leaves_the_link_anonymous():
+    t = sign_action(SECRET, 42, "ack", EXPIRES, NONCE, recipient="x" * 97)
+    assert t.startswith("v1.") and verify_action(SECRET, t, NOW).recipient is None
+
+
+def test_the_recipient_is_signed():
+    t = sign_action(SECRET, 42, "ack", EXPIRES, NONCE, recipient="alice")
+    mallory = _swap(t, 5, "bWFsbG9yeQ")          # base64url("mallory")
+    with pytest.raises(LinkError, match="bad signature"):
+        verify_action(SECRET, mallory, NOW)
+    # A v1 MAC does not make a v2 token (the domain differs), nor the other way round.
+    v1 = token()
+    with pytest.raises(LinkError):
+        verify_action(SECRET, "v2" + v1[2:-44] + ".YWxpY2U." + v1[-43:], NOW)
+
+
+def test_view_links_only_view_and_action_links_only_act():
+    view = sign_view(SECRET, 42, EXPIRES, recipient="alice")
+    claim = verify_view(SECRET, view, NOW)
+    assert (claim.ticket_id, claim.action, claim.recipient) == (42, "view", "alice")
+    assert verify_view(SECRET, view, NOW) == claim           # as often as wanted
+    with pytest.raises(LinkError, match="malformed"):
+        verify_action(SECRET, view, NOW)
+    with pytest.raises(LinkError, match="not 'view'"):
+        verify_view(SECRET, token("ack"), NOW)
+    with pytest.raises(LinkError, match="expired"):
+        verify_view(SECRET, view, EXPIRES)
+
+
+def test_ticket_page_url():
+    assert ticket_page_url("https://regie.example.org/", 42, "v1.x") == \
+        "https://regie.example.org/ui/tickets/42?key=v1.x"

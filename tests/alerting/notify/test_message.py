@@ -84,3 +84,17 @@ def test_is_frozen_and_slotted():
     with pytest.raises(AttributeError):
         n.summary = "other"  # type: ignore[misc]
     assert not hasattr(n, "__dict__")
+
+
+def test_repr_hides_the_ticket_page_link():
+    shown = repr(notification(ticket_url="https://regie.example.org/ui/tickets/42?key=VIEW-KEY"))
+    assert "VIEW-KEY" not in shown
+
+
+def test_a_priority_change_is_not_a_new_ticket():
+    n = notification(kind="priority_changed", priority="P2", step="step 1 of 2: primary",
+                     reason="priority changed P3 → P2 by dave: payroll runs tonight")
+    assert n.headline() == "Priority changed on ticket #42"
+    assert n.to_json()["kind"] == "priority_changed"
+    assert "Reason: priority changed P3 → P2 by dave: payroll runs tonight" in n.text()
+    assert "New ticket" not in n.text()
