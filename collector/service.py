@@ -25,7 +25,7 @@ from alerting.escalation_policy import Policies
 from alerting.rules import RuleSet
 from alerting.schedule import Schedules
 from alerting.ticket import Signal
-from collector.app import AUTH, INTAKE, METRICS, ONCALL, REGISTRY, STORES
+from collector.app import AUTH, HOSTS, INTAKE, METRICS, ONCALL, REGISTRY, STORES
 from collector.auth import Authenticator
 from collector.config import CollectorSettings
 from collector.intake import Intake, utcnow
@@ -103,17 +103,24 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
 
 def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
     from collector.evaluator import Evaluator, EvaluatorMetrics, EvaluatorTarget
+    from collector.host_names import KnownHosts
     from collector.leadership import AdvisoryLock, SoleLeader
+    from collector.store.agent_names import agent_names
     from collector.store.evaluator_tickets import active_evaluator_tickets
 
     rules = rule_set.rules
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        # Inhibition applies to every path into the store, evaluator or not.
+        # Inhibition and host names apply to every path into the store, evaluator or not.
+        engine = app[STORES].engine
         app[STORES].tickets.inhibit_rules = rule_set.inhibit_rules
-        targets = [EvaluatorTarget(address=t.address, host=t.host or _host_of(t.address),
+        hosts = KnownHosts(read_agents=lambda: agent_names(engine))
+        await hosts.refresh()
+        targets = [EvaluatorTarget(address=t.address, host=t.host or hosts.canonical(t.address),
                                    scheme=t.scheme)
                    for t in settings.evaluator.targets]
+        hosts.add_targets((t.address, t.host) for t in targets)
+        app[HOSTS] = hosts
         if not settings.evaluator.enabled or not targets:
             yield
             return
@@ -122,7 +129,6 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
         async def ingest(signals: list[Signal]) -> None:
             await intake.signals(signals)
 
-        engine = app[STORES].engine
         # Several collectors may share a PostgreSQL database: one of them evaluates.
         leadership = (AdvisoryLock(engine) if engine.dialect.name == "postgresql"
                       else SoleLeader())
@@ -145,16 +151,6 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
                     await task
 
     return context
-
-
-def _host_of(address: str) -> str:
-    """The host name tickets carry for a target: its address, or this machine for loopback."""
-    import socket
-
-    host = address.rpartition(":")[0].strip("[]")
-    if host in ("127.0.0.1", "localhost", "::1"):
-        return socket.gethostname()
-    return host
 
 
 @dataclass(frozen=True, slots=True)

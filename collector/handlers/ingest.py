@@ -6,7 +6,7 @@ from collections import Counter
 
 from aiohttp import web
 
-from collector.app import AUTH, INTAKE, METRICS, PRINCIPAL, REGISTRY, STORES, read_json
+from collector.app import AUTH, HOSTS, INTAKE, METRICS, PRINCIPAL, REGISTRY, STORES, read_json
 from collector.auth import Permission
 from collector.payloads.alertmanager import parse_webhook
 from collector.payloads.events import parse_event
@@ -17,7 +17,9 @@ from collector.payloads.inventory import parse_inventory
 async def alertmanager(request: web.Request) -> web.Response:
     """Alertmanager webhook v4. Answers only after the batch is committed."""
     intake = request.app[INTAKE]
-    signals = parse_webhook(await read_json(request), now=intake.now())
+    hosts = request.app.get(HOSTS)   # one host identity: an agent's address -> its host name
+    known = (await hosts.refresh()).known if hosts is not None else None
+    signals = parse_webhook(await read_json(request), now=intake.now(), known_host=known)
     outcomes = await intake.signals(signals)
     results = Counter(o.result for o in outcomes)
     return web.json_response({"status": "ok", "alerts": len(signals), **results})
@@ -67,6 +69,9 @@ async def inventory(request: web.Request) -> web.Response:
                                                     push.document, now, also=also)
     if new:
         registry.pushed(push.host, rows)
+        if (hosts := request.app.get(HOSTS)) is not None:
+            fqdn = push.document["host"].get("fqdn")
+            hosts.learn(push.host, fqdn if isinstance(fqdn, str) else None)
         request.app[METRICS].eos.invalidate()
         return web.json_response({"status": "stored", "host": push.host}, status=202)
     return web.json_response({"status": "duplicate", "host": push.host}, status=200)

@@ -6,13 +6,15 @@ resolves. Alertmanager retries a batch on 5xx, so the same batch may arrive agai
 treats a repeated firing alert as a repeat of its open ticket, never a second ticket.
 
 Label conventions read here (all optional): `host`/`hostname`/`nodename`/`instance` (port
-stripped) for the host, `service` (else `job`), `component`, `urgency` (else from `severity`),
+stripped; in the collector mapped to the agent's one host name, collector/host_names.py) for
+the host, `service` (else `job`), `component`, `urgency` (else from `severity`),
 `regie_recovery: confirm`, and `regie_host_down: "true"` (or an alert named HostDown,
 InstanceDown or RegieAgentDown) for a host-down alert that inhibits the host's others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +31,14 @@ SEVERITY_URGENCY = {
 HOST_DOWN_ALERTS = frozenset({"HostDown", "InstanceDown", "RegieAgentDown"})
 
 
-def host_of(labels: dict[str, str]) -> str | None:
+def host_of(labels: dict[str, str],
+            known_host: Callable[[str], str | None] | None = None) -> str | None:
+    """The alert's host. `known_host` (collector/host_names.py) names a known agent by its
+    address or name, so both alerting paths name a host alike; else the labels as they are."""
+    if known_host is not None:
+        for key in ("host", "hostname", "nodename", "instance"):
+            if labels.get(key) and (known := known_host(labels[key])):
+                return known
     for key in ("host", "hostname", "nodename"):
         if labels.get(key):
             return labels[key]
@@ -56,7 +65,8 @@ def _name(label: str | None) -> str | None:
     return label[:MAX_NAME] if label else label
 
 
-def parse_webhook(body: Any, *, now: datetime) -> list[Signal]:
+def parse_webhook(body: Any, *, now: datetime,
+                  known_host: Callable[[str], str | None] | None = None) -> list[Signal]:
     message = mapping(body, "body")
     version = message.get("version")
     if version is not None and version != "4":
@@ -66,10 +76,12 @@ def parse_webhook(body: Any, *, now: datetime) -> list[Signal]:
         raise BadPayload("alerts: must be an array")
     if len(alerts) > MAX_ALERTS:
         raise BadPayload(f"alerts: more than {MAX_ALERTS} in one request")
-    return [_alert(alert, f"alerts[{i}]", now=now) for i, alert in enumerate(alerts)]
+    return [_alert(alert, f"alerts[{i}]", now=now, known_host=known_host)
+            for i, alert in enumerate(alerts)]
 
 
-def _alert(raw: Any, path: str, *, now: datetime) -> Signal:
+def _alert(raw: Any, path: str, *, now: datetime,
+           known_host: Callable[[str], str | None] | None) -> Signal:
     alert = mapping(raw, path)
     status = alert.get("status")
     if status not in ("firing", "resolved"):
@@ -90,7 +102,7 @@ def _alert(raw: Any, path: str, *, now: datetime) -> Signal:
         origin="alertmanager",
         summary=summary[:1024],
         occurred_at=starts if status == "firing" else ends,
-        host=_name(host_of(labels)),
+        host=_name(host_of(labels, known_host)),
         service=_name(labels.get("service") or labels.get("job")),
         component=_name(labels.get("component")),
         urgency=urgency_of(labels),

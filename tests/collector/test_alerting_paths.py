@@ -5,17 +5,27 @@
    Alertmanager -> the collector's webhook.
 
 The rule is one that is certainly breached on any host (total memory above zero), so the
-ticket's appearance proves the path, not the host's state.
+ticket's appearance proves the path, not the host's state. Both paths name the host alike:
+the agent's host name, never the scrape address (alerting/host_identity.py).
 """
 
 from __future__ import annotations
 
+import json
 import socket
+from pathlib import Path
 
+import yaml
+
+from alerting.priority import assess
+from alerting.ticket import Criticality, Urgency
 from tests.agent.conftest import agent_process
 from tests.collector.conftest import collector_process, regie
 from tests.collector.test_alertmanager_real import local_config
-from tests.services import wait_for
+from tests.services import free_port, http_ok, require_binary, running, wait_for
+
+SHIPPED_PROMETHEUS = (Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+                      / "prometheus.yml")
 
 RULES = """
 rules:
@@ -77,6 +87,80 @@ def test_prometheus_path_with_exported_rules(tmp_path, sqlite_db, start_promethe
     assert ticket["origin"] == "alertmanager"
     assert (ticket["component"], ticket["urgency"], ticket["priority"]) == ("memory", "low",
                                                                              "P4")
-    # Prometheus knows the scrape address, not the agent's host name (documented difference).
+    # Prometheus knows the scrape address only. This collector does not scrape the agent and
+    # has no inventory from it, so nothing names the address (a loopback address here means
+    # Prometheus's machine, not necessarily the collector's): the address stays the host.
     assert ticket["host"] == "127.0.0.1"
     assert ticket["summary"].startswith(f"127.0.0.1:{agent.port} has ")
+
+
+def shipped_prometheus(tmp_path: Path, target: str, rule_file: Path, alertmanager: str):
+    """A real Prometheus with deploy/prometheus/prometheus.yml (its relabelling to `host`
+    included), made local: plain HTTP, one static target, 1 s intervals."""
+    config = yaml.safe_load(SHIPPED_PROMETHEUS.read_text())
+    config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    (job,) = config["scrape_configs"]
+    job["scheme"] = "http"
+    del job["tls_config"], job["file_sd_configs"]
+    job["static_configs"] = [{"targets": [target]}]
+    config["rule_files"] = [str(rule_file)]
+    config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
+    path = tmp_path / "shipped-prometheus.yml"
+    path.write_text(json.dumps(config))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    return running([require_binary("prometheus"), f"--config.file={path}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb-shipped'}",
+                    f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url={url}"],
+                   log=tmp_path / "shipped-prometheus.log", ready=lambda: http_ok(f"{url}/-/ready"),
+                   timeout=60)
+
+
+def test_one_breach_through_both_paths_gives_one_host_and_one_priority(
+        tmp_path, sqlite_db, start_alertmanager):
+    """The same agent breaches the same rule; the embedded evaluator and Prometheus (with the
+    shipped configuration) -> Alertmanager each open a ticket. Both name the same host (the
+    evaluator's target address is the agent's alias), so the host's criticality applies to
+    both and they get the same priority; with the scrape address as host, the criticality
+    would not apply (and a second "system" would raise the impact)."""
+    here = socket.gethostname()
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES)
+    exported = tmp_path / "prometheus-rules.yml"
+    regie("rules", "export", "--rules", str(rules), "--out", str(exported))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    with agent_process(agent_dir) as agent:
+        config = f"""
+[criticality.hosts]
+"{here}" = "business-critical"
+[evaluator]
+interval_seconds = 1
+rules_file = "{rules}"
+[[evaluator.targets]]
+address = "127.0.0.1:{agent.port}"
+"""
+        with collector_process(tmp_path, sqlite_db, config) as collector:
+            alertmanager = start_alertmanager(
+                local_config(tmp_path, collector.url, collector.tokens["ingest"]))
+            with shipped_prometheus(tmp_path, f"127.0.0.1:{agent.port}", exported,
+                                    f"127.0.0.1:{alertmanager.port}"):
+                def both() -> dict[str, dict] | None:
+                    by_origin = {t["origin"]: t for t in open_tickets(collector)}
+                    return by_origin if len(by_origin) == 2 else None
+
+                by_origin = wait_for(both, timeout=90, interval=0.5,
+                                     what="a ticket from each path")
+                labels = collector.call("GET", f"/api/v1/tickets/{by_origin['alertmanager']['id']}",
+                                        token="viewer")[1]["details"]["labels"]
+    embedded, prometheus = by_origin["evaluator"], by_origin["alertmanager"]
+    expected = assess(criticality=Criticality.BUSINESS_CRITICAL, urgency=Urgency.LOW).priority
+    for ticket in (embedded, prometheus):
+        assert (ticket["host"], ticket["priority"], ticket["urgency"], ticket["component"]) == (
+            here, expected.value, "low", "memory"), ticket
+    assert expected != assess(criticality=Criticality.MEDIUM, urgency=Urgency.LOW).priority
+    # The shipped relabelling gave the series a `host` label (the address without its port),
+    # which the summary prints as the evaluator does... and the collector mapped it.
+    assert labels["host"] == "127.0.0.1"
+    assert prometheus["summary"].startswith("127.0.0.1 has ")
+    assert embedded["summary"].startswith(f"{here} has ")
