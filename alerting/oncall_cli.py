@@ -32,7 +32,7 @@ DEFAULT_DAYS = 28
 EPILOG = f"""\
 examples:
   regie oncall who                                  everyone on call now, every team and role
-  regie oncall who --role primary --team ops        one person (exit 1: nobody)
+  regie oncall who --role primary --team ops --schedule deploy/oncall.example.yml
   regie oncall who --at 2024-12-24T20:00+01:00      at another time (no offset: UTC)
   regie oncall who --json                           for scripts, with contact details
   regie oncall check                                the file is valid and nobody is missing

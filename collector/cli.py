@@ -20,10 +20,10 @@ EPILOG = f"""\
 examples:
   regie collector migrate                         create or upgrade the installation's database
   regie collector run                             serve the API, evaluate rules, escalate
-  regie collector token create --role ingest --name alertmanager
+  regie collector token create --role viewer --name grafana
   regie collector token create --role responder --name alice-laptop --person alice
   regie collector token list
-  regie collector token revoke alertmanager
+  regie collector token revoke grafana
 
 The installation file: {installation.RULE} (docs/configuration.md, "Finding the
 installation"); without one, built-in defaults and ./regie.db. Only 'migrate' creates a

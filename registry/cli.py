@@ -1,7 +1,8 @@
 """`regie registry ...`: end-of-support data, matching, reports, hardware and contract imports.
 
-The commands work on the collector's database (`--db`, or the one in `--config`), as
-`regie collector token` does; `match` needs no database.
+The commands work on the installation's database (regie/installation.py: --config FILE,
+$REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml; `--db` overrides it), as `regie collector
+token` does, and never create one; `match` needs no database.
 """
 
 from __future__ import annotations
@@ -9,22 +10,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from regie import installation
+
 EPILOG = """\
 examples:
-  regie registry sync --from https://endoflife.date/api/v1     the live API
-  regie registry sync --from /srv/mirror/eol-data                 a mirror directory
-  regie registry match --data ../shared/eol-data < cases.json     JSON Lines out
+  regie registry sync --from "$EOL_MIRROR"                        a mirror directory
+  echo '{"source": "os-release", "raw": {"ID": "debian"}}' | regie registry match
   regie registry eos --within 8m                                  what ends within 8 months
   regie registry eos --within 1y --by product --json
   regie registry hardware --within 12m                            assets past/near EOSL
   regie registry contracts --within 90d                           renewals due
-  regie registry import hardware models.csv                       vendor EOS/EOSL dates
-  regie registry import contracts contracts.yml
+
+'sync --from https://endoflife.date/api/v1' reads the live API; a mirror is a directory in its
+shape (products/<name>.json). 'import hardware|assets|contracts FILE' reads vendor EOS/EOSL
+dates, the asset list or contracts from CSV or YAML. The commands use the installation's
+database (--config FILE, $REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml; --db overrides
+it) and never create one.
 
 Horizons: 90d, 6w, 8m, 1y. docs/registry.md explains matching, data and reports.
 """
@@ -40,9 +47,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
     def database(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, metavar="FILE",
-                       help="collector settings (TOML), for its database URL")
+                       help="the installation file, for its database (default: $REGIE_CONFIG, "
+                            "./regie.toml, /etc/regie/regie.toml)")
         p.add_argument("--db", metavar="URL",
-                       help="database URL (default: the collector's, sqlite:///regie.db)")
+                       help="database URL, overriding the installation's")
         return p
 
     sync = database(sub.add_parser(
@@ -52,8 +60,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                            "in its shape (products/<name>.json)")
     match = sub.add_parser(
         "match", help="match observations (stdin, JSON) to product, cycle and end of life",
-        description="Without --data: the data of the last sync in the database (--db, "
-                    "--config, or ./regie.db when it exists), else the bundled dataset.")
+        description="Without --data: the data of the last sync in the installation's database "
+                    "(--db, or the installation's when it exists), else the bundled dataset.")
     match_cli.add_arguments(match)
     database(match)
     for name, help_, default in (
@@ -93,7 +101,11 @@ def main(argv: list[str], prog: str = "regie registry") -> int:
             return match_cli.run(args, catalog_loader=lambda: _stored_catalog(args))
         from collector.config import load_settings
 
-        settings = load_settings(args.config, db=args.db)
+        config = installation.find_config(args.config, os.environ, Path.cwd())
+        settings = load_settings(config, db=args.db)
+        missing = installation.missing_database(settings.database.url)
+        if missing is not None:  # never create a database as a side effect
+            raise SchemaProblem(installation.missing_database_message(missing, config, args.db))
         if args.command == "import":
             return _import(args, settings.database.url)
         if args.command == "sync":
@@ -114,14 +126,19 @@ class SchemaProblem(Exception):
 
 def _stored_catalog(args: argparse.Namespace):
     """The last sync's data, or None (then the bundled dataset answers)."""
-    from collector.config import DEFAULT_DB, load_settings
+    from collector.config import load_settings
     from collector.store.registry import RegistryStore
     from registry.end_of_support import catalog_from_dump
 
-    if args.db is None and args.config is None and not Path("regie.db").exists():
-        return None
-    url = load_settings(args.config, db=args.db).database.url if (args.db or args.config) \
-        else DEFAULT_DB
+    config = installation.find_config(args.config, os.environ, Path.cwd())
+    if config is None and args.db is None:
+        return None  # no installation: the bundled data, never a stray ./regie.db
+    url = load_settings(config, db=args.db).database.url
+    missing = installation.missing_database(url)
+    if missing is not None:
+        if args.db is not None:  # asked for by name: say it is not there
+            raise SchemaProblem(installation.missing_database_message(missing, config, args.db))
+        return None  # an installation not migrated yet has no synced data either
 
     async def read():
         engine = await _engine(url)
