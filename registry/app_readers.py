@@ -328,8 +328,16 @@ def read_mssql(ix: CatalogIndex, f: Fields) -> Hit | None:
     return Hit("mssqlserver", version, hints=tuple(hints))
 
 
+# Db2's code release as JDBC/ODBC report it (DatabaseProductVersion "SQL11058"), and db2level
+# prints it: SQLvvrrm, version vv, release rr, modification m (11.5.8).
+_DB2_CODE_RELEASE = re.compile(r"^SQL(\d{2})(\d{2})(\d)$")
+
+
 def read_sql(ix: CatalogIndex, f: Fields) -> Hit | None:
     text = text_of(f, "version", "atatversion", "banner", "versionstring") or ""
+    db2 = _DB2_CODE_RELEASE.match(text)
+    if db2:
+        return Hit("ibm-db2", ".".join(str(int(part)) for part in db2.groups()))
     comment = f.text("versioncomment", "atatversioncomment", "comment") or ""
     if "Microsoft SQL Server" in text or "SQL Azure" in text:
         return read_mssql(ix, f)

@@ -97,8 +97,8 @@ def _api_panos(body: Fields) -> Hit | None:
     """PAN-OS XML API <show><system><info>, as JSON (xmltodict and pan-os-python keep the XML
     names): response -> result -> system -> sw-version."""
     system = _first(body, "response", "result", "system") or _first(body, "result", "system") \
-        or _first(body, "system")
-    return Hit("panos", system.text("swversion")) if system and system.text("swversion") else None
+        or _first(body, "system") or body  # or the fields of `show system info` themselves
+    return Hit("panos", system.text("swversion")) if system.text("swversion") else None
 
 
 def _api_ontap(body: Fields) -> Hit | None:
@@ -146,6 +146,16 @@ API_SIGNATURES: tuple[Callable[[Fields], Hit | None], ...] = (
     _api_vsphere,
     _api_ios_xe,
 )
+
+
+def appliance_fields_hit(f: Fields) -> Hit | None:
+    """An observation whose own fields have an appliance API's shape (sw-version; a
+    FortiGate's serial and version)."""
+    for signature in API_SIGNATURES:
+        hit = signature(f)
+        if hit:
+            return hit
+    return None
 
 
 def api_text_hit(raw: Any) -> Hit | bool | None:

@@ -111,7 +111,10 @@ def kernel_hit(sysname: str | None, release: str | None, version: str | None = N
         if re.match(r"\d+\.\d+-(RELEASE|STABLE|RC|BETA|PRERELEASE)", release):
             return Hit("freebsd", release)
         if not system and re.fullmatch(r"5\.\d+", release):
-            return None  # SunOS 5.x (`uname -r` on Solaris); Linux prints 5.10.0 and more
+            # SunOS 5.x (`uname -r` on Solaris); Linux prints 5.10.0 and more. With a
+            # Solaris `uname -v` it is Solaris; alone it is no match.
+            return kernel_hit("SunOS", release, version) if version and \
+                _SOLARIS_RV.match(f"{release} {version}") else None
         return Hit("linux", release) if components(release) else None
     if system == "freebsd":
         return Hit("freebsd", release)

@@ -41,7 +41,7 @@ from registry.app_readers import (
     read_mssql,
     read_sql,
 )
-from registry.appliance_readers import appliance_text_hit
+from registry.appliance_readers import appliance_fields_hit, appliance_text_hit
 from registry.catalog_index import CatalogIndex
 from registry.command_output import first_line, first_version, text_of
 from registry.device_readers import (
@@ -175,8 +175,9 @@ def read_ssh(ix: CatalogIndex, f: Fields) -> Hit | None:
         software = banner.split("-", 2)[2] if banner.count("-") >= 2 else ""
         # The identification string names the SSH server; what the session printed (a login
         # banner, a command's output) may name the appliance.
-        return banner_hit(ix, software) or (_appliance_hit(output) if output != banner else None)
-    return _appliance_hit(banner)
+        return banner_hit(ix, software) or (_appliance_hit(output) if output != banner else
+                                            None) or appliance_fields_hit(f)
+    return _appliance_hit(banner) or appliance_fields_hit(f)
 
 
 SOURCES: dict[str, Reader] = {

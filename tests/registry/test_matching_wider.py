@@ -185,6 +185,10 @@ DOCUMENTED = {
                           "</system></result></response>"}), ("panos", "11.0")),
         (("api", {"body": {"response": {"@status": "success", "result": {"system": {
             "hostname": "fw1", "sw-version": "9.1.16-h3"}}}}}), ("panos", "9.1")),
+        # The fields of `show system info` as an observation of their own, beside the
+        # server's identification string.
+        (("ssh", {"banner": "SSH-2.0-PaloAltoNetworks", "hostname": "fw1", "model": "PA-3220",
+                  "sw-version": "10.1.11-h1"}), ("panos", "10.1")),
         (("snmp", {"sysDescr": "Palo Alto Networks PA-3200 series firewall",
                    "sysObjectID": "1.3.6.1.4.1.25461.2.3.36", "panSysSwVersion": "10.2.7-h3"}),
          ("panos", "10.2")),
@@ -269,6 +273,9 @@ DOCUMENTED = {
         (("uname", {"command": "uname -rv", "output": "5.11 11.4.42.111.0"}),
          ("oracle-solaris", "11.4")),
         (("ssh", {"command": "uname -rv", "output": "5.11 11.3"}), ("oracle-solaris", "11.3")),
+        (("kernel", {"release": "5.11", "version": "11.4.42.111.0"}), ("oracle-solaris", "11.4")),
+        (("kernel", {"release": "5.10", "version": "Generic_150400-40"}),
+         ("oracle-solaris", "10")),
         (("uname", {"output": "SunOS sol10 5.10 Generic_150400-40 sun4v sparc SUNW,T5240"}),
          ("oracle-solaris", "10")),
         (("file", {"path": "/etc/release", "content": "                             Oracle "
@@ -291,6 +298,8 @@ DOCUMENTED = {
         (("ssh", {"command": "db2level", "output": DB2LEVEL}), ("ibm-db2", "11.5")),
         # service_level of SYSIBMADM.ENV_INST_INFO.
         (("sql", {"version": "DB2 v11.1.4.7"}), ("ibm-db2", "11.1")),
+        # JDBC DatabaseProductVersion: the code release SQLvvrrm (db2level's "SQL11058").
+        (("sql", {"version": "SQL11058"}), ("ibm-db2", "11.5")),
         (("registry", {"DisplayName": "IBM Db2 Server Edition - DB2COPY1",
                        "DisplayVersion": "11.5.8000.317"}), ("ibm-db2", "11.5")),
     ],
@@ -304,6 +313,8 @@ DOCUMENTED = {
          ("apache-subversion", "1.10")),
         (("binary", {"version_output": "svnadmin, version 1.9.12 (r1877414)"}),
          ("apache-subversion", "1.9")),
+        (("dpkg", {"package": "subversion", "version": "1.14.2-4+b2"}),
+         ("apache-subversion", "1.14")),
     ],
     "peers": [
         # IOS XE: RESTCONF /restconf/data/Cisco-IOS-XE-native:native/version.
@@ -348,6 +359,7 @@ NO_MATCH = [
     ("api", {"body": {"product": "SonicOS", "version": "7.0.1"}}),
     ("cmdb", {"product": "Junos", "version": "21.4R3"}),
     ("kernel", {"release": "5.11"}),  # SunOS 5.11 without its version; never Linux 5.11
+    ("kernel", {"release": "5.10", "version": "#1 SMP"}),
     ("registry", {"DisplayName": "Microsoft .NET Framework 4.7.2 Targeting Pack",
                   "DisplayVersion": "4.7.03062"}),
     ("registry", {"Release": 12}),  # not a release key
