@@ -14,9 +14,40 @@ from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
 from collector.handlers.tickets import LIST_QUERY
+from collector.payloads.json_body import MAX_DEPTH
+from collector.query import NUL_FREE
 from regie import __version__
 
 _STR = {"type": "string"}
+
+# What `collector/payloads/fields.string` reads as blank (str.strip()), as a regex class: a
+# required text must hold something else; optional text may be blank (then it is absent).
+_BLANK = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_BLANK}][^\\u0000]*$"
+# Body timestamps (collector/payloads/fields.timestamp): RFC 3339 with an offset, years 0001 to
+# 9998 (so that UTC stays within year 9999); "", null and Go's zero time (0001-...) mean "not
+# given".
+_BODY_YEARS = ("^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}"
+               "|99[0-8][0-9]|999[0-8])-")
+_BODY_TIME = {"anyOf": [{"type": "string", "format": "date-time", "pattern": _BODY_YEARS},
+                        {"type": "string", "pattern": "^0001-"},
+                        {"enum": ["", None]}],
+              "description": "RFC 3339 with an offset; absent, null, \"\" or Go's zero time "
+                             "(0001-01-01T00:00:00Z) mean now"}
+
+
+def _text(max_length: int, *, required: bool = False, description: str = "") -> dict[str, Any]:
+    """A text field as collector/payloads/fields.string reads it: never NUL; a required one
+    must not be blank; an optional one may be null or blank, meaning absent."""
+    schema: dict[str, Any] = (
+        {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK} if required
+        else {"type": ["string", "null"], "maxLength": max_length, "pattern": NUL_FREE})
+    return {**schema, "description": description} if description else schema
+
+
+def _choice(values: list[str], *, optional: bool = False) -> dict[str, Any]:
+    """One of `values`; an optional one may also be null (its default)."""
+    return {"enum": [*values, None]} if optional else {"type": "string", "enum": values}
 _NULLABLE_STR = {"type": ["string", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _ENUM = {
@@ -43,14 +74,20 @@ def _body(schema_ref: str, *, required: bool = True) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
 
 
+RETRY_AFTER = {"Retry-After": {"description": "seconds after which a retry may succeed",
+                               "schema": {"type": "integer", "minimum": 1}}}
 COMMON_ERRORS = {
     "400": _error("malformed request: the reason says what and where"),
     "401": _error("no valid bearer token"),
     "403": _error("the token's role may not do this"),
     "413": _error("body larger than server.max_body_bytes"),
     "415": _error("Content-Type is not application/json"),
+    "503": {**_error("the database is unavailable (down, restarting, locked): nothing was "
+                     "written; retry after Retry-After seconds"), "headers": RETRY_AFTER},
+    "507": {**_error("the database's disk is full: nothing was written"),
+            "headers": RETRY_AFTER},
 }
-READ_ERRORS = {k: COMMON_ERRORS[k] for k in ("400", "401", "403")}
+READ_ERRORS = {k: COMMON_ERRORS[k] for k in ("400", "401", "403", "503")}
 TICKET_ID = {"name": "id", "in": "path", "required": True,
              "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}}
 
@@ -60,9 +97,14 @@ ACTION_TOKEN = {"name": "token", "in": "path", "required": True,
 
 
 # Who acts, for a token that names no person (the CLI's --as); a person's token acts as them.
-ACTOR = {"type": "string", "minLength": 1, "maxLength": 200,
-         "description": "the person acting, when the token names none (else 403 unless the "
-                        "same person)"}
+ACTOR = _text(200, description="the person acting, when the token names none (else 403 unless "
+                               "the same person)")
+# The agent sends its push's key in the body and, as HTTP clients do, in this header.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header",
+    "schema": {"type": "string", "maxLength": 200, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+    "description": "when sent, must equal the body's idempotency_key (else 400); visible "
+                   "ASCII, as header values are"}
 HOST_NAME = {"name": "name", "in": "path", "required": True,
              "schema": {"type": "string", "pattern": "^[^/]{1,255}$"}}
 HTML_OR_JSON_ERROR = {"text/html": {"schema": _STR},
@@ -90,6 +132,20 @@ def _transition(summary: str) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
               "properties": {"error": _STR}},
+    "Health": {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "error": {"type": "string", "enum": ["database unavailable", "database disk full"]},
+        "reason": _STR}},
+    # Any JSON value a body may carry where the collector keeps what it is given (custom
+    # details, inventory observations): no NUL in strings or keys, nested at most MAX_DEPTH
+    # levels, numbers finite (collector/payloads/json_body.py).
+    "JsonValue": {
+        "description": f"any JSON without NUL characters, nested at most {MAX_DEPTH} levels",
+        "anyOf": [{"type": ["null", "boolean", "number"]},
+                  {"type": "string", "pattern": NUL_FREE},
+                  {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+                  {"type": "object", "propertyNames": {"pattern": NUL_FREE},
+                   "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}]},
     "Ticket": {
         "type": "object",
         "required": ["id", "status", "priority", "summary", "source", "occurrences",
@@ -124,19 +180,18 @@ SCHEMAS: dict[str, Any] = {
     "UserReport": {
         "type": "object", "additionalProperties": False, "required": ["summary"],
         "properties": {
-            "summary": {"type": "string", "minLength": 1, "maxLength": 500},
-            "description": {"type": "string", "maxLength": 20000},
-            "reporter": {"type": "string", "maxLength": 200},
-            "host": {"type": "string", "maxLength": 255},
-            "service": {"type": "string", "maxLength": 255},
-            "component": {"type": "string", "maxLength": 255},
-            "impact": {"type": "string", "enum": _ENUM["criticality"]},
-            "urgency": {"type": "string", "enum": _ENUM["urgency"]},
+            "summary": _text(500, required=True),
+            "description": _text(20000),
+            "reporter": _text(200, description="default: the token's name"),
+            "host": _text(255),
+            "service": _text(255),
+            "component": _text(255),
+            "impact": _choice(_ENUM["criticality"], optional=True),
+            "urgency": _choice(_ENUM["urgency"], optional=True),
         },
     },
     "Transition": {"type": "object", "additionalProperties": False,
-                   "properties": {"note": {"type": "string", "maxLength": 20000},
-                                  "actor": ACTOR}},
+                   "properties": {"note": _text(20000), "actor": ACTOR}},
     "Acted": {"allOf": [{"$ref": "#/components/schemas/Ticket"}, {
         "type": "object", "required": ["already", "message"],
         "properties": {
@@ -145,17 +200,15 @@ SCHEMAS: dict[str, Any] = {
             "message": {"type": "string", "description": "#42 acknowledged by alice at "
                                                          "2026-12-07 03:12 UTC"}}}]},
     "Note": {"type": "object", "additionalProperties": False, "required": ["text"],
-             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 20000},
-                            "actor": ACTOR}},
+             "properties": {"text": _text(20000, required=True), "actor": ACTOR}},
     "PriorityOverride": {
         "type": "object", "additionalProperties": False, "required": ["priority", "reason"],
         "properties": {"priority": {"type": "string", "enum": _ENUM["priority"]},
-                       "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
+                       "reason": _text(2000, required=True),
                        "actor": ACTOR}},
     "Assignment": {
         "type": "object", "additionalProperties": False, "required": ["assignee"],
-        "properties": {"assignee": {"type": "string", "minLength": 1, "maxLength": 200},
-                       "actor": ACTOR}},
+        "properties": {"assignee": _text(200, required=True), "actor": ACTOR}},
     "Host": {
         "type": "object",
         "required": ["name", "last_push_at", "pushes", "os", "end_of_support", "open_tickets"],
@@ -176,41 +229,53 @@ SCHEMAS: dict[str, Any] = {
                                 "next_after": _STR}},
     "AlertmanagerWebhook": {
         "type": "object", "required": ["alerts"],
-        "description": "Alertmanager webhook payload, version 4",
+        "description": "Alertmanager webhook payload, version 4 (other fields are ignored)",
         "properties": {
-            "version": {"type": "string", "enum": ["4"]},
-            "status": {"type": "string", "enum": ["firing", "resolved"]},
-            "receiver": _STR,
+            "version": _choice(["4"], optional=True),
             "alerts": {"type": "array", "maxItems": 10000, "items": {
                 "type": "object", "required": ["status", "fingerprint"],
                 "properties": {
-                    "status": {"type": "string", "enum": ["firing", "resolved"]},
-                    "labels": {"type": "object", "additionalProperties": _STR},
-                    "annotations": {"type": "object", "additionalProperties": _STR},
-                    "startsAt": {"type": "string", "format": "date-time"},
-                    "endsAt": {"type": "string", "format": "date-time"},
-                    "generatorURL": _STR,
-                    "fingerprint": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "status": _choice(["firing", "resolved"]),
+                    "labels": {"$ref": "#/components/schemas/StringMap"},
+                    "annotations": {"$ref": "#/components/schemas/StringMap"},
+                    "startsAt": _BODY_TIME,
+                    "endsAt": _BODY_TIME,
+                    "generatorURL": _text(4096),
+                    "fingerprint": _text(128, required=True),
                 }}},
         },
     },
+    # Labels and annotations (collector/payloads/fields.string_map).
+    "StringMap": {"type": "object", "maxProperties": 200,
+                  "propertyNames": {"maxLength": 256, "pattern": NUL_FREE},
+                  "additionalProperties": {"type": "string", "maxLength": 4096,
+                                           "pattern": NUL_FREE}},
     "AlertmanagerResult": {"type": "object", "required": ["status", "alerts"],
                            "properties": {"status": _STR, "alerts": {"type": "integer"}}},
     "Event": {
         "type": "object", "required": ["routing_key", "event_action"],
-        "description": "PagerDuty Events API v2 event",
+        "description": "PagerDuty Events API v2 event: a trigger needs a payload with summary, "
+                       "source and severity; acknowledge and resolve need the dedup_key",
         "properties": {
-            "routing_key": {"type": "string", "maxLength": 200},
-            "event_action": {"type": "string", "enum": ["trigger", "acknowledge", "resolve"]},
-            "dedup_key": {"type": "string", "maxLength": 255},
-            "payload": {"type": "object", "properties": {
-                "summary": {"type": "string", "maxLength": 1024},
-                "source": {"type": "string", "maxLength": 255},
-                "severity": {"type": "string", "enum": ["critical", "error", "warning", "info"]},
-                "timestamp": {"type": "string", "format": "date-time"},
-                "component": _STR, "group": _STR, "class": _STR,
-                "custom_details": {}}},
+            "routing_key": _text(200, required=True),
+            "event_action": _choice(["trigger", "acknowledge", "resolve"]),
+            "dedup_key": _text(255),
+            "payload": {"type": ["object", "null"], "properties": {
+                "summary": _text(1024),
+                "source": _text(255),
+                "severity": _choice(["critical", "error", "warning", "info"], optional=True),
+                "timestamp": _BODY_TIME,
+                "component": _text(255), "group": _text(255), "class": _text(255),
+                "custom_details": {"$ref": "#/components/schemas/JsonValue"}}},
         },
+        "if": {"properties": {"event_action": {"const": "trigger"}}},
+        "then": {"required": ["payload"], "properties": {"payload": {
+            "type": "object", "required": ["summary", "source", "severity"],
+            "properties": {"summary": _text(1024, required=True),
+                           "source": _text(255, required=True),
+                           "severity": _choice(["critical", "error", "warning", "info"])}}}},
+        "else": {"required": ["dedup_key"],
+                 "properties": {"dedup_key": _text(255, required=True)}},
     },
     "EventResult": {"type": "object", "required": ["status", "message"],
                     "properties": {"status": _STR, "message": _STR, "dedup_key": _STR,
@@ -219,14 +284,15 @@ SCHEMAS: dict[str, Any] = {
     "InventoryPush": {
         "type": "object", "required": ["idempotency_key", "document"],
         "properties": {
-            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 200},
+            "idempotency_key": _text(200, required=True),
             "document": {"type": "object", "required": ["schema", "host"], "properties": {
                 "schema": {"type": "string", "enum": ["regie.inventory/v1"]},
                 "host": {"type": "object", "required": ["hostname"],
-                         "properties": {"hostname": {"type": "string", "minLength": 1}}},
+                         "properties": {"hostname": _text(255, required=True)}},
                 "observations": {"type": "array", "items": {
                     "type": "object", "required": ["source", "raw"],
-                    "properties": {"source": _STR, "raw": {"type": "object"}}}}}},
+                    "properties": {"source": _text(100, required=True),
+                                   "raw": {"type": "object"}}}}}},
         },
     },
     "OnCall": {"type": "object", "required": ["at", "shifts"],
@@ -254,6 +320,38 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+# The schemas of request bodies: collector/payloads/json_body.py refuses NUL anywhere in a body
+# (keys too), so `_storable` says so in each; tests check every requestBody is listed here.
+REQUEST_BODIES = ("UserReport", "Transition", "Note", "PriorityOverride", "Assignment",
+                  "AlertmanagerWebhook", "Event", "InventoryPush")
+_JSON_VALUE = {"$ref": "#/components/schemas/JsonValue"}
+
+
+def _storable(schema: Any) -> Any:
+    """`schema` with the rules every request body shares: no string and no key holds NUL, and
+    a field the schema does not name may hold any JSON value that obeys this too."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return schema
+    out = dict(schema)
+    for key in ("items", "additionalProperties", "then", "else"):
+        if isinstance(schema.get(key), dict):
+            out[key] = _storable(schema[key])
+    if "properties" in schema:
+        out["properties"] = {name: _storable(value)
+                             for name, value in schema["properties"].items()}
+    for key in ("anyOf", "allOf", "oneOf"):
+        if key in schema:
+            out[key] = [_storable(branch) for branch in schema[key]]
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if "object" in kinds and schema.get("additionalProperties") is not False:
+        out.setdefault("propertyNames", {"pattern": NUL_FREE})
+        out.setdefault("additionalProperties", _JSON_VALUE)
+    if "string" in kinds and not {"pattern", "enum", "const", "format"} & set(schema):
+        out["pattern"] = NUL_FREE
+    return out
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -261,14 +359,19 @@ def document() -> dict[str, Any]:
                  "description": "One ticket queue for monitoring and users."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": {name: _storable(schema) if name in REQUEST_BODIES else schema
+                        for name, schema in SCHEMAS.items()},
         },
         "security": [{"bearer": []}],
         "paths": {
             "/healthz": {"get": {
-                "summary": "Liveness and readiness (the database answers)", "security": [],
-                "responses": {"200": {"description": "ready"},
-                              "503": {"description": "the database does not answer"}}}},
+                "summary": "Liveness and readiness (the database answers and, on SQLite, "
+                           "takes a write)", "security": [],
+                "responses": {"200": _json("#/components/schemas/Health", "ready"),
+                              "503": {**_json("#/components/schemas/Health",
+                                              "the database does not answer, or cannot "
+                                              "write (a full disk)"),
+                                      "headers": RETRY_AFTER}}}},
             "/metrics": {"get": {
                 "summary": "Prometheus metrics of the ticket queue",
                 "responses": {"200": {"description": "Prometheus text format",
@@ -297,7 +400,7 @@ def document() -> dict[str, Any]:
                     "413": COMMON_ERRORS["413"], "415": COMMON_ERRORS["415"]}}},
             "/api/v1/inventory": {"post": {
                 "summary": "An agent's inventory push (idempotent on its key)",
-                "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": _STR}],
+                "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": _body("#/components/schemas/InventoryPush"),
                 "responses": {
                     "202": _json("#/components/schemas/InventoryResult", "stored"),

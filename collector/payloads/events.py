@@ -47,7 +47,9 @@ def parse_event(body: Any, *, now: datetime) -> Event:
                      required=trigger) or f"{action.value} {dedup_key}"
     source = string(payload.get("source"), "payload.source", max_length=255, required=trigger)
     severity = payload.get("severity")
-    if (trigger or severity is not None) and severity not in SEVERITY_URGENCY:
+    # Not a string ({}, []) is refused before the lookup: an unhashable one would raise.
+    if (trigger or severity is not None) and (not isinstance(severity, str)
+                                              or severity not in SEVERITY_URGENCY):
         raise BadPayload("payload.severity: must be one of 'critical', 'error', 'warning', "
                          "'info'")
     urgency = SEVERITY_URGENCY.get(severity, Urgency.MEDIUM)
