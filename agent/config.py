@@ -62,6 +62,16 @@ class HttpSettings:
     # TLS for /metrics: both files or neither.
     tls_cert_file: Path | None = field(default=None, metadata=check(readable_file))
     tls_key_file: Path | None = field(default=None, metadata=check(readable_file))
+    # A request's line and headers (and the TLS handshake) must arrive within this.
+    header_timeout_seconds: float = field(default=10.0, metadata=check(positive))
+    # How long a kept-alive connection may wait for its next request.
+    idle_timeout_seconds: float = field(default=30.0, metadata=check(positive))
+    # A response the client does not take within this is abandoned.
+    write_timeout_seconds: float = field(default=30.0, metadata=check(positive))
+    # Open connections at most; beyond it the one waiting longest for its headers is dropped.
+    max_connections: int = field(default=512, metadata=check(positive))
+    # /metrics requests collecting or waiting at once (they share one collection); beyond: 503.
+    max_requests: int = field(default=40, metadata=check(positive))
 
     def __post_init__(self) -> None:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):

@@ -7,6 +7,7 @@ client when a collector URL is set. That keeps a plain agent small (bench/agent.
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import ssl
 import threading
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from agent.collectors import build_collectors
 from agent.config import AgentSettings
 from agent.exposition import HealthMetrics, build_registry
-from agent.http import MetricsServer
+from agent.http import MetricsServer, ServerLimits
+from agent.http_stats import HttpStats
 from regie.configfile import ConfigError, parse_listen
 
 log = logging.getLogger("regie.agent")
@@ -50,12 +52,20 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
             raise ConfigError(settings.source, "push.spool_dir",
                               f"cannot use {str(settings.push.spool_dir)!r}: {reason}") from None
         extra.append(push.collector())
-    registry = build_registry(health, extra)
+    stats = HttpStats()
+    registry = build_registry(health, extra, http=stats)
 
     host, port = parse_listen(settings.http.listen)
+    http = settings.http
+    limits = ServerLimits(header_timeout=http.header_timeout_seconds,
+                          idle_timeout=http.idle_timeout_seconds,
+                          write_timeout=http.write_timeout_seconds,
+                          handshake_timeout=http.header_timeout_seconds,
+                          max_connections=_connection_cap(http.max_connections),
+                          max_waiting_scrapes=http.max_requests)
     try:
-        server = MetricsServer(registry, host, port, tls_cert_file=settings.http.tls_cert_file,
-                               tls_key_file=settings.http.tls_key_file)
+        server = MetricsServer(registry, host, port, tls_cert_file=http.tls_cert_file,
+                               tls_key_file=http.tls_key_file, limits=limits, stats=stats)
     except ssl.SSLError as exc:
         raise ConfigError(settings.source, "http.tls_cert_file",
                           f"certificate and key do not load: {exc.reason or exc}") from None
@@ -88,3 +98,19 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
             snmp.close()
         server.close()
     return 0
+
+
+# Descriptors kept free for everything else the agent opens (/proc files, the spool, SNMP).
+_RESERVED_FDS = 64
+
+
+def _connection_cap(configured: int) -> int:
+    """`http.max_connections`, lowered to what the open-files limit allows: beyond it accept()
+    fails with EMFILE and asyncio stops accepting anyone for a while, the good scrape too."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft - _RESERVED_FDS >= configured:
+        return configured
+    allowed = max(1, soft - _RESERVED_FDS)
+    log.warning("http.max_connections %d lowered to %d: the open-files limit is %d",
+                configured, allowed, soft)
+    return allowed

@@ -19,6 +19,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from agent.collectors import HealthCollector
+from agent.http_stats import HttpStats
 from regie import __version__
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,14 @@ class BuildInfo:
         yield info
 
 
-def build_registry(health: HealthMetrics, extra: Sequence[Collector] = ()) -> CollectorRegistry:
-    """An explicit registry (never prometheus_client's global one)."""
+def build_registry(health: HealthMetrics, extra: Sequence[Collector] = (),
+                   http: HttpStats | None = None) -> CollectorRegistry:
+    """An explicit registry (never prometheus_client's global one). `http` is the metrics
+    server's own record (connections, shared scrapes); the server is given the same object."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BuildInfo())
     registry.register(health)
+    registry.register(http if http is not None else HttpStats())
     # The agent's own CPU, memory and file descriptors as process_* (the usual exporter names).
     ProcessCollector(registry=registry)
     for collector in extra:

@@ -1,93 +1,331 @@
 """The agent's HTTP endpoint: /metrics (text or OpenMetrics, gzip), /healthz and a landing page.
 
-Standard library only (wsgiref + threads): the agent must stay light and never needs aiohttp.
-Content negotiation and compression come from prometheus_client's WSGI app.
+Standard library only (asyncio): the agent must stay light and never needs aiohttp. One event
+loop in one thread holds every connection, so a client that connects and sends nothing, or
+sends its request a byte at a time, costs a few kilobytes and no thread:
+
+- the TLS handshake runs in the loop with a deadline (`ssl_handshake_timeout`), so an idle
+  socket on the TLS port never holds up anyone else;
+- a request's line and headers must arrive within `header_timeout` (a total deadline, not per
+  read) and within `max_header_bytes`; a keep-alive connection may idle `idle_timeout` between
+  requests; a response the client does not read within `write_timeout` is abandoned;
+- at most `max_connections` are open; a new one beyond that evicts the connection that has
+  been waiting longest for its request's headers (slow clients go first; a connection whose
+  scrape is running is never evicted), or is closed at once when there is none;
+- /metrics runs through `SharedScrapes` (agent/scrapes.py): one collection at a time in one
+  worker thread, shared by the requests that arrive meanwhile, a bounded number waiting.
+
+Only GET and HEAD are served; a request with a body is answered and its connection closed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 import ssl
 import threading
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client import CollectorRegistry
+
+from agent.http_stats import HttpStats
+from agent.scrapes import Body, Busy, SharedScrapes
 
 log = logging.getLogger(__name__)
 
 _LANDING = b"""<!doctype html><html><head><title>Regie agent</title></head><body>
 <h1>Regie agent</h1><p><a href="/metrics">Metrics</a> &middot; <a href="/healthz">Health</a></p>
 </body></html>"""
+_MAX_HEADERS = 100
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            408: "Request Timeout", 431: "Request Header Fields Too Large",
+            500: "Internal Server Error", 503: "Service Unavailable",
+            505: "HTTP Version Not Supported"}
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    # A scrape that arrives while the agent restarts must not fail on TIME_WAIT.
-    allow_reuse_address = True
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerLimits:
+    header_timeout: float = 10.0
+    idle_timeout: float = 30.0
+    write_timeout: float = 30.0
+    handshake_timeout: float = 10.0
+    max_connections: int = 512
+    max_waiting_scrapes: int = 40
+    max_header_bytes: int = 16 * 1024
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    params: dict[str, list[str]]
+    headers: dict[str, str]
+    keep_alive: bool
 
 
-def _server_class(host: str) -> type[_Server]:
-    # Decided from the literal, not getaddrinfo(): CPython runs every getaddrinfo() host through
-    # the IDNA codec, which loads unicodedata (~0.4 MB on every agent for one lookup).
+class _BadRequest(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    # The family is decided from the literal, not getaddrinfo(): CPython runs every getaddrinfo()
+    # host through the IDNA codec, which loads unicodedata (~0.4 MB on every agent for one lookup).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return type("_Server", (_Server,), {"address_family": family})
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # A scrape that arrives while the agent restarts must not fail on TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-def make_app(registry: CollectorRegistry):
-    metrics = make_wsgi_app(registry)
+def _parse_head(raw: bytes) -> _Request:
+    try:
+        text = raw.decode("latin-1")
+    except UnicodeDecodeError:   # pragma: no cover (latin-1 decodes every byte)
+        raise _BadRequest(400, "undecodable request") from None
+    line, *header_lines = text[:-4].split("\r\n")
+    parts = line.split(" ")
+    if len(parts) != 3 or not parts[0].isalpha():
+        raise _BadRequest(400, "malformed request line")
+    method, target, version = parts
+    if version not in ("HTTP/1.1", "HTTP/1.0"):
+        raise _BadRequest(505, "only HTTP/1.0 and HTTP/1.1")
+    if len(header_lines) > _MAX_HEADERS:
+        raise _BadRequest(431, "too many header fields")
+    headers: dict[str, str] = {}
+    for header in header_lines:
+        name, sep, value = header.partition(":")
+        # No folded lines and no space before the colon (RFC 9112 5.1, 5.2).
+        if not sep or not name or name != name.strip() or header[0] in " \t":
+            raise _BadRequest(400, "malformed header field")
+        name = name.lower()
+        value = value.strip()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    split = urllib.parse.urlsplit(target)
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    keep_alive = ("close" not in tokens if version == "HTTP/1.1" else "keep-alive" in tokens)
+    if headers.get("content-length", "0").strip() not in ("", "0") or \
+            "transfer-encoding" in headers:
+        keep_alive = False   # the body is never read: the connection cannot be reused
+    return _Request(method, split.path or "/", urllib.parse.parse_qs(split.query), headers,
+                    keep_alive)
 
-    def app(environ, start_response):
-        path = environ.get("PATH_INFO", "/")
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "HEAD"):
-            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"),
-                                                      ("Content-Type", "text/plain")])
-            return [b"only GET and HEAD\n"]
-        if path == "/metrics":
-            return metrics(environ, start_response)
-        if path == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
-        if path == "/":
-            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-            return [_LANDING]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found; try /metrics\n"]
 
-    return app
+class _Connections:
+    """Open connections, and which of them are waiting for a request's headers (oldest
+    first): the ones to evict when the cap is reached."""
+
+    def __init__(self, stats: HttpStats) -> None:
+        self._stats = stats
+        self.open: set[asyncio.StreamWriter] = set()
+        self.waiting: OrderedDict[asyncio.StreamWriter, None] = OrderedDict()
+
+    def add(self, writer: asyncio.StreamWriter, limit: int) -> bool:
+        if len(self.open) >= limit:
+            if not self.waiting:
+                self._stats.dropped["over_limit"] += 1
+                return False
+            oldest, _ = self.waiting.popitem(last=False)
+            self._stats.dropped["evicted"] += 1
+            oldest.transport.abort()
+            self.remove(oldest)
+        self.open.add(writer)
+        self._stats.open_connections = len(self.open)
+        return True
+
+    def remove(self, writer: asyncio.StreamWriter) -> None:
+        self.open.discard(writer)
+        self.waiting.pop(writer, None)
+        self._stats.open_connections = len(self.open)
 
 
 class MetricsServer:
-    """Serves in a daemon thread; `close()` stops it."""
+    """Serves in a daemon thread running its own event loop; `close()` stops it."""
 
     def __init__(self, registry: CollectorRegistry, host: str, port: int, *,
-                 tls_cert_file: Path | None = None, tls_key_file: Path | None = None) -> None:
-        self._httpd = make_server(host, port, make_app(registry),
-                                  server_class=_server_class(host), handler_class=_QuietHandler)
-        if tls_cert_file is not None and tls_key_file is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(str(tls_cert_file), str(tls_key_file))
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self.scheme = "https" if tls_cert_file else "http"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        name="metrics-http", daemon=True)
+                 tls_cert_file: Path | None = None, tls_key_file: Path | None = None,
+                 limits: ServerLimits | None = None, stats: HttpStats | None = None) -> None:
+        self.limits = limits or ServerLimits()
+        self.stats = stats or HttpStats()
+        self._tls = (_tls_context(tls_cert_file, tls_key_file)
+                     if tls_cert_file is not None and tls_key_file is not None else None)
+        self.scheme = "https" if self._tls else "http"
+        # Bound here, in the caller's thread, so a port in use is an error of the constructor.
+        self._socket = _listen(host, port)
+        self._port = self._socket.getsockname()[1]
+        self._scrapes = SharedScrapes(registry, self.stats,
+                                      max_waiting=self.limits.max_waiting_scrapes)
+        self._connections = _Connections(self.stats)
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-http", daemon=True)
 
     @property
     def port(self) -> int:
-        return self._httpd.server_address[1]
+        return self._port
 
     def start(self) -> None:
         self._thread.start()
+        self._ready.wait(10)
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop)
+            self._thread.join(10)
+        else:
+            self._socket.close()
+        self._scrapes.close()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._serve())
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        # `limit` bounds the reader's buffer: the whole request head must fit in it.
+        self._server = await asyncio.start_server(
+            self._handle, sock=self._socket, ssl=self._tls, limit=self.limits.max_header_bytes,
+            ssl_handshake_timeout=self.limits.handshake_timeout if self._tls else None)
+        self._ready.set()
+        await self._stopping.wait()
+        self._server.close()
+        for writer in list(self._connections.open):
+            writer.transport.abort()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self._server.wait_closed()
+
+    def _stop(self) -> None:
+        self._stopping.set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._connections.add(writer, self.limits.max_connections):
+            writer.transport.abort()
+            return
+        # drain() returns only once everything is handed to the kernel: the write deadline
+        # then covers the whole response, and closing never cuts one short.
+        writer.transport.set_write_buffer_limits(high=0)
+        try:
+            await self._requests(reader, writer)
+        except (ConnectionError, ssl.SSLError):
+            pass   # the client went away or broke TLS: nothing to answer
+        finally:
+            self._connections.remove(writer)
+            writer.transport.abort()
+
+    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = True
+        while True:
+            self._connections.waiting[writer] = None
+            try:
+                head = await self._read_head(reader, first)
+            except asyncio.LimitOverrunError:
+                self.stats.dropped["bad_request"] += 1
+                await self._answer(writer, _error(431, "request head too large"), False, True)
+                return
+            finally:
+                self._connections.waiting.pop(writer, None)
+            if head is None:
+                return
+            first = False
+            try:
+                request = _parse_head(head)
+            except _BadRequest as exc:
+                self.stats.dropped["bad_request"] += 1
+                await self._answer(writer, _error(exc.status, str(exc)), False, True)
+                return
+            answer = await self._respond(request)
+            if not await self._answer(writer, answer, request.method == "HEAD",
+                                      not request.keep_alive) or not request.keep_alive:
+                return
+
+    async def _read_head(self, reader: asyncio.StreamReader, first: bool) -> bytes | None:
+        """The request line and headers, or None when the client closed or was too slow."""
+        now = asyncio.get_running_loop().time()
+        # Between keep-alive requests the client may idle; a new connection's first request
+        # must be complete within the header deadline, counted from the connection.
+        started = now + (self.limits.header_timeout if first else self.limits.idle_timeout)
+        try:
+            async with asyncio.timeout_at(started):
+                start = await reader.readexactly(1)
+        except TimeoutError:
+            self.stats.dropped["header_timeout" if first else "idle_timeout"] += 1
+            return None
+        except asyncio.IncompleteReadError:
+            return None   # closed by the client, maybe between requests
+        try:
+            # A total deadline for the whole head: a byte every few seconds does not extend it.
+            deadline = (started if first else
+                        asyncio.get_running_loop().time() + self.limits.header_timeout)
+            async with asyncio.timeout_at(deadline):
+                return start + await reader.readuntil(b"\r\n\r\n")
+        except TimeoutError:
+            self.stats.dropped["header_timeout"] += 1
+            return None
+        except asyncio.IncompleteReadError:
+            return None
+
+    async def _respond(self, request: _Request) -> tuple[int, Body]:
+        if request.method not in ("GET", "HEAD"):
+            return 405, Body(b"only GET and HEAD\n", (("Content-Type", "text/plain"),
+                                                      ("Allow", "GET, HEAD")))
+        if request.path == "/metrics":
+            try:
+                return 200, await self._scrapes.body(request.headers, request.params)
+            except Busy:
+                return _error(503, "too many scrapes waiting; retry later")
+            except Exception:
+                log.exception("collecting metrics failed")
+                return _error(500, "collecting metrics failed")
+        if request.path == "/healthz":
+            return 200, Body(b"ok\n", (("Content-Type", "text/plain"),))
+        if request.path == "/":
+            return 200, Body(_LANDING, (("Content-Type", "text/html; charset=utf-8"),))
+        return 404, Body(b"not found; try /metrics\n", (("Content-Type", "text/plain"),))
+
+    async def _answer(self, writer: asyncio.StreamWriter, answer: tuple[int, Body],
+                      head_only: bool, close: bool) -> bool:
+        """Write one response; False when the client did not take it in time."""
+        status, body = answer
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+                 *(f"{name}: {value}" for name, value in body.headers),
+                 f"Content-Length: {len(body.content)}",
+                 f"Connection: {'close' if close else 'keep-alive'}", "", ""]
+        writer.write("\r\n".join(lines).encode("latin-1"))
+        if not head_only:
+            writer.write(body.content)
+        try:
+            async with asyncio.timeout(self.limits.write_timeout):
+                await writer.drain()
+        except TimeoutError:
+            self.stats.dropped["write_timeout"] += 1
+            return False
+        return True
+
+
+def _error(status: int, reason: str) -> tuple[int, Body]:
+    return status, Body(f"{reason}\n".encode(), (("Content-Type", "text/plain"),))

@@ -1,0 +1,150 @@
+"""The agent's HTTP server survives its network: idle TLS sockets, a thousand slow clients,
+and a thousand half-requests finishing at once. Against the real `regie agent run` process.
+
+Timing is never asserted: every wait polls with a generous deadline, and the bounds checked
+(threads, RSS, collections) are counts, not durations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import ssl
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.agent.slow_clients import SlowClients, idle_tls_socket, raise_open_files_limit
+from tests.services import free_port, http_get, http_ok, running, wait_for
+from tests.tls import make_tls
+
+
+@dataclass(frozen=True)
+class Agent:
+    url: str
+    port: int
+    pid: int
+
+    def status(self, field: str) -> int:
+        """A number from /proc/PID/status (Threads, VmRSS in kB)."""
+        text = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(rf"^{field}:\s+(\d+)", text, re.MULTILINE).group(1))
+
+    def metric(self, line_start: str) -> float:
+        text = http_get(f"{self.url}/metrics", timeout=10).decode()
+        values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith(line_start)]
+        assert len(values) == 1, (line_start, values)
+        return values[0]
+
+
+@contextlib.contextmanager
+def agent(tmp_path: Path, config: str = "", *, tls: bool = False) -> Iterator[Agent]:
+    port = free_port()
+    conf = tmp_path / "agent.toml"
+    conf.write_text(config)
+    argv = [sys.executable, "-m", "regie", "agent", "run", "--config", str(conf),
+            "--listen", f"127.0.0.1:{port}"]
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if tls:
+            with contextlib.suppress(OSError), idle_tls_socket(port):
+                return True
+            return False
+        return http_ok(f"{url}/healthz")
+
+    with running(argv, log=tmp_path / "agent.log", ready=ready, what="regie agent") as proc:
+        yield Agent(url=url, port=port, pid=proc.pid)
+
+
+def test_an_idle_socket_on_the_tls_port_blinds_nobody(tmp_path):
+    """The attack: a TCP connection to the TLS port that never starts the handshake made every
+    HTTPS scrape time out until it closed. Now the scrape is answered while the idle socket is
+    held, and the server drops the idle socket after its handshake deadline."""
+    tls = make_tls(tmp_path)
+    config = (f"[http]\ntls_cert_file = '{tls.cert}'\ntls_key_file = '{tls.key}'\n"
+              "header_timeout_seconds = 3\n")
+    with agent(tmp_path, config, tls=True) as running_agent:
+        context = ssl.create_default_context(cafile=str(tls.ca))
+        idle = [idle_tls_socket(running_agent.port) for _ in range(5)]
+        try:
+            with urllib.request.urlopen(f"{running_agent.url}/metrics", context=context,
+                                        timeout=10) as response:
+                assert b"regie_memory_total_bytes" in response.read()
+
+            def dropped() -> bool:
+                for sock in idle:
+                    sock.settimeout(0.05)
+                    try:
+                        if sock.recv(1) != b"":
+                            return False
+                    except TimeoutError:
+                        return False
+                    except OSError:
+                        pass   # reset: dropped
+                return True
+
+            wait_for(dropped, timeout=30, interval=0.2,
+                     what="the server to drop the sockets that never started TLS")
+        finally:
+            for sock in idle:
+                sock.close()
+
+
+def test_a_thousand_slow_clients_cost_no_thread_and_no_scrape(tmp_path):
+    """The attack: 1,000 connections sending part of a request's head were all still open
+    after 30 s, one thread each (1,002 threads, 202 MB at 2,000). Now a normal scrape is
+    answered while they hang, the process keeps a handful of threads and stays under the
+    128 MB its unit allows, and every slow client is dropped by the server (evicted at the
+    connection cap or at its header deadline) without a collection being run for it."""
+    assert raise_open_files_limit(4096) >= 1100, "need room for 1,000 client sockets"
+    with agent(tmp_path, "[http]\nheader_timeout_seconds = 5\n") as running_agent:
+        before = running_agent.metric("regie_agent_scrape_collections_total")
+        with SlowClients(running_agent.port, 1000) as slow:
+            body = http_get(f"{running_agent.url}/metrics", timeout=10).decode()
+            assert "regie_memory_total_bytes" in body
+            running_agent_threads = running_agent.status("Threads")
+            rss_kb = running_agent.status("VmRSS")
+            slow.trickle()          # a byte more from each: the deadline is not restarted
+            wait_for(lambda: slow.still_open() == 0, timeout=60, interval=0.5,
+                     what="the server to drop every slow client")
+            assert http_get(f"{running_agent.url}/healthz", timeout=10) == b"ok\n"
+        after = running_agent.metric("regie_agent_scrape_collections_total")
+        dropped = {reason: running_agent.metric(
+            f'regie_agent_http_connections_dropped_total{{reason="{reason}"}}')
+            for reason in ("header_timeout", "evicted")}
+    assert running_agent_threads <= 8, running_agent_threads
+    assert rss_kb < 128 * 1024, rss_kb
+    # The two scrapes of this test (before is read by the first), the one during, the one
+    # reading `after`: no collection for any slow client.
+    assert after - before <= 3, (before, after)
+    assert dropped["header_timeout"] + dropped["evicted"] >= 1000, dropped
+
+
+def test_a_thousand_half_requests_finishing_at_once_share_collections(tmp_path):
+    """The attack: when the slow clients completed their requests, each ran a full scrape and
+    /metrics timed out for ~20 s. Now concurrent scrapes share one collection: every request
+    is answered (200, or 503 beyond http.max_requests waiting), a normal scrape right after is
+    answered, and the collections run are a handful, not one per request."""
+    assert raise_open_files_limit(4096) >= 1100, "need room for 1,000 client sockets"
+    with agent(tmp_path, "[http]\nmax_connections = 1000\nheader_timeout_seconds = 60\n"
+               ) as running_agent:
+        before = running_agent.metric("regie_agent_scrape_collections_total")
+        with SlowClients(running_agent.port, 1000) as slow:
+            slow.finish()
+            answers = slow.read_answers(timeout=30)
+        body = http_get(f"{running_agent.url}/metrics", timeout=10).decode()
+        assert "regie_memory_total_bytes" in body
+        collections = running_agent.metric("regie_agent_scrape_collections_total") - before
+        busy = running_agent.metric('regie_agent_scrape_requests_total{result="busy"}')
+    statuses = [line.split(b" ")[1] if line else b"closed" for line in answers]
+    ok, refused = statuses.count(b"200"), statuses.count(b"503")
+    assert ok + refused == 1000, {s: statuses.count(s) for s in set(statuses)}
+    assert ok >= 1 and refused == busy
+    # Each collection is shared by every request that arrived while it ran; the bound is
+    # loose on purpose (a slow machine runs more, shorter-shared collections), and far
+    # below one per request.
+    assert collections <= 100, (collections, ok)
