@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = module.main(args[1:], prog=f"regie {args[0]}")
         sys.stdout.flush()  # inside the try: a reader that left fails this flush too
+    except KeyboardInterrupt:
+        # Ctrl-C on a command (a long inventory, a sync) is the user's choice, not a crash:
+        # no traceback, the shell's usual status for SIGINT.
+        print(file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`regie agent inventory | head -3`): the output was not wanted,
         # which is not an error. Point stdout at /dev/null so the interpreter's final flush does

@@ -31,3 +31,30 @@ def test_no_command_prints_usage_and_fails():
     result = run()
     assert result.returncode == 2
     assert "usage: regie" in result.stdout
+
+
+def main(argv: list[str], prog: str) -> int:
+    """A stand-in subcommand for the tests below: interrupted, or writing a lot."""
+    if argv == ["interrupt"]:
+        raise KeyboardInterrupt
+    for _ in range(100_000):  # far more than a pipe buffer
+        print("line")
+    return 0
+
+
+def test_ctrl_c_is_status_130_without_traceback(monkeypatch, capsys):
+    from regie import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "stand-in", ("tests.regie.test_cli", "for tests"))
+    assert cli.main(["stand-in", "interrupt"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_is_not_an_error():
+    """`regie agent inventory | head -3`: no BrokenPipeError, exit status 0 under pipefail."""
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c",
+         f"{sys.executable} -m regie agent inventory | head -3"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert len(result.stdout.splitlines()) == 3
