@@ -44,7 +44,10 @@ async def events(request: web.Request) -> web.Response:
         return _invalid_event(401, "routing_key is not a valid token", ["routing_key"])
     if not who.may(Permission.INGEST):
         return _invalid_event(403, f"role {who.role.value!r} may not ingest", ["routing_key"])
-    await intake.signals([event.signal])
+    try:
+        await intake.signals([event.signal])
+    except BadPayload as exc:  # a value the database refused (collector/intake.py)
+        return _invalid_event(400, "Event object is invalid", [str(exc)])
     return web.json_response({"status": "success", "message": "Event processed",
                               "dedup_key": event.dedup_key}, status=202)
 
