@@ -5,8 +5,9 @@ version-component boundaries (`ProductCycles.prefix`: 1.1.1k is in 1.1.1; 10.11 
 9.6.24 is in 9.6, 10.23 in 10), after the product's normaliser (VERSION_NORMALISERS in
 registry/product_rules.py). A few products have dedicated pickers (PICKERS, one table): Windows
 builds and editions, SQL Server service-pack build bands, NVIDIA driver branches, Jenkins weekly
-vs LTS, COS milestones, Exchange releases. The catalog index (registry/catalog_index.py) holds
-one ProductCycles per product and chooses through this table in `CatalogIndex.resolve`.
+vs LTS, COS milestones, Exchange releases, PAN-OS's XFR line. The catalog index
+(registry/catalog_index.py) holds one ProductCycles per product and chooses through this table
+in `CatalogIndex.resolve`.
 """
 
 from __future__ import annotations
@@ -232,6 +233,16 @@ def _pick_exchange(cycles: ProductCycles, version: str | None,
     return None
 
 
+def _pick_panos(cycles: ProductCycles, version: str | None,
+                hints: dict[str, str]) -> Cycle | None:
+    """PAN-OS: by prefix, except the VM-Series XFR line (9.0-XFR), a cycle of its own that the
+    version's -xfr suffix names."""
+    parts = components(version) if version else None
+    if parts and len(parts) >= 2 and "xfr" in (version or "").lower():
+        return cycles.product.cycle(f"{parts[0]}.{parts[1]}-xfr")
+    return cycles.prefix(parts)
+
+
 PICKERS: dict[str, Picker] = {
     "windows": _pick_windows,
     "windows-server": _pick_windows_server,
@@ -242,4 +253,5 @@ PICKERS: dict[str, Picker] = {
     "jenkins": _pick_jenkins,
     "cos": _pick_cos,
     "msexchange": _pick_exchange,
+    "panos": _pick_panos,
 }

@@ -480,8 +480,8 @@ VERSION_NORMALISERS = {
 # Products whose cycle is chosen by a dedicated picker in matching.py (not by prefix):
 # windows / windows-server (build numbers, editions), mssqlserver (service-pack build bands),
 # nvidia (driver branches), jenkins (weekly vs LTS), cos (cycle names cos-<milestone>),
-# msexchange (release years from the build).
+# msexchange (release years from the build), panos (the XFR line).
 PICKED_PRODUCTS = frozenset({
     "windows", "windows-server", "windows-server-core", "windows-nano-server",
-    "mssqlserver", "nvidia", "jenkins", "cos", "msexchange",
+    "mssqlserver", "nvidia", "jenkins", "cos", "msexchange", "panos",
 })

@@ -189,6 +189,9 @@ DOCUMENTED = {
         # server's identification string.
         (("ssh", {"banner": "SSH-2.0-PaloAltoNetworks", "hostname": "fw1", "model": "PA-3220",
                   "sw-version": "10.1.11-h1"}), ("panos", "10.1")),
+        # The VM-Series XFR line is a cycle of its own (the data's 9.0-xfr).
+        (("ssh", {"command": "show system info", "output": "sw-version: 9.0.9-xfr\n"}),
+         ("panos", "9.0-xfr")),
         (("snmp", {"sysDescr": "Palo Alto Networks PA-3200 series firewall",
                    "sysObjectID": "1.3.6.1.4.1.25461.2.3.36", "panSysSwVersion": "10.2.7-h3"}),
          ("panos", "10.2")),
