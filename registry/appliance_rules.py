@@ -80,6 +80,10 @@ APPLIANCE_RULES: tuple[TextRule, ...] = (
     _text(r"^\s*Product:\s*VMware ESXi\s*$", "esxi", "esxcli system version get"),
     _text(r"\bRouterOS v?(?P<v>\d+\.\d+[\w.]*)", "routeros", "MikroTik RouterOS 7.12.1"),
     _text(r"^\s*OPNsense (?P<v>\d+\.\d+[\w.]*)", "opnsense", "opnsense-version"),
+    # Nutanix AOS full version (/etc/nutanix/release_version, Prism's full_version):
+    # el7.3-release-fraser-6.5.2-stable-<commit>.
+    _text(r"\bel\d+(?:\.\d+)?-release-[a-z0-9]+-(?P<v>\d+\.\d+[\d.]*)-stable\b", "nutanix-aos",
+          "AOS full version"),
     _text(r"\(Oracle Solaris (?P<v>1\d\.\d[\d.]*)\)", "oracle-solaris",
           "pkg info entire: Version: 11.4 (Oracle Solaris 11.4.42.111.0)"),
 )

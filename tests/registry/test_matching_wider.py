@@ -330,6 +330,15 @@ DOCUMENTED = {
          ("opnsense", "24.1")),
         (("ssh", {"command": "opnsense-version", "output": "OPNsense 24.7.12 (amd64)"}),
          ("opnsense", "24.7")),
+        # Nutanix AOS: /etc/nutanix/release_version on a CVM, Prism v2 GET /cluster
+        # (version, full_version).
+        (("ssh", {"command": "cat /etc/nutanix/release_version",
+                  "output": "el8.5-release-fraser-6.10.1-stable-0123456789abcdef"}),
+         ("nutanix-aos", "6.10")),
+        (("api", {"url": "https://prism.example:9440/PrismGateway/services/rest/v2.0/cluster",
+                  "body": {"name": "c1", "version": "6.5.2",
+                           "full_version": "el7.3-release-fraser-6.5.2-stable-a8b0d6b1e2f3"}}),
+         ("nutanix-aos", "6.5")),
         # A management API's or an inventory row's product field naming the appliance.
         (("api", {"body": {"product": "FortiOS", "version": "7.2.5"}}), ("fortios", "7.2")),
         (("cmdb", {"product": "PAN-OS", "version": "10.2.4-h4"}), ("panos", "10.2")),
