@@ -18,7 +18,6 @@ class Column:
     header: str
     width: int                       # 0: the last column, not padded
     value: Callable[[Item], str | None]
-    right: bool = False
 
 
 def _date(item: Item) -> str:
@@ -34,7 +33,7 @@ def _field(name: str) -> Callable[[Item], str | None]:
 
 
 DATE = Column("DATE", 10, _date)
-DAYS = Column("DAYS", 5, _days, right=True)
+DAYS = Column("DAYS", 6, _days)
 STATUS = Column("STATUS", 9, lambda i: i.status.value)
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -71,9 +70,6 @@ def _line(columns: tuple[Column, ...], values: list[str]) -> str:
         if column.width == 0:
             cells.append(value)
             continue
-        value = value or "-"
-        if column.right:
-            cells.append(f"{value[:column.width]:>{column.width}}")
-        else:
-            cells.append(f"{value[:column.width]:{column.width}}")
+        # Left-aligned throughout: a column starts where its header does.
+        cells.append(f"{(value or '-')[:column.width]:{column.width}}")
     return "  ".join(cells).rstrip()
