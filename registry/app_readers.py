@@ -119,6 +119,9 @@ def read_http_banner(ix: CatalogIndex, f: Fields) -> Hit | None:
     jenkins = headers.text("xjenkins") or f.text("xjenkins")
     if jenkins:
         return Hit("jenkins", jenkins)
+    owa = headers.text("xowaversion") or f.text("xowaversion")  # Exchange's Outlook on the web
+    if owa:
+        return Hit("msexchange", owa)
     server = headers.text("server") or f.text("server")
     if not server:
         text = f.text("banner", "response", "value", "text", "output")

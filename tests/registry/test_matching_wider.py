@@ -168,6 +168,9 @@ DOCUMENTED = {
                        "MsiBuildMinor": 2}), ("msexchange", "2013")),
         (("registry", {"DisplayName": "Microsoft Exchange Server 2019 Cumulative Update 12",
                        "DisplayVersion": "15.2.1118.7"}), ("msexchange", "2019")),
+        # Outlook on the web answers with the server's build in X-OWA-Version.
+        (("http-banner", {"headers": {"Server": "Microsoft-IIS/10.0",
+                                      "X-OWA-Version": "15.2.1544.4"}}), ("msexchange", "2019")),
         (("powershell", {"AdminDisplayVersion": "Version 14.3 (Build 123.4)"}),
          ("msexchange", "2010")),
         (("powershell", {"command": "Get-ExchangeServer | Format-Table Name,Edition,"
