@@ -21,8 +21,8 @@ they read, one module per family:
 This module holds the routing: SOURCES, and the two readers that route on to others by what
 was read, `read_ssh` (by the command run, through SOURCES) and `read_file` (by the file's
 path). A source without a reader goes to `read_unknown`; a purl or CPE in any observation is
-read first, by `identifier_hit`. Every reader's name is importable from here (and from
-registry/matching.py). Installed packages (dpkg, rpm, apk, ...) have no reader: the matcher
+read first, by `identifier_hit`, except for the sources in IDENTIFIERS_LAST, whose reader knows
+better (os-release). Installed packages (dpkg, rpm, apk, ...) have no reader: the matcher
 looks their names up in the index directly (registry/matching.py).
 """
 
