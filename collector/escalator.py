@@ -62,8 +62,9 @@ class Escalator:
         # Prices a ticket again when its correlation group spans systems (the intake's
         # criticality and matrix); None: priorities stay as assessed at opening.
         self._reassess = reassess
-        # (ticket, message) of the steps the running sweep fired, logged after its commit.
-        self._told_log: list[tuple[int, str]] = []
+        # (ticket, message) of the steps the running sweep_once fired, logged after its commit;
+        # None outside sweep_once (a caller sweeping the store itself logs nothing).
+        self._told_log: list[tuple[int, str]] | None = None
 
     # -- what new tickets start with --------------------------------------------------------
 
@@ -92,16 +93,17 @@ class Escalator:
     async def sweep_once(self) -> SweepResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        self._told_log.clear()
+        told: list[tuple[int, str]] = []
+        self._told_log = told
         try:
             result = await self.store.sweep(self._clock(), self.planned,
                                             window_seconds=self.policies.correlation.window,
                                             reassess=self._reassess)
-            # Said once committed: a rolled-back sweep escalated nobody.
-            for ticket_id, message in self._told_log:
-                log.info("ticket %d escalated: %s", ticket_id, message)
         finally:
-            self._told_log.clear()
+            self._told_log = None
+        # Said once committed: a rolled-back sweep escalated nobody.
+        for ticket_id, message in told:
+            log.info("ticket %d escalated: %s", ticket_id, message)
         if self._on_sweep is not None:
             self._on_sweep(result, loop.time() - started)
         return result
@@ -140,8 +142,9 @@ class Escalator:
                 told.setdefault((notice.step, notice.recipient), []).append(name)
         decision = replace(decision, audits=tuple(
             _as_queued(audit, told, reasons) for audit in decision.audits))
-        self._told_log.extend((due.ticket_id, a.message) for a in decision.audits
-                              if a.kind in _LOGGED)
+        if self._told_log is not None:
+            self._told_log.extend((due.ticket_id, a.message) for a in decision.audits
+                                  if a.kind in _LOGGED)
         return Planned(decision=decision, notifications=queued, audits=audits)
 
     def _reason(self, due: Due, notice) -> str:

@@ -175,7 +175,7 @@ def _table(tickets: list[dict[str, Any]]) -> str:
 
 def _show(ticket: dict[str, Any]) -> str:
     keys = ("id", "priority", "status", "summary", "host", "service", "component", "source",
-            "origin", "reporter", "impact", "urgency", "occurrences", "created_at",
+            "origin", "reporter", "assignee", "impact", "urgency", "occurrences", "created_at",
             "acknowledged_at", "resolved_at", "priority_override_reason")
     lines = [f"{k:>24}: {ticket[k]}" for k in keys if ticket.get(k) not in (None, "")]
     if ticket.get("description"):

@@ -18,6 +18,7 @@ LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|E
 def test_ticket_and_page_events_are_logged_in_one_format(tmp_path, sqlite_db):
     (tmp_path / "oncall.yml").write_text(SCHEDULE)
     (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
+    (tmp_path / "link.key").chmod(0o600)     # secret files other users can read are refused
     pages = tmp_path / "pages.jsonl"
     config = (f'[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n'
               f'link_secret_file = "{tmp_path / "link.key"}"\n\n'
