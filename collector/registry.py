@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from collector.failure_streak import FailureStreak
 from collector.store.registry import RegistryStore, software_row
 from registry import fleet
 from registry.end_of_support import Catalog, DataError, catalog_from_dump, load_default
@@ -85,6 +86,7 @@ class Registry:
     async def run(self) -> None:
         """Reload when another process synced; recompute who is past end of support (dates
         pass while nothing changes)."""
+        failures = FailureStreak("registry refresh", log)  # one entry per outage, not round
         while True:
             await asyncio.sleep(self._refresh)
             try:
@@ -93,8 +95,10 @@ class Registry:
                     await self.load()
                 else:
                     await self.refresh_past()
-            except Exception:  # a database hiccup must not end the refresh for good
-                log.exception("registry refresh failed")
+            except Exception as exc:  # a database hiccup must not end the refresh for good
+                failures.failed(exc)
+            else:
+                failures.succeeded()
 
 
 def _past_os(row: Mapping[str, Any], host: str, today: date) -> bool:

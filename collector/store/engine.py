@@ -36,6 +36,8 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from collector.failure_streak import FailureStreak
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -228,13 +230,17 @@ async def sqlite_checkpoints(engine: AsyncEngine, *, interval_seconds: float = 1
     PASSIVE: it never waits for readers or writers, and does what it can; what it cannot
     (frames a reader still needs) waits for the next round.
     """
+    # A full disk fails every round, each second: logged when it starts and when it ends.
+    failures = FailureStreak("SQLite WAL checkpoint", log)
     while True:
         await asyncio.sleep(interval_seconds)
         try:
             async with engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        except Exception:  # a failed round must not end checkpointing for good
-            log.exception("SQLite WAL checkpoint failed")
+        except Exception as exc:  # a failed round must not end checkpointing for good
+            failures.failed(exc)
+        else:
+            failures.succeeded()
 
 
 def alembic_config(url: str) -> Config:
