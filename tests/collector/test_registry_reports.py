@@ -5,6 +5,7 @@ that does not move with the horizon) and the demo's sample hardware and contract
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 from datetime import date
@@ -97,7 +98,15 @@ def test_the_status_of_an_item_does_not_change_with_the_horizon(collector):
         assert (go["DATE"], go["STATUS"], go["RULE"], go["UPSTREAM"]) == (
             "2023-09-06", "past", "distro-limited", "2023-09-06")
         assert go["NOTE"].startswith("Debian 12 limits its support: See https://www.debian")
-    # The API says the same, with both dates.
+    # `--json` and the API say the same, with both dates.
+    as_json = json.loads(regie("registry", "eos", "--within", "8m", "--today",
+                               TODAY.isoformat(), "--host", host, "--json",
+                               "--db", collector.db).stdout)
+    [cli_item] = [i for i in as_json["items"] if (i["what"], i["version"]) == ("prometheus",
+                                                                            "2.42")]
+    assert (cli_item["date"], cli_item["rule"], cli_item["covered_by"],
+            cli_item["upstream_date"]) == ("2028-06-30", "distro", "Debian 12", "2023-03-14")
+
     status, body = collector.call("GET", f"/api/v1/registry/eos?within=8m&host={host}",
                                   token="viewer")
     assert status == 200
