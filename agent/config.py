@@ -6,7 +6,10 @@ Command-line flags (`--listen`, `--collector`, `--token-file`) override the file
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -25,6 +28,8 @@ from regie.configfile import (
     readable_file,
 )
 from regie.installation import role_sections, settings_source
+
+log = logging.getLogger("regie.agent")
 
 DEFAULT_LISTEN = "127.0.0.1:9847"
 
@@ -211,6 +216,8 @@ def load_settings(
         push = replace(push, token_file=token_file)
     elif push.token_file is not None:
         token = read_secret_file(push.token_file, source=source, key="push.token_file")
+    if token is not None:
+        _warn_if_exposed(push.token_file)
     if (push.collector and push.collector.startswith("http://") and token is not None
             and not push.insecure_http):
         host = push.collector.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
@@ -220,3 +227,20 @@ def load_settings(
                               "a token is sent only over https:// unless the collector is local "
                               "(set push.insecure_http = true to allow it)")
     return replace(settings, push=push, source=source, token=token)
+
+
+def _warn_if_exposed(path: Path | None) -> None:
+    """Warn (not refuse: an agent that stops reporting is worse) when users other than the
+    agent can read its token. A root-owned file readable by the agent's group (``0640
+    root:regie``, as docs/operations.md installs it) is fine."""
+    if path is None:
+        return
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & stat.S_IROTH or (mode & stat.S_IRGRP and info.st_uid == os.geteuid()):
+        who = "every user" if mode & stat.S_IROTH else "its group"
+        log.warning("the token file %s is readable by %s (mode %04o): chmod 600 %s",
+                    path, who, mode, path)

@@ -181,6 +181,7 @@ class Spool:
         self._fd: int | None = None  # append descriptor of the last segment
         self._closed = False
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _make_private(self._dir)
         self._lock_fd = os.open(self._dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -445,3 +446,19 @@ class Spool:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _make_private(directory: Path) -> None:
+    """An existing spool directory open to others (0755 from an older install or a manual
+    mkdir) is tightened to 0700: its records are inventory documents. When the agent does not
+    own it (chmod would fail), it says so and carries on; the files inside are 0600."""
+    mode = directory.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return
+    try:
+        directory.chmod(0o700)
+    except OSError as exc:
+        log.warning("spool directory %s is open to other users (mode %04o) and cannot be "
+                    "tightened: %s; chmod 700 it", directory, mode, exc.strerror or exc)
+    else:
+        log.info("spool directory %s tightened from mode %04o to 0700", directory, mode)

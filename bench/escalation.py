@@ -168,6 +168,8 @@ def write_config(where: Path, keys: Secrets, *, receiver_url: str, business_hour
     schedule.write_text(SCHEDULE.format(business_hours=business_hours))
     (where / "hook.key").write_text(keys.hook + "\n")
     (where / "link.key").write_text(keys.link + "\n")
+    for key in ("hook.key", "link.key"):
+        (where / key).chmod(0o600)   # secret files other users can read are refused
     config = where / "collector.toml"
     config.write_text(f"""\
 {extra}
@@ -998,6 +1000,7 @@ async def amain(args) -> int:
     try:
         secret_file = secret_dir / "hook.key"
         secret_file.write_text(keys.hook + "\n")
+        secret_file.chmod(0o600)
         if "sweep" in args.part_list:
             await on_each_backend(
                 sweep, "sweep", f": {args.tickets:,} open tickets", backends, pg_reason,

@@ -24,7 +24,6 @@ from regie.configfile import (
     listen_address,
     load_toml,
     positive,
-    read_secret_file,
     readable_file,
 )
 from regie.installation import role_sections, settings_source
@@ -247,6 +246,7 @@ def load_settings(path: Path | None, *, db: str | None = None,
 
 def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSettings:
     from alerting.notify.channels import parse_channel
+    from alerting.notify.secret_file import read_private_secret_file
 
     settings = build(OncallSettings, data, source=source, prefix="oncall")
     if not isinstance(channels, list):
@@ -282,8 +282,9 @@ def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSet
         parsed.append(ChannelSettings(name=name, channel=channel, rate_per_minute=rate))
     secret = None
     if settings.link_secret_file is not None:
-        secret = read_secret_file(settings.link_secret_file, source=source,
-                                  key="oncall.link_secret_file")
+        # Anyone who can read the key can forge acknowledge/resolve links: it must be private.
+        secret = read_private_secret_file(settings.link_secret_file, source=source,
+                                          key="oncall.link_secret_file")
         if len(secret.reveal()) < 16:
             raise ConfigError(source, "oncall.link_secret_file",
                               "the key must be at least 16 characters (try `openssl rand "

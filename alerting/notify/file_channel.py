@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +34,9 @@ def parse_file(data: Mapping[str, Any], *, source: str, prefix: str) -> FileSett
 
 
 def _append(path: Path, line: str) -> None:
-    with path.open("a", encoding="utf-8") as out:
+    # Created 0600 whatever the umask: the lines carry live acknowledge/resolve links.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
         out.write(line)
 
 

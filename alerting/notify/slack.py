@@ -17,6 +17,7 @@ from typing import Any
 from alerting.notify.delivery import Delivery, origin
 from alerting.notify.http_post import http_url, post
 from alerting.notify.message import Notification
+from alerting.notify.secret_file import read_private_secret_file
 from alerting.notify.send_context import DEFAULT_CONTEXT, SendContext
 from alerting.notify.ssrf import networks_check
 from regie.configfile import (
@@ -25,7 +26,6 @@ from regie.configfile import (
     build,
     check,
     positive,
-    read_secret_file,
     readable_file,
 )
 
@@ -49,7 +49,7 @@ def parse_slack(data: Mapping[str, Any], *, source: str, prefix: str) -> SlackSe
     if settings.url_file is None:
         return settings
     key = f"{prefix}.url_file" if prefix else "url_file"
-    url = read_secret_file(settings.url_file, source=source, key=key)
+    url = read_private_secret_file(settings.url_file, source=source, key=key)
     if http_url(url):
         raise ConfigError(source, key, "the file must hold an http:// or https:// URL")
     return replace(settings, url=url, url_file=None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -292,8 +293,22 @@ def migrate(url: str) -> str:
     else:
         raise RuntimeError("migrate() runs its own event loop: call it outside one, or use "
                            "`await asyncio.to_thread(migrate, url)`")
+    _create_private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")
     return head_revision()
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600, whatever the umask)
+    before SQLite opens it: it holds tickets, token hashes and contact data. SQLite gives the
+    -wal and -shm files it creates the database file's permissions."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    # An existing database keeps the mode its operator gave it; any other error (no such
+    # directory, no permission) SQLite reports when it opens the file, as it always did.
+    with contextlib.suppress(OSError):
+        os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 async def check_schema(engine: AsyncEngine) -> None:

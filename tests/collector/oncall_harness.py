@@ -110,6 +110,8 @@ def write_config(tmp_path: Path, *, receiver_url: str, port: int,
     schedule.write_text(SCHEDULE)
     (tmp_path / "hook.key").write_text(HOOK_SECRET + "\n")
     (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
+    for key in ("hook.key", "link.key"):
+        (tmp_path / key).chmod(0o600)   # secret files other users can read are refused
     policy_line = ""
     if policies is not None:
         (tmp_path / "policies.yml").write_text(policies)

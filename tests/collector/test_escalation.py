@@ -374,6 +374,7 @@ def test_pages_reach_people_by_email_over_starttls(oncall):
     (tmp_path / "tls").mkdir()
     tls = make_tls(tmp_path / "tls")
     (tmp_path / "smtp.password").write_text(PASSWORD + "\n")
+    (tmp_path / "smtp.password").chmod(0o600)   # secret files other users can read are refused
 
     async def main(box):
         async with oncall.running(extra=f"""

@@ -94,6 +94,8 @@ def files(tmp_path: Path) -> Files:
     (tmp_path / "policies.yml").write_text(POLICIES, encoding="utf-8")
     (tmp_path / "hook.key").write_text(HOOK_SECRET + "\n", encoding="utf-8")
     (tmp_path / "link.key").write_text(LINK_SECRET + "\n", encoding="utf-8")
+    for key in ("hook.key", "link.key"):
+        (tmp_path / key).chmod(0o600)   # secret files other users can read are refused
     return Files(
         tmp=tmp_path,
         oncall={
@@ -151,6 +153,7 @@ def no_tables(**changes: Any) -> Callable[[Files], None]:
 def write_file(name: str, text: str) -> Callable[[Files], None]:
     def change(f: Files) -> None:
         (f.tmp / name).write_text(text, encoding="utf-8")
+        (f.tmp / name).chmod(0o600)
 
     return change
 

@@ -24,6 +24,7 @@ KEY = "notify.channels.ops"
 def secret_file(tmp_path: Path) -> Path:
     path = tmp_path / "webhook.secret"
     path.write_text("s3cret-hmac-key-0123456789\n")
+    path.chmod(0o600)
     return path
 
 
@@ -58,6 +59,7 @@ def test_slack_inline_and_from_a_file(tmp_path: Path):
     inline = parse({"kind": "slack", "url": url})
     path = tmp_path / "slack.url"
     path.write_text(url + "\n")
+    path.chmod(0o600)
     from_file = parse({"kind": "slack", "url_file": str(path)})
     for channel in (inline, from_file):
         assert channel.settings.url.reveal() == url
@@ -68,6 +70,7 @@ def test_slack_inline_and_from_a_file(tmp_path: Path):
 def test_email(tmp_path: Path):
     password = tmp_path / "smtp.password"
     password.write_text("hunter2-hunter2\n")
+    password.chmod(0o600)
     channel = parse({"kind": "email", "host": "smtp.example.org", "username": "regie",
                      "password_file": str(password), "from_address": "regie@example.org",
                      "to": ["oncall@example.org"]})
@@ -135,6 +138,7 @@ def test_errors_name_the_file_and_the_key(data, key, reason):
 def test_an_empty_secret_file_is_refused(tmp_path: Path):
     empty = tmp_path / "empty"
     empty.write_text("\n")
+    empty.chmod(0o600)
     with pytest.raises(ConfigError) as caught:
         parse({**WEBHOOK, "secret_file": str(empty)})
     assert caught.value.key == f"{KEY}.secret_file" and "is empty" in caught.value.reason
@@ -143,6 +147,7 @@ def test_an_empty_secret_file_is_refused(tmp_path: Path):
 def test_a_slack_url_file_must_hold_a_url(tmp_path: Path):
     path = tmp_path / "slack.url"
     path.write_text("not-a-url-SECRET\n")
+    path.chmod(0o600)
     with pytest.raises(ConfigError) as caught:
         parse({"kind": "slack", "url_file": str(path)})
     assert caught.value.key == f"{KEY}.url_file" and "SECRET" not in str(caught.value)
