@@ -88,7 +88,7 @@ def software(matcher: Any, catalog: Catalog, document: Mapping[str, Any], *,
                 covered = coverage(
                     source=source, package=name, version=_full_version(raw, version),
                     product=match.product, release=host_release,
-                    releases=lambda p, c: _release(catalog, p, c), exceptions=exceptions,
+                    releases=lambda p, c: distro_release(catalog, p, c), exceptions=exceptions,
                     source_package=_text(raw.get("source_package")))
         if match is None:
             match = matcher.match(source, raw)
@@ -114,11 +114,12 @@ def release(matcher: Any, catalog: Catalog, document: Mapping[str, Any]) -> Rele
         if source in RELEASE_SOURCES:
             match = matcher.match(source, raw)
             if match is not None and match.cycle:
-                return _release(catalog, match.product, match.cycle)
+                return distro_release(catalog, match.product, match.cycle)
     return None
 
 
-def _release(catalog: Catalog, product_name: str, cycle_name: str) -> Release | None:
+def distro_release(catalog: Catalog, product_name: str, cycle_name: str) -> Release | None:
+    """A distribution release with its dates from the catalog, or None when unknown."""
     product = catalog.get(product_name)
     cycle = product.cycle(cycle_name) if product is not None else None
     if product is None or cycle is None:

@@ -47,7 +47,8 @@ def _query(request: web.Request, query: Query):
 
 def item_json(item: Item) -> dict[str, Any]:
     """One report item; software also says which support rule gave its date and, under a
-    distribution's rule, the upstream date beside it."""
+    distribution's rule, the upstream date beside it; hardware and contracts add their own
+    fields (the columns of their text reports)."""
     body = {"host": item.host, "what": item.what, "version": item.version,
             "support": item.kind.value, "date": _day(item.applies),
             "status": item.status.value, "days_remaining": item.days_remaining,
@@ -55,7 +56,7 @@ def item_json(item: Item) -> dict[str, Any]:
     if item.kind in (Support.SECURITY, Support.EXTENDED):
         body |= {"rule": item.rule, "covered_by": item.covered_by,
                  "upstream_date": _day(item.upstream)}
-    return body
+    return body | dict(item.fields)  # hardware: vendor, model...; contracts: contract, covers...
 
 
 def _day(day) -> str | None:

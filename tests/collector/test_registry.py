@@ -178,6 +178,8 @@ def test_a_fleet_answers_the_governance_question(collector, tmp_path):
     status, body = collector.call("GET", "/api/v1/registry/contracts?within=8m",
                                   token="viewer")
     assert [i["version"] for i in body["items"]] == ["C-17"]
+    assert {k: body["items"][0][k] for k in ("contract", "vendor", "covers", "renewal")} == {
+        "contract": "C-17", "vendor": "Dell", "covers": "db-old", "renewal": "pending"}
     assert collector.call("GET", "/api/v1/registry/eos?within=soon", token="viewer")[0] == 400
 
 

@@ -31,13 +31,13 @@ TODAY = date(2026, 11, 29)
 
 
 def release(product: str, cycle: str) -> Release:
-    found = fleet._release(CATALOG, product, cycle)
+    found = fleet.distro_release(CATALOG, product, cycle)
     assert found is not None, (product, cycle)
     return found
 
 
 def releases(product: str, cycle: str) -> Release | None:
-    return fleet._release(CATALOG, product, cycle)
+    return fleet.distro_release(CATALOG, product, cycle)
 
 
 DEBIAN_12 = release("debian", "12")
