@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from alerting.ticket import Action, Recovery, Signal, Urgency
-from collector.payloads.details import capped
+from collector.payloads.details import capped, string_bound
 from collector.payloads.fields import BadPayload, mapping, string, string_map, timestamp
 
 MAX_ALERTS = 10_000
@@ -110,5 +110,6 @@ def _alert(raw: Any, path: str, *, now: datetime,
         else Recovery.RESOLVE,
         host_down=labels.get("regie_host_down") == "true" or name in HOST_DOWN_ALERTS,
         details=capped({"labels": labels, "annotations": annotations,
-                        "generator_url": generator or "", "starts_at": starts.isoformat()}),
+                        "generator_url": generator or "", "starts_at": starts.isoformat()},
+                       strings=string_bound(labels, annotations, generator or "")),
     )

@@ -25,12 +25,34 @@ PREVIEW_CHARS = 2048
 _MARKER_BYTES = 1024
 
 
+def string_bound(*texts: Mapping[str, str] | str) -> int:
+    """An upper bound on the serialised bytes of these string maps and strings: at most 6
+    bytes a character (a \\u escape) and 6 for quotes, colon and comma, plus room for the
+    details' own keys and numbers."""
+    chars = items = 0
+    for text in texts:
+        if isinstance(text, str):
+            chars, items = chars + len(text), items + 1
+        else:
+            chars += sum(len(key) + len(value) for key, value in text.items())
+            items += len(text)
+    return 6 * chars + 6 * items + 256
+
+
 def _size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def capped(details: Mapping[str, Any], *, limit: int = MAX_DETAILS_BYTES) -> dict[str, Any]:
-    """`details` itself when it fits in `limit` bytes, else its entries that fit and a marker."""
+def capped(details: Mapping[str, Any], *, limit: int = MAX_DETAILS_BYTES,
+           strings: int | None = None) -> dict[str, Any]:
+    """`details` itself when it fits in `limit` bytes, else its entries that fit and a marker.
+
+    `strings`, when the caller knows it: how many strings (keys and values) the details hold
+    and their characters, as (count, characters) summed into one bound by `string_bound`.
+    Serialising costs more than parsing an alert did, so details whose bound fits are kept
+    without it."""
+    if strings is not None and strings <= limit:
+        return dict(details)
     size = _size(details)
     if size <= limit:
         return dict(details)

@@ -46,3 +46,23 @@ def test_several_large_entries_are_all_cut_when_none_fits():
     out = capped(details, limit=MAX_DETAILS_BYTES)
     assert out["omitted"] == ["a", "b"]
     assert size(out) <= MAX_DETAILS_BYTES
+
+
+def test_the_string_bound_is_never_below_the_size():
+    """The shortcut keeps details unserialised only when they surely fit."""
+    from collector.payloads.details import string_bound
+
+    nasty = "\"\\\n\u0001\u00e9\u20ac\U0001f600<>&"
+    for n in (0, 1, 10, 200):
+        labels = {f"{nasty}{i}": nasty * i for i in range(n)}
+        annotations = {"summary": nasty * n, "": ""}
+        details = {"labels": labels, "annotations": annotations, "generator_url": nasty,
+                   "starts_at": "2026-11-29T19:50:08.829000+00:00"}
+        assert string_bound(labels, annotations, nasty) >= size(details)
+
+
+def test_details_that_only_the_bound_would_refuse_are_still_measured():
+    """A bound over the limit means "measure", not "cut": these fit once measured."""
+    labels = {"a": "x" * 20_000}
+    details = {"labels": labels}
+    assert capped(details, strings=10 * MAX_DETAILS_BYTES) == details
