@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,27 @@ def _regex(value: str) -> str | None:
 def _http_url(value: str) -> str | None:
     if not re.match(r"^https?://[^/\s]+", value):
         return f"must be an http:// or https:// URL, not {value!r}"
+    # The rest is checked now rather than at every push: a host the resolver cannot encode
+    # raises UnicodeError there, a cycle that fails forever. Not echoed: it may hold a password.
+    try:
+        parts = urllib.parse.urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a number from 1 to 65535"
+    host = parts.hostname or ""
+    if port == 0 or not host:
+        return "must name a host and a port from 1 to 65535"
+    if ":" in host:
+        return None   # an IPv6 literal, checked by urlsplit
+    if host.isascii():
+        # What the IDNA codec would refuse, without loading it (and unicodedata) on every agent.
+        if any(not label or len(label) > 63 for label in host.removesuffix(".").split(".")):
+            return "has a host that is not a valid DNS name (empty or over-long label)"
+        return None
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return "has a host that is not a valid DNS name"
     return None
 
 
