@@ -24,11 +24,12 @@ _STR = {"type": "string"}
 # required text must hold something else; optional text may be blank (then it is absent).
 _BLANK = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
 NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_BLANK}][^\\u0000]*$"
-# Body timestamps (collector/payloads/fields.timestamp): RFC 3339 with an offset, years 0001 to
-# 9998 (so that UTC stays within year 9999); "", null and Go's zero time (0001-...) mean "not
-# given".
-_BODY_YEARS = ("^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}"
-               "|99[0-8][0-9]|999[0-8])-")
+# Body timestamps (collector/payloads/fields.timestamp): RFC 3339 with an offset whose UTC is
+# within years 0001 to 9999 (so 9999-12-31 only at or east of UTC); "", null and Go's zero time
+# (0001-...) mean "not given".
+_BODY_YEARS = ("^((000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}"
+               "|99[0-8][0-9]|999[0-8])-|9999-(0[1-9]|1[01])-|9999-12-([012][0-9]|30)T"
+               "|9999-12-31T.*([Zz]|[+][0-9]{2}:[0-9]{2}|-00:00)$)")
 _BODY_TIME = {"anyOf": [{"type": "string", "format": "date-time", "pattern": _BODY_YEARS},
                         {"type": "string", "pattern": "^0001-"},
                         {"enum": ["", None]}],

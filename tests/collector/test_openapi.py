@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,33 @@ def test_schemathesis_all_checks(tmp_path, sqlite_db, setup):
     own_frames = [line for line in log.splitlines()
                   if line.strip().startswith('File "') and "/collector/" in line]
     assert own_frames == [], log[-4000:]
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-29T01:30:00Z", "2026-03-29T01:30:00.123456789+02:00", "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00", "0002-01-01T00:30:00+01:00", "9998-12-31T23:59:59-23:59",
+    "9999-06-01T00:00:00-05:00", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59+05:00",
+    "9999-12-31T00:00:00-01:00", "9999-12-31T00:00:00-00:00", "2026-02-30T00:00:00Z",
+    "2026-03-29T01:30:00", "2026-03-29", "", None, "yesterday", 1743211800,
+])
+def test_body_timestamps_documented_as_read(text):
+    """The document's body timestamp accepts exactly what collector/payloads/fields.py reads
+    (checked as schemathesis checks: jsonschema-rs with formats)."""
+    import jsonschema_rs
+
+    from collector.payloads.fields import BadPayload, timestamp
+
+    schema = document()["components"]["schemas"]["Event"]["properties"]["payload"][
+        "properties"]["timestamp"]
+    documented = jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(text)
+    try:
+        timestamp(text, "t", default=datetime.now(UTC))
+        read = True
+    except BadPayload:
+        read = False
+    if text == "9999-12-31T00:00:00-01:00":
+        # The one gap, on the safe side: a pattern cannot add an offset to a time, so on the
+        # last day of year 9999 the document allows only offsets at or east of UTC.
+        assert (documented, read) == (False, True)
+        return
+    assert documented == read, (text, documented, read)
