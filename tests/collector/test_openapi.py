@@ -46,7 +46,7 @@ def test_served_document_is_the_same(collector):
 
 
 def test_every_request_body_obeys_the_body_rules():
-    """Each requestBody is one of REQUEST_BODIES, so `_storable` states the NUL ban in it."""
+    """Each requestBody is one of REQUEST_BODIES, so `storable` states the NUL ban in it."""
     doc = document()
     bodies = {content["schema"]["$ref"].rsplit("/", 1)[1]
               for ops in doc["paths"].values() for op in ops.values()

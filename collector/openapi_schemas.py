@@ -1,0 +1,284 @@
+"""The components of the OpenAPI document (collector/openapi.py): the JSON shapes of request
+bodies and answers.
+
+Request bodies say what the parsers in collector/payloads/ enforce: text fields as
+`fields.string` reads them (`_text`), choices, timestamps as `fields.timestamp` reads them, and,
+through `storable`, the rule of every body (collector/payloads/json_body.py): no string and no
+key holds NUL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.payloads.json_body import MAX_DEPTH
+from collector.query import NUL_FREE
+
+_STR = {"type": "string"}
+
+# What `collector/payloads/fields.string` reads as blank (str.strip()), as a regex class: a
+# required text must hold something else; optional text may be blank (then it is absent).
+_BLANK = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_BLANK}][^\\u0000]*$"
+# Body timestamps (collector/payloads/fields.timestamp): RFC 3339 with an offset whose UTC is
+# within years 0001 to 9999 (so 9999-12-31 only at or east of UTC); "", null and Go's zero time
+# (0001-...) mean "not given".
+_BODY_YEARS = ("^((000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}"
+               "|99[0-8][0-9]|999[0-8])-|9999-(0[1-9]|1[01])-|9999-12-([012][0-9]|30)T"
+               "|9999-12-31T.*([Zz]|[+][0-9]{2}:[0-9]{2}|-00:00)$)")
+_BODY_TIME = {"anyOf": [{"type": "string", "format": "date-time", "pattern": _BODY_YEARS},
+                        {"type": "string", "pattern": "^0001-"},
+                        {"enum": ["", None]}],
+              "description": "RFC 3339 with an offset; absent, null, \"\" or Go's zero time "
+                             "(0001-01-01T00:00:00Z) mean now"}
+
+
+def _text(max_length: int, *, required: bool = False, description: str = "") -> dict[str, Any]:
+    """A text field as collector/payloads/fields.string reads it: never NUL; a required one
+    must not be blank; an optional one may be null or blank, meaning absent."""
+    schema: dict[str, Any] = (
+        {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK} if required
+        else {"type": ["string", "null"], "maxLength": max_length, "pattern": NUL_FREE})
+    return {**schema, "description": description} if description else schema
+
+
+def _choice(values: list[str], *, optional: bool = False) -> dict[str, Any]:
+    """One of `values`; an optional one may also be null (its default)."""
+    return {"enum": [*values, None]} if optional else {"type": "string", "enum": values}
+_NULLABLE_STR = {"type": ["string", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ENUM = {
+    "status": ["open", "acknowledged", "resolved", "closed"],
+    "priority": ["P1", "P2", "P3", "P4"],
+    "source": ["monitoring", "user"],
+    "criticality": ["business-critical", "high", "medium", "low"],
+    "urgency": ["high", "medium", "low"],
+}
+
+
+# Who acts, for a token that names no person (the CLI's --as); a person's token acts as them.
+ACTOR = _text(200, description="the person acting, when the token names none (else 403 unless "
+                               "the same person)")
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"],
+              "properties": {"error": _STR}},
+    "Health": {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "error": {"type": "string", "enum": ["database unavailable", "database disk full"]},
+        "reason": _STR}},
+    # Any JSON value a body may carry where the collector keeps what it is given (custom
+    # details, inventory observations): no NUL in strings or keys, nested at most MAX_DEPTH
+    # levels, numbers finite (collector/payloads/json_body.py).
+    "JsonValue": {
+        "description": f"any JSON without NUL characters, nested at most {MAX_DEPTH} levels",
+        "anyOf": [{"type": ["null", "boolean", "number"]},
+                  {"type": "string", "pattern": NUL_FREE},
+                  {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+                  {"type": "object", "propertyNames": {"pattern": NUL_FREE},
+                   "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}]},
+    "Ticket": {
+        "type": "object",
+        "required": ["id", "status", "priority", "summary", "source", "occurrences",
+                     "created_at"],
+        "properties": {
+            "id": {"type": "integer"}, "dedup_key": _NULLABLE_STR,
+            "status": {"type": "string", "enum": _ENUM["status"]},
+            "priority": {"type": "string", "enum": _ENUM["priority"]},
+            "impact": {"type": "string", "enum": _ENUM["criticality"]},
+            "urgency": {"type": "string", "enum": _ENUM["urgency"]},
+            "summary": _STR, "description": _NULLABLE_STR, "host": _NULLABLE_STR,
+            "service": _NULLABLE_STR, "component": _NULLABLE_STR,
+            "source": {"type": "string", "enum": _ENUM["source"]},
+            "origin": _NULLABLE_STR, "reporter": _NULLABLE_STR, "assignee": _NULLABLE_STR,
+            "occurrences": {"type": "integer"},
+            "first_seen": _TIME, "last_seen": _TIME, "created_at": _TIME, "updated_at": _TIME,
+            "acknowledged_at": _TIME, "resolved_at": _TIME, "closed_at": _TIME,
+            "recovered_at": _TIME, "parent_id": {"type": ["integer", "null"]},
+            "priority_override_reason": _NULLABLE_STR,
+            "details": {"type": "object", "description": (
+                "What the signal carried (labels, annotations, custom details), at most 64 KiB "
+                "stored (docs/api.md); left out of ticket lists unless details=true")},
+        },
+    },
+    "TimelineEntry": {"type": "object", "required": ["at", "kind"],
+                      "properties": {"at": _TIME, "kind": _STR, "actor": _NULLABLE_STR,
+                                     "message": _NULLABLE_STR}},
+    "TicketList": {"type": "object", "required": ["tickets"],
+                   "properties": {"tickets": {"type": "array",
+                                              "items": {"$ref": "#/components/schemas/Ticket"}},
+                                  "next_before": {"type": "integer"}}},
+    "UserReport": {
+        "type": "object", "additionalProperties": False, "required": ["summary"],
+        "properties": {
+            "summary": _text(500, required=True),
+            "description": _text(20000),
+            "reporter": _text(200, description="default: the token's name"),
+            "host": _text(255),
+            "service": _text(255),
+            "component": _text(255),
+            "impact": _choice(_ENUM["criticality"], optional=True),
+            "urgency": _choice(_ENUM["urgency"], optional=True),
+        },
+    },
+    "Transition": {"type": "object", "additionalProperties": False,
+                   "properties": {"note": _text(20000), "actor": ACTOR}},
+    "Acted": {"allOf": [{"$ref": "#/components/schemas/Ticket"}, {
+        "type": "object", "required": ["already", "message"],
+        "properties": {
+            "already": {"type": "boolean", "description": "the ticket was in that state "
+                                                          "already: only the note was added"},
+            "message": {"type": "string", "description": "#42 acknowledged by alice at "
+                                                         "2026-12-07 03:12 UTC"}}}]},
+    "Note": {"type": "object", "additionalProperties": False, "required": ["text"],
+             "properties": {"text": _text(20000, required=True), "actor": ACTOR}},
+    "PriorityOverride": {
+        "type": "object", "additionalProperties": False, "required": ["priority", "reason"],
+        "properties": {"priority": {"type": "string", "enum": _ENUM["priority"]},
+                       "reason": _text(2000, required=True),
+                       "actor": ACTOR}},
+    "Assignment": {
+        "type": "object", "additionalProperties": False, "required": ["assignee"],
+        "properties": {"assignee": _text(200, required=True), "actor": ACTOR}},
+    "Host": {
+        "type": "object",
+        "required": ["name", "last_push_at", "pushes", "os", "end_of_support", "open_tickets"],
+        "properties": {
+            "name": _STR, "last_push_at": _TIME, "pushes": {"type": "integer"},
+            "os": _NULLABLE_STR,
+            "end_of_support": {"type": ["string", "null"],
+                               "enum": ["past", "near", "extended", "supported", "unknown",
+                                        None],
+                               "description": "the worst of the host's matched software"},
+            "open_tickets": {"type": "integer"},
+            "os_release": {"type": "object"},
+            "end_of_support_items": {"type": "array", "items": {"type": "object"}},
+            "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}},
+    "HostList": {"type": "object", "required": ["hosts"],
+                 "properties": {"hosts": {"type": "array",
+                                          "items": {"$ref": "#/components/schemas/Host"}},
+                                "next_after": _STR}},
+    "AlertmanagerWebhook": {
+        "type": "object", "required": ["alerts"],
+        "description": "Alertmanager webhook payload, version 4 (other fields are ignored)",
+        "properties": {
+            "version": _choice(["4"], optional=True),
+            "alerts": {"type": "array", "maxItems": 10000, "items": {
+                "type": "object", "required": ["status", "fingerprint"],
+                "properties": {
+                    "status": _choice(["firing", "resolved"]),
+                    "labels": {"$ref": "#/components/schemas/StringMap"},
+                    "annotations": {"$ref": "#/components/schemas/StringMap"},
+                    "startsAt": _BODY_TIME,
+                    "endsAt": _BODY_TIME,
+                    "generatorURL": _text(4096),
+                    "fingerprint": _text(128, required=True),
+                }}},
+        },
+    },
+    # Labels and annotations (collector/payloads/fields.string_map).
+    "StringMap": {"type": "object", "maxProperties": 200,
+                  "propertyNames": {"maxLength": 256, "pattern": NUL_FREE},
+                  "additionalProperties": {"type": "string", "maxLength": 4096,
+                                           "pattern": NUL_FREE}},
+    "AlertmanagerResult": {"type": "object", "required": ["status", "alerts"],
+                           "properties": {"status": _STR, "alerts": {"type": "integer"}}},
+    "Event": {
+        "type": "object", "required": ["routing_key", "event_action"],
+        "description": "PagerDuty Events API v2 event: a trigger needs a payload with summary, "
+                       "source and severity; acknowledge and resolve need the dedup_key",
+        "properties": {
+            "routing_key": _text(200, required=True),
+            "event_action": _choice(["trigger", "acknowledge", "resolve"]),
+            "dedup_key": _text(255),
+            "payload": {"type": ["object", "null"], "properties": {
+                "summary": _text(1024),
+                "source": _text(255),
+                "severity": _choice(["critical", "error", "warning", "info"], optional=True),
+                "timestamp": _BODY_TIME,
+                "component": _text(255), "group": _text(255), "class": _text(255),
+                "custom_details": {"$ref": "#/components/schemas/JsonValue"}}},
+        },
+        "if": {"properties": {"event_action": {"const": "trigger"}}},
+        "then": {"required": ["payload"], "properties": {"payload": {
+            "type": "object", "required": ["summary", "source", "severity"],
+            "properties": {"summary": _text(1024, required=True),
+                           "source": _text(255, required=True),
+                           "severity": _choice(["critical", "error", "warning", "info"])}}}},
+        "else": {"required": ["dedup_key"],
+                 "properties": {"dedup_key": _text(255, required=True)}},
+    },
+    "EventResult": {"type": "object", "required": ["status", "message"],
+                    "properties": {"status": _STR, "message": _STR, "dedup_key": _STR,
+                                   "errors": {"type": "array", "items": _STR},
+                                   "error": _STR}},
+    "InventoryPush": {
+        "type": "object", "required": ["idempotency_key", "document"],
+        "properties": {
+            "idempotency_key": _text(200, required=True),
+            "document": {"type": "object", "required": ["schema", "host"], "properties": {
+                "schema": {"type": "string", "enum": ["regie.inventory/v1"]},
+                "host": {"type": "object", "required": ["hostname"],
+                         "properties": {"hostname": _text(255, required=True)}},
+                "observations": {"type": "array", "items": {
+                    "type": "object", "required": ["source", "raw"],
+                    "properties": {"source": _text(100, required=True),
+                                   "raw": {"type": "object"}}}}}},
+        },
+    },
+    "OnCall": {"type": "object", "required": ["at", "shifts"],
+               "properties": {"at": _STR, "shifts": {"type": "array", "items": {
+                   "type": "object",
+                   "required": ["team", "role", "person", "start", "end", "reason"],
+                   "properties": {"team": _STR, "role": _STR, "person": _STR,
+                                  "start": _STR, "end": _STR, "reason": _STR}}}}},
+    "NotificationList": {"type": "object", "required": ["notifications"], "properties": {
+        "notifications": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "channel": _STR,
+            "recipient": _NULLABLE_STR, "kind": _STR,
+            "status": {"type": "string", "enum": ["pending", "delivered", "dead"]},
+            "attempts": {"type": "integer"}, "next_attempt_at": _STR, "created_at": _STR,
+            "finished_at": _TIME, "last_error": _NULLABLE_STR}}},
+        "next_before": {"type": "integer"}}},
+    "EosReport": {"type": "object", "required": ["today", "until", "within"],
+                  "properties": {"today": _STR, "until": _STR, "within": _STR,
+                                 "items": {"type": "array", "items": {"type": "object"}},
+                                 "groups": {"type": "array", "items": {"type": "object"}}}},
+    "InventoryResult": {"type": "object", "required": ["status", "host"],
+                        "properties": {"status": {"type": "string",
+                                                  "enum": ["stored", "duplicate"]},
+                                       "host": _STR}},
+}
+
+
+# The schemas of request bodies: collector/payloads/json_body.py refuses NUL anywhere in a body
+# (keys too), so `storable` says so in each; tests check every requestBody is listed here.
+REQUEST_BODIES = ("UserReport", "Transition", "Note", "PriorityOverride", "Assignment",
+                  "AlertmanagerWebhook", "Event", "InventoryPush")
+_JSON_VALUE = {"$ref": "#/components/schemas/JsonValue"}
+
+
+def storable(schema: Any) -> Any:
+    """`schema` with the rules every request body shares: no string and no key holds NUL, and
+    a field the schema does not name may hold any JSON value that obeys this too."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return schema
+    out = dict(schema)
+    for key in ("items", "additionalProperties", "then", "else"):
+        if isinstance(schema.get(key), dict):
+            out[key] = storable(schema[key])
+    if "properties" in schema:
+        out["properties"] = {name: storable(value)
+                             for name, value in schema["properties"].items()}
+    for key in ("anyOf", "allOf", "oneOf"):
+        if key in schema:
+            out[key] = [storable(branch) for branch in schema[key]]
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if "object" in kinds and schema.get("additionalProperties") is not False:
+        out.setdefault("propertyNames", {"pattern": NUL_FREE})
+        out.setdefault("additionalProperties", _JSON_VALUE)
+    if "string" in kinds and not {"pattern", "enum", "const", "format"} & set(schema):
+        out["pattern"] = NUL_FREE
+    return out
