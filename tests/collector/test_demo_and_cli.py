@@ -192,6 +192,11 @@ def test_ticket_cli_against_a_collector(collector, tmp_path):
     assert run("list", "--priority", "P4").stdout.strip() == "no tickets"
     resolved = run("resolve", tid, "--note", "restarted postfix")
     assert "resolved" in resolved.stdout
-    twice = run("resolve", tid)
-    assert twice.returncode == 1
-    assert "409 cannot resolve a ticket that is resolved" in twice.stderr
+    twice = run("resolve", tid)  # a repeat is answered, not refused: it says who did it
+    assert twice.returncode == 0, twice.stderr
+    assert f"#{tid} already resolved by " in twice.stdout
+    closed = run("close", tid)
+    assert "closed" in closed.stdout, closed.stderr
+    reopened = run("ack", tid)  # a real conflict is still refused, in one line
+    assert reopened.returncode == 1
+    assert reopened.stderr.startswith("regie ticket: POST ") and "409" in reopened.stderr
