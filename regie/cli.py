@@ -13,6 +13,7 @@ import os
 import sys
 
 from regie import __version__
+from regie.installation import RULE
 
 # name -> (module, one-line help). The only place a subcommand is registered.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,7 +37,9 @@ def _usage() -> str:
         "commands:",
     ]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "Run 'regie COMMAND --help' for a command's options."]
+    lines += ["", "Every command finds its installation file the same way:",
+              f"  {RULE} (the first that is given or exists).",
+              "Run 'regie COMMAND --help' for a command's options."]
     return "\n".join(lines)
 
 
