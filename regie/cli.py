@@ -38,7 +38,7 @@ def _usage() -> str:
     ]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "Every command finds its installation file the same way:",
-              f"  {RULE} (the first that is given or exists).",
+              f"  {RULE} (the first one found).",
               "Run 'regie COMMAND --help' for a command's options."]
     return "\n".join(lines)
 
