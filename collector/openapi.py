@@ -64,7 +64,7 @@ IDEMPOTENCY_KEY = {
     "description": "when sent, must equal the body's idempotency_key (else 400); visible "
                    "ASCII, as header values are"}
 HOST_NAME = {"name": "name", "in": "path", "required": True,
-             "schema": {"type": "string", "pattern": "^[^/]{1,255}$"}}
+             "schema": {"type": "string", "pattern": "^[^/\\u0000]{1,255}$"}}
 HTML_OR_JSON_ERROR = {"text/html": {"schema": _STR},
                       "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 

@@ -47,7 +47,9 @@ ROUTES: list[Route] = [
           "action"),
     Route("GET", r"/ui/tickets/{id:[0-9]{1,18}}", ui.show, None, "ticket_page"),
     Route("GET", "/api/v1/hosts", hosts.list_hosts, Permission.READ, "hosts"),
-    Route("GET", "/api/v1/hosts/{name}", hosts.show_host, Permission.READ, "host"),
+    # No NUL (PostgreSQL cannot compare it) and no longer than a host name is stored: 404.
+    Route("GET", r"/api/v1/hosts/{name:[^/\x00]{1,255}}", hosts.show_host, Permission.READ,
+          "host"),
     Route("GET", "/api/v1/registry/eos", registry.eos, Permission.READ, "registry_eos"),
     Route("GET", "/api/v1/registry/contracts", registry.contracts, Permission.READ,
           "registry_contracts"),

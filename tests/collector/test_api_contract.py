@@ -153,3 +153,11 @@ def test_oncall_at_far_ahead_answers(oncall_collector):
                               "/api/v1/oncall?at=8999-12-31T23:59:59-23:59", token="viewer")
     assert status == 200, body
     assert body["at"] == "9000-01-01T23:58:59+00:00"
+
+
+@pytest.mark.parametrize("name", ["a%00b", "x" * 256])
+def test_host_name_no_store_can_hold_is_404(collector, name):
+    """A NUL in the path reached PostgreSQL, which refuses it in text: 500."""
+    status, headers, body = request(collector, "GET", f"/api/v1/hosts/{name}", token="viewer")
+    assert (status, body) == (404, {"error": "Not Found"})
+    assert headers["Content-Type"].startswith("application/json")
