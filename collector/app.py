@@ -129,7 +129,10 @@ def make_app(settings: CollectorSettings, *, stores_ctx,
     def _failed(request: web.Request, exc: Exception) -> web.Response:
         failure = failure_of(exc)
         if failure is None:
-            log.exception("%s %s failed", request.method, request.rel_url.path)
+            # The route's pattern, not the path: a one-click link's path is its credential.
+            resource = request.match_info.route.resource
+            log.exception("%s %s failed", request.method,
+                          resource.canonical if resource else "(no route)")
             return error_response(500, "internal error (the collector's log has the details)")
         # The database's condition, not a bug: one log line per streak, not per request.
         request.app[FAILURES][failure].failed(exc)
