@@ -85,14 +85,14 @@ def main(argv: list[str], prog: str = "regie collector") -> int:
         settings = load_settings(config, db=args.db, listen=getattr(args, "listen", None))
         if args.command == "migrate":
             return _migrate(settings)
-        missing = installation.missing_database(settings.database.url)
-        if missing is not None:
-            print(f"{prog}: {installation.missing_database_message(missing, config, args.db)}",
-                  file=sys.stderr)
-            return 2
         if args.command == "token":
+            _require_database(settings)
             return asyncio.run(_token(args, settings))
         return run_settings(settings)
+    except MissingDatabase as exc:
+        print(f"{prog}: {installation.missing_database_message(exc.path, config, args.db)}",
+              file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +118,20 @@ def _token_name(name: str) -> str:
 
 class ListenError(Exception):
     """The API address cannot be bound (taken, not local, not permitted)."""
+
+
+class MissingDatabase(Exception):
+    """The SQLite file does not exist: only `migrate` creates one (opening it would too)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+def _require_database(settings: CollectorSettings) -> None:
+    missing = installation.missing_database(settings.database.url)
+    if missing is not None:
+        raise MissingDatabase(missing)
 
 
 def _migrate(settings: CollectorSettings) -> int:
@@ -225,6 +239,7 @@ def run_settings(settings: CollectorSettings) -> int:
 
     rules = load_rule_set(settings.evaluator.rules_file)
     oncall = load_oncall(settings)
+    _require_database(settings)  # after the settings' own files: those are checked first
     app = make_app(settings, stores_ctx=stores_context(settings),
                    extra_ctx=[oncall_context(settings, oncall),
                               evaluator_context(settings, rules)])

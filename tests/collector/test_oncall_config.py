@@ -371,7 +371,9 @@ def test_bad_oncall_config_names_file_and_key(files: Files, change: Callable[[Fi
     error = caught.value
     assert (error.source, error.key) == (str(source), key)
     assert reason in error.reason
-    assert str(error) == f"{source}: {key}: {error.reason}"
+    # A problem with the whole file (key "-") is shown without a key.
+    where = f"{source}: {key}" if key != "-" else str(source)
+    assert str(error) == f"{where}: {error.reason}"
     assert "\n" not in str(error)
     assert HOOK_SECRET not in str(error) and LINK_SECRET not in str(error)
 
