@@ -105,8 +105,9 @@ class Installation:
     path: Path | None
     cli: CliSettings = CliSettings()
     # The file's tables as read; the collector and the agent build their typed settings from
-    # these with their own loaders. Here only what the CLI needs is looked at.
-    tables: Mapping[str, Any] = field(default_factory=dict)
+    # these with their own loaders. Here only what the CLI needs is looked at. Never shown:
+    # raw tables may hold secrets (SNMP passwords) that only the typed settings mask.
+    tables: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def source(self) -> str:

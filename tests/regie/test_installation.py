@@ -165,3 +165,10 @@ def test_no_installation_is_an_empty_one(tmp_path):
         pytest.fail(f"{installation.SYSTEM_FILE} exists on this machine; the test expects none")
     assert found.path is None and found.cli.token_file is None
     assert "no installation file" in found.describe()
+
+
+def test_raw_tables_are_never_shown(tmp_path):
+    config = tmp_path / "regie.toml"
+    config.write_text("[[snmp.targets]]\nname = 'sw'\naddress = '192.0.2.1'\n"
+                      "version = '2c'\ncommunity = 'hunter2-secret'\n")
+    assert "hunter2-secret" not in repr(load(config))
