@@ -72,6 +72,7 @@ def test_schemathesis_all_checks(tmp_path, sqlite_db, setup):
     if setup == "oncall":
         (tmp_path / "oncall.yml").write_text(SCHEDULE)
         (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
+        (tmp_path / "link.key").chmod(0o600)  # a secret readable by others is refused
         (tmp_path / "link.key").chmod(0o600)   # secret files other users can read are refused
         config = (f'[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n'
                   f'link_secret_file = "{tmp_path / "link.key"}"\n\n'
