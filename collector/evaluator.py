@@ -238,8 +238,11 @@ class EvaluatorMetrics:
         failures = CounterMetricFamily(
             "regie_evaluator_scrape_failures", "Failed scrapes of an agent by the embedded "
             "evaluator, by target host.", labels=["host"])
-        for host, count in sorted(stats.scrape_failures_total.items()):
-            failures.add_metric([host], count)
+        # Every target from the start (a series that appears only at its first failure
+        # cannot be rated), and hosts that failed before their target was removed.
+        counts = stats.scrape_failures_total
+        for host in sorted({t.host for t in self._evaluator.targets} | set(counts)):
+            failures.add_metric([host], counts.get(host, 0))
         yield from (leader, rounds, failures)
 
 

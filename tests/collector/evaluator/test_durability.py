@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,6 +140,14 @@ def test_a_condition_that_ended_while_the_collector_was_down_resolves(tmp_path, 
                                    interval=0.2, what="the ticket resolved after the restart")
             assert resolved["id"] == opened["id"]
             assert tickets(restarted, "open") == []
+            # The evaluator's own metrics are there, and clean for promtool.
+            status, text = restarted.call("GET", "/metrics", token="viewer")
+            assert status == 200 and sample(text, "regie_evaluator_leader") == 1.0
+            assert sample(text, "regie_evaluator_scrape_failures_total", {"host": HOST}) == 0
+            lint = subprocess.run([require_binary("promtool"), "check", "metrics"],
+                                  input=text.encode(), capture_output=True, timeout=60,
+                                  check=False)
+            assert (lint.returncode, lint.stdout + lint.stderr) == (0, b"")
 
 
 def test_two_collectors_one_evaluator_handed_over_when_its_holder_dies(tmp_path):
