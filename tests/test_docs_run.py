@@ -104,6 +104,18 @@ def test_no_run_blocks_are_few_and_say_why():
     assert len(no_run) <= MAX_NO_RUN, [b.source for b in no_run]
 
 
+def test_shell_is_fenced_as_sh():
+    """A ```bash or ```console block would escape this test: shell is ```sh or ```sh no-run."""
+    for doc in DOCS:
+        for number, line in enumerate(doc.read_text().splitlines(), 1):
+            fence = re.fullmatch(r"```\s*(\S.*)?", line.strip())
+            info = (fence.group(1) or "") if fence else ""
+            assert info.split(" ")[0] not in {"bash", "shell", "console", "shell-session",
+                                              "zsh"}, f"{doc.name}:{number}: use ```sh"
+            assert not info.startswith("sh") or info in {"sh", "sh no-run"}, (
+                f"{doc.name}:{number}: ```{info}: only ```sh and ```sh no-run")
+
+
 def test_doc_blocks_hold_no_server():
     for block in doc_blocks():
         for line in block.text.splitlines():
