@@ -46,6 +46,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    ColumnElement,
     Executable,
     Insert,
     Integer,
@@ -70,6 +71,7 @@ from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
 from collector.store.conflict import insert_or_skip
 from collector.store.escalations import ESCALATIONS, EscalationPlan, poke
+from collector.store.inhibitors import may_inhibit
 from collector.store.models import ACTIVE_PREDICATE, HOST_DOWN_PREDICATE
 from collector.store.recordset import PARAMETER, encode_rows, json_rows
 from collector.store.ticket_rows import (
@@ -204,9 +206,6 @@ class SignalBatch:
 
     async def _read(self, signals: Sequence[Signal]) -> None:
         keys = sorted({s.dedup_key for s in signals})
-        triggers = [s for s in signals if s.action is Action.TRIGGER]
-        hosts = {s.host for s in triggers if s.host and not s.host_down}
-        components = sorted({s.component for s in triggers if s.component and s.host})
         for chunk in _chunks(keys, self.in_chunk):
             if self.dialect == "postgresql":
                 query: Executable = _pg_active_by_key().bindparams(keys=list(chunk))
@@ -217,6 +216,14 @@ class SignalBatch:
                 entry = _existing(row)
                 self.by_key[entry.key] = entry
                 self.existing.append(entry)
+        # Only a trigger that may open a ticket needs its host's inhibitors and its
+        # component's hosts: one without an active ticket, or one whose ticket a signal of
+        # this batch may resolve first. Repeats (half of a busy batch) need neither.
+        moving = {s.dedup_key for s in signals if s.action is not Action.TRIGGER}
+        opening = [s for s in signals if s.action is Action.TRIGGER
+                   and (s.dedup_key not in self.by_key or s.dedup_key in moving)]
+        hosts = {s.host for s in opening if s.host and not s.host_down}
+        components = sorted({s.component for s in opening if s.component and s.host})
         resolving = {self.by_key[s.dedup_key].id: self.by_key[s.dedup_key] for s in signals
                      if s.action is Action.RESOLVE and s.dedup_key in self.by_key}
         if resolving:
@@ -231,10 +238,11 @@ class SignalBatch:
                 if entry.host:
                     hosts.add(entry.host)
         if hosts and self.inhibit_rules:
-            # Any active unattached ticket of these hosts may inhibit by the rules.
+            # Any active unattached ticket of these hosts may inhibit by the rules; the
+            # database leaves out those that cannot (collector/store/inhibitors.py).
             query = (select(*_INHIBITION_COLUMNS)
                      .where(TICKETS.c.host.in_(sorted(hosts)), TICKETS.c.parent_id.is_(None),
-                            IS_ACTIVE)
+                            IS_ACTIVE, *_may_inhibit(self.inhibit_rules))
                      .order_by(TICKETS.c.id))
             for row in (await self.connection.execute(query)).all():
                 entry = self._known(row)
@@ -665,6 +673,13 @@ def _pg_host_down() -> TextClause:
            f"WHERE tickets.host = h.host AND {HOST_DOWN_PREDICATE['postgresql']} "
            f"OFFSET 0) AS t ORDER BY t.id")
     return text(sql).bindparams(bindparam("hosts", type_=ARRAY(Text))).columns(*_ENTRY_COLUMNS)
+
+
+@functools.cache
+def _may_inhibit(rules: tuple[InhibitRule, ...]) -> tuple[ColumnElement[bool], ...]:
+    """The inhibitor lookup's extra WHERE terms for `rules` (none when it cannot narrow)."""
+    term = may_inhibit(rules)
+    return () if term is None else (term,)
 
 
 def _existing(row: Row[Any]) -> _Entry:
