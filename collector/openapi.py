@@ -15,6 +15,7 @@ from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
 from collector.handlers.tickets import LIST_QUERY
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
+from collector.query import MAX_ID
 from regie import __version__
 
 _STR = {"type": "string"}
@@ -50,7 +51,7 @@ COMMON_ERRORS = {
 }
 READ_ERRORS = {k: COMMON_ERRORS[k] for k in ("400", "401", "403", "503")}
 TICKET_ID = {"name": "id", "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}}
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 ACTION_TOKEN = {"name": "token", "in": "path", "required": True,

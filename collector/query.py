@@ -26,8 +26,9 @@ from typing import Any, Protocol
 
 from collector.payloads.fields import BadPayload
 
-# Ids are BIGINT; 18 digits is the most every such id, and its text, stays below.
-MAX_ID = 999_999_999_999_999_999
+# Ids are INTEGER columns: 32 bits on PostgreSQL, where a larger number cannot even be compared
+# with one (asyncpg refuses to send it). No row has a larger id on any backend.
+MAX_ID = 2_147_483_647
 # The longest digit string read as a number: far beyond any bound here, and far below
 # Python's int() limit on digits (4,300), past which int() raises instead of answering.
 _MAX_DIGITS = 32
@@ -45,6 +46,12 @@ _RFC3339 = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]
 # A horizon: days, weeks or months up to 9999, years up to 999 (so that its end is a date).
 HORIZON_PATTERN = "^([0-9]{1,4}[dwm]|[0-9]{1,3}y)$"
 _HORIZON = re.compile(HORIZON_PATTERN)
+
+
+def path_id(text: str) -> int | None:
+    """An id from a path (its route admits [0-9]{1,18}), or None when no row can have it."""
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
 
 
 class Param(Protocol):

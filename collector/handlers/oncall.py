@@ -11,7 +11,7 @@ from aiohttp import web
 
 from alerting.schedule import ROLES
 from collector.app import INTAKE, ONCALL, error_response
-from collector.query import MAX_ID, Choice, Integer, Query, Text, Time
+from collector.query import MAX_ID, Choice, Integer, Query, Text, Time, path_id
 from collector.store.notifications import STATUSES
 
 MAX_LIMIT = 500
@@ -61,7 +61,8 @@ async def who(request: web.Request) -> web.Response:
 
 async def escalation(request: web.Request) -> web.Response:
     oncall = _oncall(request)
-    state = await oncall.escalator.store.get(int(request.match_info["id"]))
+    ticket_id = path_id(request.match_info["id"])
+    state = await oncall.escalator.store.get(ticket_id) if ticket_id is not None else None
     if state is None:
         return error_response(404, "this ticket has no escalation")
     return web.json_response({k: v.isoformat() if isinstance(v, datetime) else v

@@ -29,6 +29,7 @@ from collector.query import (
     Integer,
     Query,
     Text,
+    path_id,
 )
 from collector.store.assignment import ClosedTicket, assign
 from collector.store.tickets import Ticket, TicketFilter, TicketNotFound, TimelineEntry
@@ -138,7 +139,11 @@ async def create_ticket(request: web.Request) -> web.Response:
 
 
 def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    ticket_id = path_id(request.match_info["id"])
+    if ticket_id is None:  # past any id: PostgreSQL could not even be asked
+        raise web.HTTPNotFound(text=json.dumps({"error": "no such ticket"}),
+                               content_type="application/json")
+    return ticket_id
 
 
 async def show_ticket(request: web.Request) -> web.Response:
