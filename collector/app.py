@@ -59,8 +59,8 @@ class Route:
 # reason, and the seconds after which a retry may succeed. A PostgreSQL restart or failover
 # takes seconds; a full disk waits for someone to free space.
 STORE_FAILURE_ANSWERS: dict[StoreFailure, tuple[int, str, int]] = {
-    StoreFailure.UNAVAILABLE: (503, "the database is unavailable; nothing was written, retry "
-                                    "later", 5),
+    # Not "nothing was written": a connection lost during the commit itself leaves it unknown.
+    StoreFailure.UNAVAILABLE: (503, "the database is unavailable; retry later", 5),
     StoreFailure.DISK_FULL: (507, "the database's disk is full; nothing was written", 60),
 }
 

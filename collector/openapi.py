@@ -44,8 +44,9 @@ COMMON_ERRORS = {
     "403": _error("the token's role may not do this"),
     "413": _error("body larger than server.max_body_bytes"),
     "415": _error("Content-Type is not application/json"),
-    "503": {**_error("the database is unavailable (down, restarting, locked): nothing was "
-                     "written; retry after Retry-After seconds"), "headers": RETRY_AFTER},
+    "503": {**_error("the database is unavailable (down, restarting, locked): not committed, "
+                     "unless the connection broke during the commit itself; retry after "
+                     "Retry-After seconds"), "headers": RETRY_AFTER},
     "507": {**_error("the database's disk is full: nothing was written"),
             "headers": RETRY_AFTER},
 }
