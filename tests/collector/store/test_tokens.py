@@ -13,10 +13,13 @@ def test_create_find_list_revoke(db):
         record = await s.tokens.create("alertmanager", "ingest", "hash-1", T0)
         assert record == TokenRecord(id=record.id, name="alertmanager", role="ingest",
                                      created_at=T0, last_used_at=None, revoked_at=None)
-        await s.tokens.create("alice", "responder", "hash-2", at(1))
+        held = await s.tokens.create("alice", "responder", "hash-2", at(1), person="alice")
+        assert held.person == "alice" and record.person is None
         assert await s.tokens.find_active("hash-1") == record
         assert await s.tokens.lookup("hash-1") == (record.id, "alertmanager", "ingest",
-                                                   "hash-1")
+                                                   "hash-1", None)
+        assert await s.tokens.lookup("hash-2") == (held.id, "alice", "responder", "hash-2",
+                                                   "alice")
         assert await s.tokens.find_active("unknown") is None
         assert [t.name for t in await s.tokens.list()] == ["alertmanager", "alice"]
 
