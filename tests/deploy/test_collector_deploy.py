@@ -36,6 +36,7 @@ def test_example_loads_with_every_example_uncommented(tmp_path):
     for name in re.findall(r'"/etc/regie/([^"]+)"', text):
         local = tmp_path / name.replace("/", "-")
         local.write_text("0123456789abcdef0123456789abcdef\n")
+        local.chmod(0o600)  # secret files readable by others are refused
         if name.endswith(".yml"):
             local.write_text(_yaml(name))
         text = text.replace(f'"/etc/regie/{name}"', f'"{local}"')
