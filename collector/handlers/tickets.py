@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from collector.store.tickets import Ticket, TicketFilter, TicketNotFound, Timeli
 from collector.ticket_acts import Act, Acted, act
 
 MAX_LIMIT = 500
+log = logging.getLogger("regie.collector.tickets")
 
 
 def _plain(value: Any) -> Any:
@@ -219,6 +221,7 @@ async def override_priority(request: web.Request) -> web.Response:
             _id(request), priority=priority, reason=reason, actor=actor, now=intake.now())
     except TicketNotFound:
         return error_response(404, "no such ticket")
+    log.info("ticket %d priority set to %s by %s", ticket.id, priority.value, actor)
     if intake.on_change is not None:   # the escalation starts over: sweep now
         intake.on_change()
     return web.json_response(ticket_json(ticket))
@@ -237,4 +240,5 @@ async def assign_ticket(request: web.Request) -> web.Response:
         return error_response(404, "no such ticket")
     except ClosedTicket as exc:
         return error_response(409, str(exc), ticket_status=Status.CLOSED.value)
+    log.info("ticket %d assigned to %s by %s", ticket.id, assignee, actor)
     return web.json_response(ticket_json(ticket))
