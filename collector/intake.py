@@ -111,8 +111,13 @@ class Intake:
         outcomes = await done
         if self.on_change is not None and any(o.result in _CHANGES for o in outcomes):
             self.on_change()
+        # Counted per distinct label set, not per signal: a label lookup costs more than
+        # the rest of a repeat's bookkeeping here.
+        counts = collections.Counter((s.origin, o.result) for s, o in zip(signals, outcomes,
+                                                                           strict=True))
+        for labels, count in counts.items():
+            self._metrics.signals.labels(*labels).inc(count)
         for signal, outcome in zip(signals, outcomes, strict=True):
-            self._metrics.signals.labels(signal.origin, outcome.result).inc()
             if outcome.result == "created":
                 self._metrics.created.labels(outcome.priority, outcome.component or "",
                                              "monitoring").inc()

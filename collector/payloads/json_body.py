@@ -41,6 +41,11 @@ _PATH_KEY_CHARS = 64
 _STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# The same for the raw bytes: every byte but the four brackets, deleted by bytes.translate (a
+# table lookup a byte, 5x cheaper than the regex); in UTF-8 no byte of a multi-byte character
+# is ASCII, so the brackets left are exactly the text's.
+_NOT_BRACKET_BYTES = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP_BYTES = {ord(k): v for k, v in _DEPTH_STEP.items()}
 # What no database stores: NUL and the surrogate code points (only lone ones survive
 # json.loads, which joins escaped pairs into one character).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -65,11 +70,13 @@ def decode(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadPayload("body: not UTF-8") from None
-    # Cheapest first: counting brackets, then their depth with strings left in (an upper
-    # bound: brackets inside strings are rare); only a body that may be too deep is scanned
-    # with its strings taken out.
-    if (text.count("[") + text.count("{") > MAX_DEPTH
-            and _depth(_NOT_BRACKET.sub("", text)) > MAX_DEPTH
+    # Cheapest first: the brackets' depth with strings left in (an upper bound: brackets
+    # inside strings are rare), when there are enough brackets to reach it; only a body that
+    # may be too deep is scanned with its strings taken out.
+    brackets = raw.translate(None, _NOT_BRACKET_BYTES)
+    if (len(brackets) > MAX_DEPTH
+            and max(0, max(accumulate(map(_DEPTH_STEP_BYTES.__getitem__, brackets)),
+                           default=0)) > MAX_DEPTH
             and nesting_depth(text) > MAX_DEPTH):
         raise BadPayload(f"body: nested deeper than {MAX_DEPTH} levels")
     refused = False
