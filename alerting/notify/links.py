@@ -46,6 +46,9 @@ ACTIONS_PATH = "/api/v1/actions/"
 # The read-only ticket page a notification's "ticket" link opens (collector/ui/).
 TICKET_PAGE_PATH = "/ui/tickets/"
 _DOMAINS = {"v1": b"regie-action-v1\x00", "v2": b"regie-action-v2\x00"}
+# How long a notification's ticket link shows the ticket: a week, so the page still opens
+# when the person reads the mail the next morning or after a weekend.
+VIEW_EXPIRES_SECONDS = 7 * 86400
 # Anything longer is not a token of ours; refused before any work is done on it.
 MAX_TOKEN_CHARS = 320
 # A longer name is not carried (the link then records no person): tokens stay short.
