@@ -65,6 +65,12 @@ def collector_registry():
     metrics.rejected.labels("/api/v1/tickets", "400").inc()
     metrics.time_to_ack.labels("P1").observe(60)
     metrics.time_to_resolve.labels("P1").observe(600)
+    # The embedded evaluator's families, registered by the app when targets are configured.
+    from collector.evaluator import Evaluator, EvaluatorMetrics, EvaluatorTarget
+
+    evaluator = Evaluator([EvaluatorTarget("127.0.0.1:9847", "web-01")], (),
+                          interval_seconds=1, ingest=None, session=None)
+    metrics.registry.register(EvaluatorMetrics(evaluator))
     return metrics.registry
 
 
