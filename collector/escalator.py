@@ -237,9 +237,8 @@ def _as_queued(audit: Audit, told: Mapping[tuple[int | None, str | None], list[s
     step = data.get("step")
     if step is not None:
         head = f"step {step} ({data.get('target') or 'channel'})"
-    else:
-        head = (f"impact spans {data.get('systems_affected')} systems "
-                f"({str(data.get('role', '')).replace('_', ' ')})")
+    else:   # the multi-system notice; its reason says how many systems, and who decides
+        head = "multi-system impact"
     parts, queued = [], {}
     for person in data["recipients"]:
         who = person or "the channel"

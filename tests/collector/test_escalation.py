@@ -262,6 +262,10 @@ def test_impact_beyond_one_system_calls_the_escalation_manager_at_once(oncall):
             assert "2 systems" in notice["reason"]
             timeline = await c.timeline(second)
             assert any("impact spans 2 systems" in e["message"] for e in timeline)
+            told_carol = [e["message"] for e in timeline if e["kind"] == "escalated"
+                          and e["data"].get("role") == "escalation_manager"]
+            assert told_carol == ["multi-system impact: queued for carol via hook: impact "
+                                  "spans 2 systems: escalation_manager decides"]
 
     run(main())
 
