@@ -29,6 +29,7 @@ SEVERITY_URGENCY = {
     "warning": Urgency.MEDIUM, "info": Urgency.LOW, "none": Urgency.LOW,
 }
 HOST_DOWN_ALERTS = frozenset({"HostDown", "InstanceDown", "RegieAgentDown"})
+_URGENCY = {urgency.value: urgency for urgency in Urgency}
 
 
 def host_of(labels: dict[str, str],
@@ -52,10 +53,12 @@ def host_of(labels: dict[str, str],
 
 
 def urgency_of(labels: dict[str, str]) -> Urgency:
-    try:
-        return Urgency(labels.get("urgency", ""))
-    except ValueError:
-        return SEVERITY_URGENCY.get(labels.get("severity", "").lower(), Urgency.MEDIUM)
+    # Dictionary lookups: Urgency(...) raising ValueError for the usual alert without an
+    # `urgency` label cost more than the rest of this function.
+    urgency = _URGENCY.get(labels.get("urgency", ""))
+    if urgency is not None:
+        return urgency
+    return SEVERITY_URGENCY.get(labels.get("severity", "").lower(), Urgency.MEDIUM)
 
 
 def _name(label: str | None) -> str | None:

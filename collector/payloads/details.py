@@ -34,7 +34,7 @@ def string_bound(*texts: Mapping[str, str] | str) -> int:
         if isinstance(text, str):
             chars, items = chars + len(text), items + 1
         else:
-            chars += sum(len(key) + len(value) for key, value in text.items())
+            chars += sum(map(len, text)) + sum(map(len, text.values()))
             items += len(text)
     return 6 * chars + 6 * items + 256
 
