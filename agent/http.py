@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import ssl
@@ -131,32 +132,59 @@ def _parse_head(raw: bytes) -> _Request:
                     keep_alive)
 
 
+class _Connection:
+    """One accepted socket: its task, and its stream writer once TLS (if any) is up."""
+
+    __slots__ = ("sock", "started", "task", "writer")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.started = False     # set by the task's first step: from then its finally closes
+        self.task: asyncio.Task[None] | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+
 class _Connections:
-    """Open connections, and which of them are waiting for a request's headers (oldest
-    first): the ones to evict when the cap is reached."""
+    """Open connections, counted from accept() (a TLS handshake in progress counts), and which
+    of them are still waiting for a request (handshaking or reading its head), oldest first:
+    the ones to evict when the cap is reached. A connection whose request is being answered
+    is never evicted."""
 
     def __init__(self, stats: HttpStats) -> None:
         self._stats = stats
-        self.open: set[asyncio.StreamWriter] = set()
-        self.waiting: OrderedDict[asyncio.StreamWriter, None] = OrderedDict()
+        self.open: set[_Connection] = set()
+        self.waiting: OrderedDict[_Connection, None] = OrderedDict()
 
-    def add(self, writer: asyncio.StreamWriter, limit: int) -> bool:
-        if len(self.open) >= limit:
-            if not self.waiting:
-                self._stats.dropped["over_limit"] += 1
-                return False
-            oldest, _ = self.waiting.popitem(last=False)
-            self._stats.dropped["evicted"] += 1
-            oldest.transport.abort()
-            self.remove(oldest)
-        self.open.add(writer)
+    def add(self, connection: _Connection, limit: int) -> bool:
+        if len(self.open) >= limit and not self.evict_oldest():
+            self._stats.dropped["over_limit"] += 1
+            return False
+        self.open.add(connection)
+        self.waiting[connection] = None
         self._stats.open_connections = len(self.open)
         return True
 
-    def remove(self, writer: asyncio.StreamWriter) -> None:
-        self.open.discard(writer)
-        self.waiting.pop(writer, None)
+    def evict_oldest(self) -> bool:
+        if not self.waiting:
+            return False
+        oldest, _ = self.waiting.popitem(last=False)
+        self._stats.dropped["evicted"] += 1
+        self.remove(oldest)
+        if oldest.task is not None:
+            oldest.task.cancel()     # once started, its finally closes the socket
+        if not oldest.started:
+            # A task cancelled before its first step never runs its body (nor its finally).
+            oldest.sock.close()
+        return True
+
+    def remove(self, connection: _Connection) -> None:
+        self.open.discard(connection)
+        self.waiting.pop(connection, None)
         self._stats.open_connections = len(self.open)
+
+
+# accept() errors that mean "no room for another descriptor or buffer now": make room.
+_NO_ROOM = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class MetricsServer:
@@ -177,7 +205,6 @@ class MetricsServer:
                                       max_waiting=self.limits.max_waiting_scrapes)
         self._connections = _Connections(self.stats)
         self._loop = asyncio.new_event_loop()
-        self._server: asyncio.Server | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-http", daemon=True)
 
@@ -206,41 +233,78 @@ class MetricsServer:
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
-        # `limit` bounds the reader's buffer: the whole request head must fit in it.
-        self._server = await asyncio.start_server(
-            self._handle, sock=self._socket, ssl=self._tls, limit=self.limits.max_header_bytes,
-            ssl_handshake_timeout=self.limits.handshake_timeout if self._tls else None)
+        accepting = asyncio.create_task(self._accept())
         self._ready.set()
         await self._stopping.wait()
-        self._server.close()
-        for writer in list(self._connections.open):
-            writer.transport.abort()
+        accepting.cancel()
+        self._socket.close()
+        tasks = [c.task for c in self._connections.open if c.task is not None]
+        for task in tasks:
+            task.cancel()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
-                await self._server.wait_closed()
+                await asyncio.gather(accepting, *tasks, return_exceptions=True)
 
     def _stop(self) -> None:
         self._stopping.set()
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self._connections.add(writer, self.limits.max_connections):
-            writer.transport.abort()
-            return
-        # drain() returns only once everything is handed to the kernel: the write deadline
-        # then covers the whole response, and closing never cuts one short.
-        writer.transport.set_write_buffer_limits(high=0)
+    async def _accept(self) -> None:
+        """Accept here rather than in asyncio.start_server: the connection is counted (and
+        the cap enforced) from accept(), before a TLS handshake that may never come."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, _address = await loop.sock_accept(self._socket)
+            except OSError as exc:
+                if exc.errno not in _NO_ROOM:
+                    log.warning("accept() failed: %s", exc.strerror or exc)
+                # Out of descriptors: drop the slowest waiting client, or pause briefly.
+                if not self._connections.evict_oldest():
+                    await asyncio.sleep(0.1)
+                continue
+            connection = _Connection(sock)
+            if not self._connections.add(connection, self.limits.max_connections):
+                sock.close()
+                continue
+            connection.task = asyncio.create_task(self._serve_connection(connection))
+
+    async def _serve_connection(self, connection: _Connection) -> None:
+        connection.started = True
+        loop = asyncio.get_running_loop()
+        # `limit` bounds the reader's buffer: the whole request head must fit in it.
+        reader = asyncio.StreamReader(limit=self.limits.max_header_bytes, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        writer = None
         try:
-            await self._requests(reader, writer)
+            try:
+                async with asyncio.timeout(self.limits.handshake_timeout):
+                    transport, _ = await loop.connect_accepted_socket(
+                        lambda: protocol, connection.sock, ssl=self._tls,
+                        ssl_handshake_timeout=self.limits.handshake_timeout
+                        if self._tls else None)
+            except (OSError, ssl.SSLError, TimeoutError):
+                self.stats.dropped["tls_handshake"] += 1
+                return
+            writer = connection.writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            # drain() returns only once everything is handed to the kernel: the write deadline
+            # then covers the whole response, and closing never cuts one short.
+            transport.set_write_buffer_limits(high=0)
+            await self._requests(connection, reader, writer)
         except (ConnectionError, ssl.SSLError):
             pass   # the client went away or broke TLS: nothing to answer
         finally:
-            self._connections.remove(writer)
-            writer.transport.abort()
+            self._connections.remove(connection)
+            if writer is not None:
+                writer.transport.abort()
+            else:
+                connection.sock.close()
 
-    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _requests(self, connection: _Connection, reader: asyncio.StreamReader,
+                        writer: asyncio.StreamWriter) -> None:
         first = True
         while True:
-            self._connections.waiting[writer] = None
+            if not first:
+                self._connections.waiting[connection] = None
             try:
                 head = await self._read_head(reader, first)
             except asyncio.LimitOverrunError:
@@ -248,7 +312,7 @@ class MetricsServer:
                 await self._answer(writer, _error(431, "request head too large"), False, True)
                 return
             finally:
-                self._connections.waiting.pop(writer, None)
+                self._connections.waiting.pop(connection, None)
             if head is None:
                 return
             first = False

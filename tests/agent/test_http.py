@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import http.client
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -70,3 +72,47 @@ def test_tls(tmp_path):
         plain = agent.url.replace("https://", "http://")
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             urllib.request.urlopen(f"{plain}/metrics", timeout=10)
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(agent):
+    connection = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=10)
+    try:
+        for path, expected in (("/healthz", b"ok\n"), ("/metrics", b"regie_cpus_online"),
+                               ("/healthz", b"ok\n")):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            assert response.status == 200 and expected in response.read()
+            assert response.getheader("Connection") == "keep-alive"
+        connection.request("HEAD", "/metrics")
+        head = connection.getresponse()
+        assert head.status == 200 and int(head.getheader("Content-Length")) > 0
+        assert head.read() == b""
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("raw", "status"), [
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET /metrics HTTP/2.0\r\n\r\n", b"505"),
+    (b"GET / HTTP/1.1\r\nbad header\r\n\r\n", b"400"),
+    (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", b"431"),
+])
+def test_malformed_requests_get_a_4xx_and_a_closed_connection(agent, raw, status):
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=10) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.split(b" ", 2)[1] == status
+    assert b"Connection: close" in answer
+
+
+def test_a_request_with_a_body_is_answered_and_the_connection_closed(agent):
+    """The body is never read, so the connection cannot carry another request."""
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=10) as sock:
+        sock.sendall(b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+                     b"GET /healthz HTTP/1.1\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 405 ") and answer.count(b"HTTP/1.1") == 1

@@ -60,38 +60,46 @@ def agent(tmp_path: Path, config: str = "", *, tls: bool = False) -> Iterator[Ag
         yield Agent(url=url, port=port, pid=proc.pid)
 
 
-def test_an_idle_socket_on_the_tls_port_blinds_nobody(tmp_path):
+def test_idle_sockets_on_the_tls_port_blind_nobody(tmp_path):
     """The attack: a TCP connection to the TLS port that never starts the handshake made every
-    HTTPS scrape time out until it closed. Now the scrape is answered while the idle socket is
-    held, and the server drops the idle socket after its handshake deadline."""
+    HTTPS scrape time out until it closed. Now the scrape is answered while one, and then a
+    thousand (beyond the connection cap, and near the open-files limit), are held; the server
+    drops them after its handshake deadline or to make room, and keeps a handful of threads."""
+    assert raise_open_files_limit(4096) >= 1100, "need room for 1,000 client sockets"
     tls = make_tls(tmp_path)
     config = (f"[http]\ntls_cert_file = '{tls.cert}'\ntls_key_file = '{tls.key}'\n"
-              "header_timeout_seconds = 3\n")
+              "header_timeout_seconds = 5\n")
     with agent(tmp_path, config, tls=True) as running_agent:
         context = ssl.create_default_context(cafile=str(tls.ca))
-        idle = [idle_tls_socket(running_agent.port) for _ in range(5)]
+        idle = [idle_tls_socket(running_agent.port)]
         try:
             with urllib.request.urlopen(f"{running_agent.url}/metrics", context=context,
                                         timeout=10) as response:
                 assert b"regie_memory_total_bytes" in response.read()
+            idle += [idle_tls_socket(running_agent.port) for _ in range(999)]
+            with urllib.request.urlopen(f"{running_agent.url}/metrics", context=context,
+                                        timeout=10) as response:
+                assert b"regie_memory_total_bytes" in response.read()
+            threads = running_agent.status("Threads")
 
             def dropped() -> bool:
                 for sock in idle:
-                    sock.settimeout(0.05)
+                    sock.setblocking(False)
                     try:
                         if sock.recv(1) != b"":
                             return False
-                    except TimeoutError:
-                        return False
+                    except BlockingIOError:
+                        return False     # nothing yet: still held open
                     except OSError:
-                        pass   # reset: dropped
+                        pass             # reset: dropped
                 return True
 
-            wait_for(dropped, timeout=30, interval=0.2,
+            wait_for(dropped, timeout=60, interval=0.5,
                      what="the server to drop the sockets that never started TLS")
         finally:
             for sock in idle:
                 sock.close()
+    assert threads <= 8, threads
 
 
 def test_a_thousand_slow_clients_cost_no_thread_and_no_scrape(tmp_path):
@@ -122,6 +130,7 @@ def test_a_thousand_slow_clients_cost_no_thread_and_no_scrape(tmp_path):
     # reading `after`: no collection for any slow client.
     assert after - before <= 3, (before, after)
     assert dropped["header_timeout"] + dropped["evicted"] >= 1000, dropped
+    assert dropped["header_timeout"] >= 400, dropped    # the ~512 held at the cap timed out
 
 
 def test_a_thousand_half_requests_finishing_at_once_share_collections(tmp_path):
@@ -147,4 +156,4 @@ def test_a_thousand_half_requests_finishing_at_once_share_collections(tmp_path):
     # Each collection is shared by every request that arrived while it ran; the bound is
     # loose on purpose (a slow machine runs more, shorter-shared collections), and far
     # below one per request.
-    assert collections <= 100, (collections, ok)
+    assert collections <= 25, (collections, ok)
