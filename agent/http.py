@@ -9,9 +9,11 @@ sends its request a byte at a time, costs a few kilobytes and no thread:
 - a request's line and headers must arrive within `header_timeout` (a total deadline, not per
   read) and within `max_header_bytes`; a keep-alive connection may idle `idle_timeout` between
   requests; a response the client does not read within `write_timeout` is abandoned;
-- at most `max_connections` are open; a new one beyond that evicts the connection that has
-  been waiting longest for its request's headers (slow clients go first; a connection whose
-  scrape is running is never evicted), or is closed at once when there is none;
+- at most `max_connections` are open, counted from accept() (TLS handshakes in progress
+  included); a new one beyond that evicts the connection that has been waiting longest for its
+  handshake or its request's headers (slow clients go first; a connection whose scrape is
+  running is never evicted), or is closed at once when there is none; running out of file
+  descriptors evicts the same way;
 - /metrics runs through `SharedScrapes` (agent/scrapes.py): one collection at a time in one
   worker thread, shared by the requests that arrive meanwhile, a bounded number waiting.
 
@@ -100,10 +102,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _parse_head(raw: bytes) -> _Request:
-    try:
-        text = raw.decode("latin-1")
-    except UnicodeDecodeError:   # pragma: no cover (latin-1 decodes every byte)
-        raise _BadRequest(400, "undecodable request") from None
+    text = raw.decode("latin-1")     # every byte decodes; header values stay opaque
     line, *header_lines = text[:-4].split("\r\n")
     parts = line.split(" ")
     if len(parts) != 3 or not parts[0].isalpha():
