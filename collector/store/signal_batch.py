@@ -11,7 +11,8 @@ Inhibition (one problem pages once). A new ticket whose host has an active, unat
 that inhibits it attaches to that ticket (`parent_id`) instead of paging: a host-down ticket
 inhibits all of its host's other alerts; the rules file's inhibit rules (alerting/inhibition.py)
 name the others, e.g. FilesystemAlmostFull inhibits FilesystemFilling of the same mount. An
-attached ticket gets no escalation. When the inhibitor resolves, its still-active attached
+attached ticket gets no escalation. When the inhibitor resolves (by its alert, or by a person:
+`release_attached`, called by tickets.py), its still-active attached
 tickets are released as Alertmanager un-inhibits: each attaches to another active inhibitor of
 its host if there is one, else becomes a ticket of its own and starts paging. Only triggers
 that open a ticket are inhibited; a ticket already open when its inhibitor fires stays as it is
@@ -227,16 +228,31 @@ class SignalBatch:
         resolving = {self.by_key[s.dedup_key].id: self.by_key[s.dedup_key] for s in signals
                      if s.action is Action.RESOLVE and s.dedup_key in self.by_key}
         if resolving:
-            # Tickets attached to one this batch may resolve: released if it does.
-            query = (select(*_INHIBITION_COLUMNS)
-                     .where(TICKETS.c.parent_id.in_(sorted(resolving)), IS_ACTIVE)
-                     .order_by(TICKETS.c.id))
-            for row in (await self.connection.execute(query)).all():
-                entry = self._known(row)
-                entry.parent = resolving[row.parent_id]
-                self.attached.append(entry)
-                if entry.host:
-                    hosts.add(entry.host)
+            await self._read_attached(resolving, hosts)
+        await self._read_inhibitors(hosts)
+        if components:
+            query = (select(TICKETS.c.component, TICKETS.c.host, func.count())
+                     .where(TICKETS.c.component.in_(components), TICKETS.c.host.is_not(None),
+                            IS_ACTIVE)
+                     .group_by(TICKETS.c.component, TICKETS.c.host))
+            for component, host, count in (await self.connection.execute(query)).all():
+                self.component_hosts.setdefault(component, Counter())[host] += count
+                self.component_systems[component] += 1
+
+    async def _read_attached(self, resolving: dict[int, _Entry], hosts: set[str]) -> None:
+        """Tickets attached to one this batch may resolve: released if it does. Their hosts
+        join `hosts`, whose inhibitors a released ticket may move to."""
+        query = (select(*_INHIBITION_COLUMNS)
+                 .where(TICKETS.c.parent_id.in_(sorted(resolving)), IS_ACTIVE)
+                 .order_by(TICKETS.c.id))
+        for row in (await self.connection.execute(query)).all():
+            entry = self._known(row)
+            entry.parent = resolving[row.parent_id]
+            self.attached.append(entry)
+            if entry.host:
+                hosts.add(entry.host)
+
+    async def _read_inhibitors(self, hosts: set[str]) -> None:
         if hosts and self.inhibit_rules:
             # Any active unattached ticket of these hosts may inhibit by the rules; the
             # database leaves out those that cannot (collector/store/inhibitors.py).
@@ -261,14 +277,20 @@ class SignalBatch:
                 self.inhibitors[row.host].append(entry)
         for entries in self.inhibitors.values():
             entries.sort(key=lambda e: not e.host_down)   # stable: oldest first within each
-        if components:
-            query = (select(TICKETS.c.component, TICKETS.c.host, func.count())
-                     .where(TICKETS.c.component.in_(components), TICKETS.c.host.is_not(None),
-                            IS_ACTIVE)
-                     .group_by(TICKETS.c.component, TICKETS.c.host))
-            for component, host, count in (await self.connection.execute(query)).all():
-                self.component_hosts.setdefault(component, Counter())[host] += count
-                self.component_systems[component] += 1
+
+    async def release_attached(self, ticket_id: int, key: str | None) -> None:
+        """A person resolved (or closed) ticket `ticket_id` in this transaction: its still
+        active attached tickets are released as when its alert resolves."""
+        parent = _Entry(key=key or f"#{ticket_id}", status=Status.RESOLVED, priority=Priority.P4,
+                        component=None, host=None, created_at=self.now, occurrences=0,
+                        last_seen=self.now, recovery=None, id=ticket_id)
+        hosts: set[str] = set()
+        await self._read_attached({ticket_id: parent}, hosts)
+        if not self.attached:
+            return
+        await self._read_inhibitors(hosts)
+        self._release(parent)
+        await self._write()
 
     def _known(self, row: Row[Any]) -> _Entry:
         """The entry for a ticket row: the same object when the batch also carries its key,

@@ -27,6 +27,7 @@ from alerting.inhibition import InhibitRule
 from alerting.lifecycle import Event, transition
 from alerting.priority import Assessment
 from alerting.ticket import (
+    ACTIVE_STATUSES,
     Criticality,
     Priority,
     Recovery,
@@ -311,6 +312,12 @@ class TicketStore:
                 ticket_id, now, kind, actor, message,
                 {**data, "from": current.status.value, "to": status.value})])
             await poke(connection, [ticket_id], now)
+            if current.status in ACTIVE_STATUSES and status not in ACTIVE_STATUSES:
+                # What it held back pages now, as when its alert resolves (signal_batch.py).
+                batch = SignalBatch(connection, self._dialect, now, _no_assessment,
+                                    self.escalation, in_chunk=IN_CHUNK,
+                                    inhibit_rules=self.inhibit_rules)
+                await batch.release_attached(ticket_id, row.dedup_key)
         return _ticket(row)
 
     async def add_note(self, ticket_id: int, *, actor: str, text: str,
@@ -368,6 +375,10 @@ async def _require_ticket(connection: AsyncConnection, ticket_id: int) -> None:
         select(TICKETS.c.id).where(TICKETS.c.id == ticket_id))).first()
     if found is None:
         raise TicketNotFound(ticket_id)
+
+
+def _no_assessment(signal: Signal, systems_affected: int) -> Assessment:
+    raise AssertionError("releasing attached tickets opens none")
 
 
 def _require_aware(value: datetime, what: str) -> None:

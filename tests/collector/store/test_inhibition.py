@@ -185,3 +185,25 @@ def test_rules_from_the_file_apply_to_any_labels(db):
         assert [o.priority for o in outcomes][:1] == [Priority.P3]
 
     db.run(scenario)
+
+
+def test_a_person_resolving_the_inhibitor_releases_what_still_fires(db):
+    async def scenario(s):
+        await with_rules(s, escalation=True)
+        assess = Assessor()
+        full, filling = await s.tickets.apply_signals(
+            [fs("FilesystemAlmostFull", "web-01"), fs("FilesystemFilling", "web-01")],
+            now=T0, assess=assess)
+        assert filling.result == "attached"
+        await s.tickets.resolve(full.ticket_id, actor="alice", now=at(60), note="cleaned up")
+        released = await s.tickets.get(filling.ticket_id)
+        assert (released.parent_id, released.status) == (None, Status.OPEN)
+        assert [e.kind for e in await s.tickets.timeline(released.id)] == ["created",
+                                                                            "released"]
+        assert filling.ticket_id in await escalated(s)
+        # Its alert resolving later finds nothing attached any more.
+        [done] = await s.tickets.apply_signals([resolve(full.dedup_key)], now=at(70),
+                                               assess=assess)
+        assert done.result == "ignored"
+
+    db.run(scenario)
