@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from aiohttp import web
@@ -44,8 +45,12 @@ async def events(request: web.Request) -> web.Response:
         return _invalid_event(401, "routing_key is not a valid token", ["routing_key"])
     if not who.may(Permission.INGEST):
         return _invalid_event(403, f"role {who.role.value!r} may not ingest", ["routing_key"])
+    signal = event.signal
+    hosts = request.app.get(HOSTS)
+    if hosts is not None and signal.host and (known := (await hosts.refresh()).known(signal.host)):
+        signal = dataclasses.replace(signal, host=known)   # as for Alertmanager's alerts
     try:
-        await intake.signals([event.signal])
+        await intake.signals([signal])
     except BadPayload as exc:  # a value the database refused (collector/intake.py)
         return _invalid_event(400, "Event object is invalid", [str(exc)])
     return web.json_response({"status": "success", "message": "Event processed",

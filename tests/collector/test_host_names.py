@@ -53,7 +53,8 @@ def test_a_failed_read_keeps_what_is_known():
 
 def test_the_webhook_names_an_agent_by_its_inventory(collector):
     """Real collector process: an agent pushes its inventory (host name and FQDN); an alert
-    that Prometheus raised for its scrape address gets the agent's host name."""
+    that Prometheus raised for its scrape address, and an event naming its FQDN, get the
+    agent's host name."""
     import uuid
 
     document = {"schema": "regie.inventory/v1", "collected_at": "2026-01-05T03:00:00+00:00",
@@ -72,5 +73,12 @@ def test_the_webhook_names_an_agent_by_its_inventory(collector):
         alert("web-07.example.net:9847", "a1"), alert("web-08.example.net:9847", "a2")]},
         token="ingest")
     assert status == 200, body
+    # The Events API's payload.source is mapped the same way.
+    status, body = collector.call("POST", "/api/v1/events", {
+        "routing_key": collector.tokens["ingest"], "event_action": "trigger",
+        "dedup_key": "web-07/backup", "payload": {"summary": "backup failed",
+                                                   "source": "WEB-07.example.net",
+                                                   "severity": "error"}}, token=None)
+    assert status == 202, body
     tickets = collector.call("GET", "/api/v1/tickets", token="viewer")[1]["tickets"]
-    assert sorted(t["host"] for t in tickets) == ["web-07", "web-08.example.net"]
+    assert sorted(t["host"] for t in tickets) == ["web-07", "web-07", "web-08.example.net"]
