@@ -35,9 +35,11 @@ _URGENCY = {urgency.value: urgency for urgency in Urgency}
 def host_of(labels: dict[str, str],
             known_host: Callable[[str], str | None] | None = None) -> str | None:
     """The alert's host. `known_host` (collector/host_names.py) names a known agent by its
-    address or name, so both alerting paths name a host alike; else the labels as they are."""
+    address or name, so both alerting paths name a host alike; else the labels as they are.
+    The scrape address is asked first: an evaluator target's exact address is the most
+    specific thing known about an agent, and it is what the evaluator names its host by."""
     if known_host is not None:
-        for key in ("host", "hostname", "nodename", "instance"):
+        for key in ("instance", "host", "hostname", "nodename"):
             if labels.get(key) and (known := known_host(labels[key])):
                 return known
     for key in ("host", "hostname", "nodename"):

@@ -82,3 +82,26 @@ def test_the_webhook_names_an_agent_by_its_inventory(collector):
     assert status == 202, body
     tickets = collector.call("GET", "/api/v1/tickets", token="viewer")[1]["tickets"]
     assert sorted(t["host"] for t in tickets) == ["web-07", "web-07", "web-08.example.net"]
+
+
+def test_the_scrape_address_is_asked_first():
+    """An evaluator target named by its address (no inventory yet when the collector started)
+    and the agent's FQDN known from inventory: an alert for that target names the host as the
+    evaluator does, whatever its `host` label says."""
+    from collector.payloads.alertmanager import host_of
+
+    async def agents():
+        return [("web-01", "web-01.example.net")]
+
+    async def scenario() -> None:
+        hosts = KnownHosts(read_agents=agents, local="here")
+        await hosts.refresh()
+        hosts.add_targets([("web-01.example.net:9847", "web-01.example.net")])
+        labels = {"host": "web-01.example.net", "instance": "web-01.example.net:9847"}
+        assert host_of(labels, hosts.known) == "web-01.example.net"
+        # Another exporter on that machine: its address is not a target; the FQDN names it.
+        assert host_of({**labels, "instance": "web-01.example.net:9100"}, hosts.known) == (
+            "web-01")
+        assert host_of({"instance": "10.1.1.1:9100"}, hosts.known) == "10.1.1.1"
+
+    asyncio.run(scenario())
