@@ -42,6 +42,11 @@ CORRELATED_PREDICATE = f"{ACTIVE_PREDICATE} AND parent_id IS NULL"
 E = TypeVar("E", bound=enum.Enum)
 
 
+# Instants whose SQLite text a bind processor keeps (a bulk write's distinct times; the
+# cache starts over when full).
+_FORMATTED_TIMES = 4096
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A point in time: stored in UTC, returned timezone-aware; a naive value is refused."""
 
@@ -74,14 +79,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # A bulk write binds the same few instants again and again (the batch's `now` is in
+        # every row's created_at and updated_at and every event's `at`): each is formatted
+        # once. Aware times equal as instants share one text, which is the same for both.
+        # A naive time equals no key, so it always reaches the check below.
+        texts: dict[datetime, str] = {}
+
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            text = texts.get(value)
+            if text is not None:
+                return text
             if value.tzinfo is None or value.utcoffset() is None:
                 raise ValueError(f"naive datetime {value.isoformat()}: the store needs aware "
                                  "times")
             # Without its "+00:00": SQLite compares these as text.
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+            text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+            if len(texts) >= _FORMATTED_TIMES:
+                texts.clear()
+            texts[value] = text
+            return text
 
         return process
 
@@ -115,6 +133,30 @@ class EnumText(TypeDecorator[E]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
         return None if value is None else self.enum_class(value)
+
+    # The same, as plain closures with a dictionary of the members: calling the enum class
+    # (Enum.__new__) for every value read cost more than the rest of a row's processing.
+    # Anything not a member's value (or a member) takes the general path above.
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        members = {member: member.value for member in self.enum_class}
+        general = self.process_bind_param
+
+        def process(value: E | str | None) -> str | None:
+            text = members.get(value) if type(value) is self.enum_class else None
+            return text if text is not None else general(value, dialect)
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        members = {member.value: member for member in self.enum_class}
+        general = self.process_result_value
+
+        def process(value: str | None) -> E | None:
+            member = members.get(value)
+            return member if member is not None else general(value, dialect)
+
+        return process
 
 
 Document = JSON().with_variant(JSONB(), "postgresql")
