@@ -91,7 +91,7 @@ def _transition(summary: str) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "Regie collector API", "version": __version__,
                  "description": "One ticket queue for monitoring and users."},
@@ -264,3 +264,11 @@ def document() -> dict[str, Any]:
                               "404": _error("no such host"), **READ_ERRORS}}},
         },
     }
+    # Every operation can meet a database that is down (the token lookup alone asks it), and
+    # every POST one that is full: the error middleware answers them alike (collector/app.py).
+    for ops in doc["paths"].values():
+        for method, op in ops.items():
+            op["responses"].setdefault("503", COMMON_ERRORS["503"])
+            if method == "post":
+                op["responses"].setdefault("507", COMMON_ERRORS["507"])
+    return doc
