@@ -7,7 +7,16 @@ import asyncio
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from collector.app import FAILURES, INTAKE, METRICS, ONCALL, REGISTRY, SETTINGS, STORES
+from collector.app import (
+    FAILURES,
+    INTAKE,
+    METRICS,
+    ONCALL,
+    REGISTRY,
+    SETTINGS,
+    STORE_FAILURE_ANSWERS,
+    STORES,
+)
 from collector.store.engine import probe
 from collector.store.failures import StoreFailure, failure_of
 
@@ -23,9 +32,10 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any database failure means "not ready", never a 500
         failure = failure_of(exc) or StoreFailure.UNAVAILABLE
         request.app[FAILURES][failure].failed(exc)
+        retry_after = STORE_FAILURE_ANSWERS[failure][2]
         return web.json_response({"status": "unavailable", "error": failure.value,
                                   "reason": type(exc).__name__}, status=503,
-                                 headers={"Retry-After": "5"})
+                                 headers={"Retry-After": str(retry_after)})
     return web.json_response({"status": "ok"})
 
 
