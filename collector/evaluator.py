@@ -34,6 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from alerting.rules import Evaluation, Rule, Sample, resumed
 from alerting.ticket import Signal
+from collector.failure_streak import FailureStreak
 from collector.leadership import Leadership, SoleLeader
 
 log = logging.getLogger("regie.collector.evaluator")
@@ -171,6 +172,8 @@ class Evaluator:
     async def run(self) -> None:
         """Evaluate every interval until cancelled; a failed round is logged, never fatal."""
         loop = asyncio.get_running_loop()
+        # A database outage fails every round: logged when it starts and when it ends.
+        failures = FailureStreak("evaluation round", log)
         try:
             while True:
                 started = loop.time()
@@ -179,9 +182,11 @@ class Evaluator:
                         await self.evaluate_once()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
                     self.stats.round_failures_total += 1
-                    log.exception("evaluation round failed; retrying in %gs", self._interval)
+                    failures.failed(exc)
+                else:
+                    failures.succeeded()
                 await asyncio.sleep(max(0.0, self._interval - (loop.time() - started)))
         finally:
             self.stats.leader = False
