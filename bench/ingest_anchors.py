@@ -22,7 +22,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -162,13 +162,17 @@ class Batch:
     resolves: list[tuple]   # (resolved_at, updated_at, dedup_key)
     resolved: list[tuple]   # the resolves' timeline rows
     alerts: int
+    fresh: list[tuple[str, int]] = field(default_factory=list)  # (key, id) of `new`
 
 
 class Rows:
     """Request-sized batches of the rows the collector writes, in the workload's mix (new,
     repeat, resolve) and with rows of the same size. They are made here rather than parsed from
     rendered alerts, so that making them costs a few microseconds an alert beside the writes;
-    ticket ids are given here (a floor need not ask the database for them)."""
+    ticket ids are given here (a floor need not ask the database for them). As in the
+    collector's workload, only tickets of committed batches are repeated or resolved
+    (`committed`): a resolve's timeline row must find its ticket, whichever connection wrote
+    it."""
 
     def __init__(self, workload) -> None:
         self.batch = workload.batch
@@ -180,10 +184,10 @@ class Rows:
         self.next_id = 1
         self.firing: list[tuple[str, int]] = []   # (dedup key, ticket id) of open tickets
 
-    def batches(self, count: int) -> list[Batch]:
-        return [self._batch() for _ in range(count)]
+    def committed(self, batch: Batch) -> None:
+        self.firing.extend(batch.fresh)
 
-    def _batch(self) -> Batch:
+    def next(self) -> Batch:
         now = datetime.now(UTC)
         batch = Batch([], [], [], [], [], self.batch)
         known = len(self.firing)
@@ -213,7 +217,7 @@ class Rows:
                 1, now, now, now, now, False, json.dumps({"labels": labels})))
             batch.opened.append((ticket, now, "opened", "alertmanager", f"opened: {summary}",
                                  "{}"))
-            self.firing.append((key, ticket))
+            batch.fresh.append((key, ticket))
         return batch
 
 
@@ -248,7 +252,7 @@ def sqlite_floor(path: Path, rows: Rows, *, seconds: float) -> tuple[int, float,
     alerts, writing, cpu = 0, 0.0, 0.0
     try:
         while writing < seconds:
-            for batch in rows.batches(10):
+            for batch in (rows.next() for _ in range(10)):
                 new, opened = [_text(r) for r in batch.new], [_text(r) for r in batch.opened]
                 repeats = [_text(r) for r in batch.repeats]
                 resolves = [_text(r) for r in batch.resolves]
@@ -264,6 +268,7 @@ def sqlite_floor(path: Path, rows: Rows, *, seconds: float) -> tuple[int, float,
                 writing += time.perf_counter() - started
                 cpu += self_cpu() - used
                 alerts += batch.alerts
+                rows.committed(batch)
     finally:
         connection.close()
     return alerts, writing, cpu
@@ -281,16 +286,13 @@ async def postgresql_floor(url: str, rows: Rows, *, seconds: float,
     repeat, resolve = REPEAT.format("$1", "$2", "$3"), RESOLVE.format("$1", "$2", "$3")
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     alerts = 0
-    queue: list[Batch] = []
     start = time.perf_counter()
     deadline = start + seconds
 
     async def worker() -> None:
         nonlocal alerts
         while time.perf_counter() < deadline:
-            if not queue:
-                queue.extend(rows.batches(10))
-            batch = queue.pop()
+            batch = rows.next()
             async with pool.acquire() as connection, connection.transaction():
                 for statement, values in ((tickets, batch.new), (events, batch.opened),
                                           (repeat, batch.repeats), (resolve, batch.resolves),
@@ -298,6 +300,7 @@ async def postgresql_floor(url: str, rows: Rows, *, seconds: float,
                     if values:
                         await connection.executemany(statement, values)
             alerts += batch.alerts
+            rows.committed(batch)
 
     try:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
