@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.handlers.actions import LINK_PATH
+from collector.handlers.hosts import HOST_PATH
 from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
+from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
-from collector.handlers.tickets import LIST_QUERY
+from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
-from collector.query import MAX_ID
 from regie import __version__
 
 _STR = {"type": "string"}
@@ -51,12 +53,11 @@ COMMON_ERRORS = {
             "headers": RETRY_AFTER},
 }
 READ_ERRORS = {k: COMMON_ERRORS[k] for k in ("400", "401", "403", "503")}
-TICKET_ID = {"name": "id", "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+# Path parameters, rendered from the handlers' declarations (collector/query.py Path).
+(TICKET_ID,) = TICKET_PATH.openapi()
 
 
-ACTION_TOKEN = {"name": "token", "in": "path", "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,512}$"}}
+(ACTION_TOKEN,) = LINK_PATH.openapi()
 
 
 # The agent sends its push's key in the body and, as HTTP clients do, in this header.
@@ -65,8 +66,7 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "maxLength": 200, "pattern": "^[!-~]([ -~]*[!-~])?$"},
     "description": "when sent, must equal the body's idempotency_key (else 400); visible "
                    "ASCII, as header values are"}
-HOST_NAME = {"name": "name", "in": "path", "required": True,
-             "schema": {"type": "string", "pattern": "^[^/\\u0000]{1,255}$"}}
+(HOST_NAME,) = HOST_PATH.openapi()
 HTML_OR_JSON_ERROR = {"text/html": {"schema": _STR},
                       "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
@@ -259,7 +259,7 @@ def document() -> dict[str, Any]:
                               **READ_ERRORS}}},
             "/api/v1/hosts/{name}": {"get": {
                 "summary": "One host: its OS release, end-of-support items, open tickets",
-                "parameters": [HOST_NAME],
+                "parameters": [HOST_NAME, *HOST_QUERY.openapi()],
                 "responses": {"200": _json("#/components/schemas/Host", "the host"),
                               "404": _error("no such host"), **READ_ERRORS}}},
         },

@@ -1,5 +1,5 @@
-"""Query parameters: declared once per endpoint, parsed by its handler, and described in the
-OpenAPI document from the same declaration.
+"""Query and path parameters: declared once per endpoint, parsed by its handler, and described
+in the OpenAPI document from the same declaration.
 
 A handler declares its parameters as a `Query` of typed parameters and calls
 `QUERY.parse(request.query)`; `collector/openapi.py` renders the same objects with
@@ -14,6 +14,12 @@ Rules every parameter shares:
 - times are RFC 3339 with their offset, within years `YEARS`, so that converting them to UTC
   and stepping through a schedule from them cannot leave Python's datetime range;
 - text never holds NUL (PostgreSQL cannot store or compare it); blank text means "absent".
+
+Path parameters (`Path`, at the end) follow the same rules: routes admit any one segment, and
+the declaration decides, so a refusal says which parameter and why instead of aiohttp's bare
+"Not Found". Their percent-encoding is read strictly as UTF-8: aiohttp leaves a sequence that
+is not UTF-8 (`%ED%A0%80`, a lone surrogate's bytes; `%FF`) as literal text, which would make
+two paths name one value.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from collector.payloads.fields import BadPayload
 
@@ -46,12 +53,6 @@ _RFC3339 = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]
 # A horizon: days, weeks or months up to 9999, years up to 999 (so that its end is a date).
 HORIZON_PATTERN = "^([0-9]{1,4}[dwm]|[0-9]{1,3}y)$"
 _HORIZON = re.compile(HORIZON_PATTERN)
-
-
-def path_id(text: str) -> int | None:
-    """An id from a path (its route admits [0-9]{1,18}), or None when no row can have it."""
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
 
 
 class Param(Protocol):
@@ -289,3 +290,101 @@ class Query:
 
 def _with_default(schema: dict[str, Any], default: object) -> dict[str, Any]:
     return schema if default is None else {**schema, "default": default}
+
+
+# -- path parameters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PathId:
+    """An id: ASCII digits (else 400). A number no row can have (0, past MAX_ID) reads as None,
+    which the handler answers 404 like any unused id, without asking the database: PostgreSQL
+    cannot even compare an INTEGER with a number past MAX_ID."""
+
+    name: str = "id"
+
+    def parse(self, text: str) -> int | None:
+        if not (text.isascii() and text.isdecimal() and len(text) <= _MAX_DIGITS):
+            raise BadPayload(f"{self.name}: must be a whole number (ASCII digits 0-9)")
+        value = int(text)
+        return value if 1 <= value <= MAX_ID else None
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PathText:
+    """A name as stored (a host's): 1 to `max_length` characters, no NUL, no '/'."""
+
+    name: str
+    max_length: int = 255
+
+    def parse(self, text: str) -> str:
+        if len(text) > self.max_length:
+            raise BadPayload(f"{self.name}: longer than {self.max_length} characters")
+        if "\x00" in text:
+            raise BadPayload(f"{self.name}: must not contain NUL characters")
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        # '/' (%2F) reaches the handler too, but a client cannot rely on every HTTP library
+        # keeping it encoded; the document promises only what every client can send.
+        return {"type": "string", "pattern": f"^[^/\\u0000]{{1,{self.max_length}}}$"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PathWord:
+    """A word of `pattern` (a full match), e.g. a signed link's token."""
+
+    name: str
+    pattern: str
+    rule: str
+
+    def parse(self, text: str) -> str:
+        if re.fullmatch(self.pattern, text) is None:
+            raise BadPayload(f"{self.name}: {self.rule}")
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{self.pattern}$"}
+
+
+class Path:
+    """The path parameters one route has (each route segment `{name:[^/]+}`)."""
+
+    __slots__ = ("params",)
+
+    def __init__(self, *params: PathId | PathText | PathWord) -> None:
+        self.params = params
+
+    def parse(self, request: Any) -> dict[str, Any]:
+        """Every parameter's value, or BadPayload. `request` is aiohttp's request."""
+        raw = _raw_segments(request)
+        values: dict[str, Any] = {}
+        for param in self.params:
+            text = request.match_info[param.name]
+            if param.name in raw:
+                try:
+                    text = unquote(raw[param.name], encoding="utf-8", errors="strict")
+                except UnicodeDecodeError:
+                    raise BadPayload(f"{param.name}: percent-encoded bytes that are not UTF-8 "
+                                     f"text") from None
+            values[param.name] = param.parse(text)
+        return values
+
+    def openapi(self) -> list[dict[str, Any]]:
+        return [{"name": param.name, "in": "path", "required": True, "schema": param.schema()}
+                for param in self.params]
+
+
+def _raw_segments(request: Any) -> dict[str, str]:
+    """{parameter: its segment as sent} from the route's pattern and the raw path: the segment
+    in the same place (a parameter is one segment; an encoded '/' stays %2F in the raw path)."""
+    resource = request.match_info.route.resource
+    pattern = resource.canonical.split("/") if resource is not None else []
+    sent = request.rel_url.raw_path.split("/")
+    if len(pattern) != len(sent):
+        return {}
+    return {part[1:-1]: value for part, value in zip(pattern, sent, strict=True)
+            if part.startswith("{") and part.endswith("}")}

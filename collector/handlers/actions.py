@@ -20,6 +20,8 @@ from alerting.lifecycle import InvalidTransition
 from alerting.notify.links import ActionClaim, LinkError, action_url, verify_action
 from collector.app import INTAKE, ONCALL, STORES
 from collector.handlers.tickets import acted_json
+from collector.payloads.fields import BadPayload
+from collector.query import Path, PathWord
 from collector.store.actions import find_use, release_use, use_action
 from collector.store.tickets import Ticket, TicketNotFound
 from collector.ticket_acts import OUTCOMES, last_move
@@ -43,11 +45,19 @@ def actor_of(claim: ActionClaim) -> str:
     return f"{claim.recipient} ({LINK})" if claim.recipient else LINK
 
 
+# The token a signed link carries (alerting/notify/links.py: URL-safe base64 and dots).
+LINK_PATH = Path(PathWord(name="token", pattern="[A-Za-z0-9_.-]{1,512}",
+                          rule="not a link token (1 to 512 letters, digits, '_', '.', '-')"))
+
+
 def _claim(request: web.Request) -> ActionClaim | web.Response:
     links = links_of(request)
     try:
-        return verify_action(links.secret, request.match_info["token"],
-                             request.app[INTAKE].now())
+        token = LINK_PATH.parse(request)["token"]
+    except BadPayload as exc:
+        return refusal(request, 400, "This link does not work", str(exc))
+    try:
+        return verify_action(links.secret, token, request.app[INTAKE].now())
     except LinkError as exc:
         return refusal(request, 403, "This link does not work", f"link refused: {exc.reason}")
 
@@ -89,7 +99,7 @@ async def action_page_get(request: web.Request) -> web.Response:
                      outcome=Outcome(f"Nothing to {claim.action}: the ticket is "
                                      f"{ticket.status.value}.", "already"))
     # The button posts to this very link, at the collector's public URL.
-    here = action_url(links_of(request).base_url, request.match_info["token"])
+    here = action_url(links_of(request).base_url, LINK_PATH.parse(request)["token"])
     return _page(request, claim, ticket, heading=f"{_VERBS[claim.action]} ticket "
                                                  f"#{ticket.id}?",
                  buttons=[Button(claim.action, here)])

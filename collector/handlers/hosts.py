@@ -12,8 +12,8 @@ from aiohttp import web
 
 from alerting.ticket import Status
 from collector.app import INTAKE, REGISTRY, SETTINGS, STORES, error_response
-from collector.handlers.tickets import ticket_json
-from collector.query import Integer, Query, Text
+from collector.handlers.tickets import ticket_json, without_details
+from collector.query import Flag, Integer, Path, PathText, Query, Text
 from collector.store.hosts import HostSummary, host_summaries
 from collector.store.tickets import TicketFilter
 from registry.lifecycle import Software, near_end, software_status
@@ -29,7 +29,13 @@ LIST_QUERY = Query(
     Text(name="after", description="only hosts named after this one (the previous page's "
                                    "next_after)"),
 )
-ONE_QUERY = Query()
+ONE_QUERY = Query(
+    Flag(name="details", description="include each open ticket's details (labels, "
+                                     "annotations, custom details); left out by default, as "
+                                     "in the ticket list"),
+)
+# Host names are stored up to 255 characters (collector/payloads/): no longer one has a row.
+HOST_PATH = Path(PathText(name="name", max_length=255))
 
 
 def _eos(rows: list[Software], today: date, near: date) -> dict[str, Any]:
@@ -77,14 +83,16 @@ async def list_hosts(request: web.Request) -> web.Response:
 
 
 async def show_host(request: web.Request) -> web.Response:
-    ONE_QUERY.parse(request.query)
-    name = request.match_info["name"]
+    given = ONE_QUERY.parse(request.query)
+    name = HOST_PATH.parse(request)["name"]
     found = await host_summaries(request.app[STORES].engine, name=name, limit=1)
     if not found:
         return error_response(404, "no such host: it never pushed an inventory and has no "
                                    "open ticket")
     body = await _summary_json(request, found[0], detail=True)
     tickets = await request.app[INTAKE].tickets.list(TicketFilter(
-        host=name, status=(Status.OPEN, Status.ACKNOWLEDGED), limit=100))
-    body["tickets"] = [ticket_json(t) for t in tickets]
+        host=name, status=(Status.OPEN, Status.ACKNOWLEDGED), limit=100,
+        with_details=given["details"]))
+    body["tickets"] = [ticket_json(t) if given["details"] else without_details(ticket_json(t))
+                       for t in tickets]
     return web.json_response(body)

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from alerting.schedule import ROLES
 from collector.app import INTAKE, ONCALL, error_response
-from collector.query import MAX_ID, Choice, Integer, Query, Text, Time, path_id
+from collector.handlers.tickets import TICKET_PATH
+from collector.query import MAX_ID, Choice, Integer, Query, Text, Time
 from collector.store.notifications import STATUSES
 
 MAX_LIMIT = 500
@@ -61,7 +62,7 @@ async def who(request: web.Request) -> web.Response:
 
 async def escalation(request: web.Request) -> web.Response:
     oncall = _oncall(request)
-    ticket_id = path_id(request.match_info["id"])
+    ticket_id = TICKET_PATH.parse(request)["id"]
     state = await oncall.escalator.store.get(ticket_id) if ticket_id is not None else None
     if state is None:
         return error_response(404, "this ticket has no escalation")

@@ -28,9 +28,10 @@ from collector.query import (
     ChoiceList,
     Flag,
     Integer,
+    Path,
+    PathId,
     Query,
     Text,
-    path_id,
 )
 from collector.store.assignment import ClosedTicket, assign
 from collector.store.tickets import Ticket, TicketFilter, TicketNotFound, TimelineEntry
@@ -98,14 +99,14 @@ async def list_tickets(request: web.Request) -> web.Response:
     search = _filter(request.query)
     tickets = await request.app[INTAKE].tickets.list(search)
     body: dict[str, Any] = {"tickets": [
-        ticket_json(t) if search.with_details else _without_details(ticket_json(t))
+        ticket_json(t) if search.with_details else without_details(ticket_json(t))
         for t in tickets]}
     if tickets:
         body["next_before"] = tickets[-1].id
     return web.json_response(body)
 
 
-def _without_details(ticket: dict[str, Any]) -> dict[str, Any]:
+def without_details(ticket: dict[str, Any]) -> dict[str, Any]:
     del ticket["details"]
     return ticket
 
@@ -140,8 +141,12 @@ async def create_ticket(request: web.Request) -> web.Response:
                              headers={"Location": f"/api/v1/tickets/{ticket.id}"})
 
 
+# Every /api/v1/tickets/{id}... route; collector/openapi.py documents it from this declaration.
+TICKET_PATH = Path(PathId())
+
+
 def _id(request: web.Request) -> int:
-    ticket_id = path_id(request.match_info["id"])
+    ticket_id = TICKET_PATH.parse(request)["id"]
     if ticket_id is None:  # past any id: PostgreSQL could not even be asked
         raise web.HTTPNotFound(text=json.dumps({"error": "no such ticket"}),
                                content_type="application/json")
@@ -157,7 +162,7 @@ async def show_ticket(request: web.Request) -> web.Response:
     body["timeline"] = [entry_json(e) for e in await store.timeline(ticket.id)]
     # A host-down ticket may hold thousands of attached alerts: their details (up to 64 KiB
     # each) are shown on their own page, not repeated here.
-    body["attached"] = [_without_details(ticket_json(t))
+    body["attached"] = [without_details(ticket_json(t))
                         for t in await store.children(ticket.id)]
     return web.json_response(body)
 

@@ -25,6 +25,8 @@ from alerting.notify.links import (
 )
 from alerting.ticket import Status
 from collector.app import INTAKE, ONCALL
+from collector.handlers.tickets import TICKET_PATH
+from collector.payloads.fields import BadPayload
 from collector.ui.ticket_page import HEADERS, Button, message_page, ticket_page, when
 
 # What a person may still do to a ticket in each status, in the order the buttons show.
@@ -78,7 +80,10 @@ def view_url(links, ticket_id: int, recipient: str | None, until: datetime) -> s
 
 async def show(request: web.Request) -> web.Response:
     links = links_of(request)
-    ticket_id = int(request.match_info["id"])
+    try:
+        ticket_id = TICKET_PATH.parse(request)["id"]
+    except BadPayload as exc:
+        return refusal(request, 400, "Not a ticket link", str(exc))
     unknown = set(request.query) - {"key"}
     if unknown:
         return refusal(request, 400, "Not a ticket link",
@@ -93,7 +98,7 @@ async def show(request: web.Request) -> web.Response:
     if claim.ticket_id != ticket_id:
         return refusal(request, 403, "This ticket link does not open",
                        "link refused: it is for another ticket")
-    ticket = await intake.tickets.get(ticket_id)
+    ticket = await intake.tickets.get(ticket_id) if ticket_id is not None else None
     if ticket is None:
         return refusal(request, 404, "No such ticket", "no such ticket")
     timeline = await intake.tickets.timeline(ticket_id)

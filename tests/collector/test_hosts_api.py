@@ -77,3 +77,28 @@ def test_hosts_say_when_they_pushed_what_runs_and_what_is_open(collector):
     assert collector.call("GET", "/api/v1/hosts?limit=0", token="viewer")[0] == 400
     assert collector.call("GET", "/api/v1/hosts", token="agent")[0] == 403
     assert collector.call("GET", "/api/v1/hosts", token=None)[0] == 401
+
+
+def test_a_hosts_tickets_leave_their_details_out_as_the_ticket_list_does(collector):
+    """A host-down ticket may carry 64 KiB of details per alert; the host's ticket list, like
+    GET /api/v1/tickets, leaves them out unless details=true is asked for."""
+    status, body = collector.call("POST", "/api/v1/alertmanager", {
+        "version": "4", "status": "firing", "alerts": [{
+            "status": "firing", "fingerprint": "fp-details",
+            "labels": {"alertname": "DiskFull", "host": "db-details"},
+            "annotations": {"summary": "disk full", "runbook": "x" * 4000},
+            "startsAt": "2026-11-29T19:50:08Z"}]}, token="ingest")
+    assert status == 200, body
+    status, host = collector.call("GET", "/api/v1/hosts/db-details", token="viewer")
+    assert status == 200, host
+    [ticket] = host["tickets"]
+    assert "details" not in ticket and ticket["summary"] == "disk full"
+    status, listed = collector.call("GET", "/api/v1/tickets?host=db-details", token="viewer")
+    assert [set(t) for t in listed["tickets"]] == [set(ticket)]   # the same fields
+    status, host = collector.call("GET", "/api/v1/hosts/db-details?details=true",
+                                  token="viewer")
+    assert status == 200, host
+    assert host["tickets"][0]["details"]["annotations"]["runbook"] == "x" * 4000
+    status, body = collector.call("GET", "/api/v1/hosts/db-details?details=yes",
+                                  token="viewer")
+    assert status == 400 and body["error"] == "details: must be true or false"
