@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.collector.conftest import Collector, collector_process, migrated
+from tests.collector.oncall_harness import SCHEDULE
 from tests.services import free_port, wait_for
 
 # The registry's background refresh would log its own failure when it happens to run during the
@@ -133,11 +134,21 @@ def _create_database(url: str, name: str) -> None:
     asyncio.run(main())
 
 
+# The loops that ask the database every half second on their own (on-call configured).
+LOOPS = ("regie.collector.escalation: escalation sweep",
+         "regie.collector.notify: notification delivery round")
+
+
 def test_postgresql_outage_is_503_logged_once_and_recovers(tmp_path):
+    (tmp_path / "oncall.yml").write_text(SCHEDULE)
+    config = CONFIG + (f'\n[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n\n'
+                       f'[[oncall.channels]]\nname = "log"\nkind = "file"\n'
+                       f'path = "{tmp_path / "notifications.jsonl"}"\n')
     with private_postgres() as pg:
         _create_database(pg.url("postgres"), "regie")
         url = migrated(pg.url("regie"))
-        with collector_process(tmp_path, url, CONFIG) as collector:
+        with collector_process(tmp_path, url, config) as collector:
+            log_file = tmp_path / f"collector-{collector.port}.log"
             status, _, before = call(collector, "POST", "/api/v1/tickets",
                                      {"summary": "before the outage"}, token="responder")
             assert status == 201, before
@@ -159,19 +170,26 @@ def test_postgresql_outage_is_503_logged_once_and_recovers(tmp_path):
             status, headers, health = _healthz(collector)
             assert (status, health["status"], health["error"]) == (
                 503, "unavailable", "database unavailable"), health
+            # The background loops fail round after round meanwhile.
+            wait_for(lambda: all(f"ERROR {loop}:" in log_file.read_text() for loop in LOOPS),
+                     timeout=30)
 
             pg.start()
             # The pool's connections died with the server: the first uses find that out.
             wait_for(lambda: _healthz(collector)[0] == 200, timeout=30)
+            wait_for(lambda: all(f"WARNING {loop}: recovered after" in log_file.read_text()
+                                 for loop in LOOPS), timeout=30)
             status, _, after = call(collector, "POST", "/api/v1/tickets",
                                     {"summary": "after the outage"}, token="responder")
             assert status == 201, after
             summaries = {t["summary"] for t in queue_of(collector)}
             assert summaries == {"before the outage", "after the outage"}  # nothing half-written
-        log = (tmp_path / f"collector-{collector.port}.log").read_text()
-    assert tracebacks(log) == 1, log[-6000:]
-    assert log.count("ERROR regie.collector: database unavailable:") == 1, log[-6000:]
-    assert "WARNING regie.collector: database unavailable: recovered after" in log, log[-6000:]
+        log = log_file.read_text()
+    # One traceback per failure streak: the requests' and each loop's, however many rounds.
+    assert tracebacks(log) == 1 + len(LOOPS), log[-8000:]
+    for streak in ("regie.collector: database unavailable", *LOOPS):
+        assert log.count(f"ERROR {streak}:") == 1, log[-8000:]
+        assert f"WARNING {streak}: recovered after" in log, log[-8000:]
 
 
 def _healthz(collector: Collector) -> tuple[int, dict[str, str], dict]:
