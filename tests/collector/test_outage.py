@@ -6,15 +6,18 @@ once the database is back, without a restart.
 Real components only: the collector is its own process (`regie collector run`); PostgreSQL is
 a private throw-away cluster (initdb as the postgres user) stopped with `pg_ctl stop -m
 immediate` under load and started again; the full disk is a real 4 MiB tmpfs holding the SQLite
-database, filled with a file and emptied again (mounting needs root, which the test suite has
-here; without it the test fails saying so).
+database (and, for PostgreSQL's own "disk full", a 96 MiB tmpfs holding a private cluster),
+filled with a file and emptied again (mounting needs root, which the test suite has here;
+without it the test fails saying so).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -103,13 +106,14 @@ def _as_postgres(command: str, *, check: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def private_postgres() -> Iterator[PrivateCluster]:
-    """A PostgreSQL cluster of this test's own (the shared server must not be stopped)."""
+def private_postgres(root: Path | None = None) -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of this test's own (the shared server must not be stopped), in
+    `root` (a directory the postgres user can reach) or a new one in /tmp."""
     bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not bindirs:
         pytest.fail("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install "
                     "postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="regie-pg-"))  # in /tmp: postgres must reach it
+    root = root or Path(tempfile.mkdtemp(prefix="regie-pg-"))  # /tmp: postgres must reach it
     shutil.chown(root, "postgres")
     cluster = PrivateCluster(bindir=bindirs[-1].parent, root=root, port=free_port())
     try:
@@ -118,7 +122,7 @@ def private_postgres() -> Iterator[PrivateCluster]:
         yield cluster
     finally:
         cluster.stop(check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)  # a mount point stays, emptied
 
 
 def _create_database(url: str, name: str) -> None:
@@ -270,3 +274,57 @@ def test_full_disk_is_507_healthz_503_and_recovers(tmp_path):
     assert tracebacks(log) == 1, log[-6000:]
     assert log.count("ERROR regie.collector: database disk full:") == 1, log[-6000:]
     assert "WARNING regie.collector: database disk full: recovered after" in log, log[-6000:]
+
+
+def test_postgresql_full_disk_is_507_and_recovers(tmp_path):
+    """PostgreSQL's own disk full (SQLSTATE 53100, "could not extend file"): its cluster lives
+    on a 96 MiB tmpfs that the test fills. Its WAL segments are allocated already, so the
+    server keeps running and only new table pages fail, as on a real full disk."""
+    mount = Path(tempfile.mkdtemp(prefix="regie-pgdisk-"))  # /tmp: postgres must reach it
+    mount.chmod(0o755)
+    try:
+        log = _full_postgresql(tmp_path, mount)
+    finally:
+        shutil.rmtree(mount, ignore_errors=True)
+    assert tracebacks(log) == 1, log[-6000:]
+    assert log.count("ERROR regie.collector: database disk full:") == 1, log[-6000:]
+    assert "WARNING regie.collector: database disk full: recovered after" in log, log[-6000:]
+
+
+def _full_postgresql(tmp_path: Path, mount: Path) -> str:
+    with small_disk(mount / "disk", size="96m") as disk, private_postgres(disk) as pg:
+        _create_database(pg.url("postgres"), "regie")
+        url = migrated(pg.url("regie"))
+        with collector_process(tmp_path, url, CONFIG) as collector:
+            status, _, first = call(collector, "POST", "/api/v1/tickets",
+                                    {"summary": "before the disk filled"}, token="responder")
+            assert status == 201, first
+
+            filler = fill(disk)
+            # Random text, so that compression cannot fit it into pages the table has.
+            answers = [call(collector, "POST", "/api/v1/tickets",
+                            {"summary": f"full {i}", "description": _noise(20_000)},
+                            token="responder") for i in range(12)]
+            assert [a[0] for a in answers].count(507) >= 10, [a[0] for a in answers]
+            for status, headers, body in answers:
+                if status == 507:
+                    assert body == {"error": "the database's disk is full; nothing was written"}
+                    assert headers["Retry-After"] == "60"
+                else:
+                    assert status == 201, body
+            assert call(collector, "GET", "/api/v1/tickets?limit=1", token="viewer")[0] == 200
+
+            filler.unlink()
+            status, _, after = call(collector, "POST", "/api/v1/tickets",
+                                    {"summary": "after space was freed",
+                                     "description": _noise(20_000)}, token="responder")
+            assert status == 201, after
+            written = {t["summary"] for t in queue_of(collector)}
+            refused = {f"full {i}" for i, a in enumerate(answers) if a[0] == 507}
+            assert not written & refused
+            assert {"before the disk filled", "after space was freed"} <= written
+        return (tmp_path / f"collector-{collector.port}.log").read_text()
+
+
+def _noise(length: int) -> str:
+    return base64.b64encode(os.urandom(length)).decode()[:length]
