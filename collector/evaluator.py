@@ -42,6 +42,8 @@ log = logging.getLogger("regie.collector.evaluator")
 # Prometheus's own scrape Accept header would get OpenMetrics; the classic text format is
 # what prometheus_client's text parser reads.
 ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
+# Bound on reading the evaluator's active tickets when it starts leading (retried next round).
+RESUME_TIMEOUT_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -150,7 +152,8 @@ class Evaluator:
         """Continue from the evaluator's active tickets (see the module's docstring)."""
         if self._active_tickets is None:
             return
-        tickets = list(await self._active_tickets())
+        async with asyncio.timeout(RESUME_TIMEOUT_SECONDS):
+            tickets = list(await self._active_tickets())
         async with self._lock:
             self._state = resumed(self._state.rules, tickets)
         log.info("resumed %d firing alert(s) from their tickets", len(self._state.alerts))

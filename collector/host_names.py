@@ -11,6 +11,7 @@ database were taught is read again at most every `refresh_seconds`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -22,6 +23,8 @@ log = logging.getLogger("regie.collector.host_names")
 
 # How stale another collector's knowledge of a new agent may be here.
 REFRESH_SECONDS = 60.0
+# Bound on one read of the agents' names (a request may be waiting for it).
+READ_TIMEOUT_SECONDS = 5.0
 
 
 class KnownHosts:
@@ -66,7 +69,8 @@ class KnownHosts:
             return self.names
         self._read_at = self._clock()
         try:
-            rows = await self._read_agents()
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                rows = await self._read_agents()
         except Exception as exc:
             log.warning("could not read the agents' names: %s", exc)
             return self.names
