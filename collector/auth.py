@@ -83,6 +83,30 @@ def token_name(name: str) -> str:
     return name
 
 
+# A person's name (a token's holder, an actor, an assignee, a reporter) is shown in timelines,
+# logs, notifications and pages, one per line or cell: any script and spaces, but none of the
+# characters that forge a line or make one name look like another -- control characters (C0,
+# DEL, C1: newline, tab, escape), the line and paragraph separators, and the invisible marks
+# that reorder or hide text (bidirectional controls, zero-width space, byte-order mark) -- and
+# no blank at either end ("alice " would be another person; a blank name is no name). Written
+# as a pattern so that the OpenAPI document states exactly this rule.
+_NOT_IN_NAMES = ("\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b\\u200e\\u200f"
+                 "\\u2028-\\u202e\\u2066-\\u2069\\ufeff")
+_BLANKS = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001)) if c.isspace())
+_END = f"[^{_BLANKS}{_NOT_IN_NAMES}]"
+PERSON_PATTERN = f"^{_END}([^{_NOT_IN_NAMES}]{{0,198}}{_END})?$"
+_PERSON_NAME = re.compile(PERSON_PATTERN)
+PERSON_RULE = ("1 to 200 characters, without control characters (newlines, tabs), line "
+               "separators or invisible direction marks, and no blank at either end")
+
+
+def person_name(name: str) -> str:
+    """`name` when it is a valid name of a person; ValueError saying the rule otherwise."""
+    if not _PERSON_NAME.fullmatch(name):
+        raise ValueError(f"not a person's name: {PERSON_RULE}")
+    return name
+
+
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 

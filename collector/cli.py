@@ -197,10 +197,13 @@ async def _token(args: argparse.Namespace, settings: CollectorSettings) -> int:
 
 
 def _person(text: str) -> str:
-    """A person's name as the schedule spells it: printable, 1 to 200 characters."""
-    if not text.strip() or len(text) > 200 or not text.isprintable():
-        raise argparse.ArgumentTypeError("a person's name: 1 to 200 printable characters")
-    return text
+    """A person's name as the schedule spells it (collector/auth.py `person_name`)."""
+    from collector.auth import person_name
+
+    try:
+        return person_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _when(value: datetime | None) -> str:

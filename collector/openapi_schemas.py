@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.auth import PERSON_PATTERN
 from collector.payloads.json_body import MAX_DEPTH
 from collector.query import NUL_FREE
 
@@ -56,9 +57,19 @@ _ENUM = {
 }
 
 
+def _person(*, required: bool = False, description: str = "") -> dict[str, Any]:
+    """A person's name as collector/payloads/people.py reads it (the rule of collector/auth.py
+    `person_name`); an optional one may be null or blank, meaning absent."""
+    name = {"type": "string", "maxLength": 200, "pattern": PERSON_PATTERN}
+    schema = name if required else {"anyOf": [{"type": "null"},
+                                              {"type": "string", "pattern": f"^[{_BLANK}]*$"},
+                                              name]}
+    return {**schema, "description": description} if description else schema
+
+
 # Who acts, for a token that names no person (the CLI's --as); a person's token acts as them.
-ACTOR = _text(200, description="the person acting, when the token names none (else 403 unless "
-                               "the same person)")
+ACTOR = _person(description="the person acting, when the token names none (else 403 unless "
+                            "the same person)")
 
 
 SCHEMAS: dict[str, Any] = {
@@ -114,7 +125,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "summary": _text(500, required=True),
             "description": _text(20000),
-            "reporter": _text(200, description="default: the token's name"),
+            "reporter": _person(description="default: the token's person, else its name"),
             "host": _text(255),
             "service": _text(255),
             "component": _text(255),
@@ -140,7 +151,7 @@ SCHEMAS: dict[str, Any] = {
                        "actor": ACTOR}},
     "Assignment": {
         "type": "object", "additionalProperties": False, "required": ["assignee"],
-        "properties": {"assignee": _text(200, required=True), "actor": ACTOR}},
+        "properties": {"assignee": _person(required=True), "actor": ACTOR}},
     "Host": {
         "type": "object",
         "required": ["name", "last_push_at", "pushes", "os", "end_of_support", "open_tickets"],

@@ -21,6 +21,7 @@ from alerting.lifecycle import InvalidTransition
 from alerting.ticket import Priority, Source, Status
 from collector.app import INTAKE, STORES, error_response, principal, read_json
 from collector.payloads.fields import choice, mapping, no_unknown, string
+from collector.payloads.people import person
 from collector.payloads.reports import parse_report
 from collector.query import (
     MAX_ID,
@@ -124,7 +125,7 @@ def acting_person(request: web.Request, claimed: str | None) -> str:
 
 
 def _actor_field(body: Any) -> str | None:
-    return string(body.get("actor"), "actor", max_length=200, required=False)
+    return person(body.get("actor"), "actor", required=False)
 
 
 def acted_json(acted: Acted) -> dict[str, Any]:
@@ -236,7 +237,7 @@ async def assign_ticket(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     body = mapping(await read_json(request), "body")
     no_unknown(body, {"assignee", "actor"}, "")
-    assignee = string(body.get("assignee"), "assignee", max_length=200)
+    assignee = person(body.get("assignee"), "assignee")
     actor = acting_person(request, _actor_field(body))
     try:
         ticket = await assign(request.app[STORES].engine, _id(request), assignee=assignee,

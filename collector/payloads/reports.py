@@ -6,6 +6,7 @@ from typing import Any
 
 from alerting.ticket import Criticality, Urgency, UserReport
 from collector.payloads.fields import choice, mapping, no_unknown, string
+from collector.payloads.people import person
 
 FIELDS = {"summary", "description", "reporter", "host", "service", "component", "impact",
           "urgency"}
@@ -18,7 +19,7 @@ def parse_report(body: Any, *, default_reporter: str) -> UserReport:
         summary=string(report.get("summary"), "summary", max_length=500),
         description=string(report.get("description"), "description", max_length=20_000,
                            required=False, allow_empty=True) or "",
-        reporter=string(report.get("reporter"), "reporter", max_length=200, required=False)
+        reporter=person(report.get("reporter"), "reporter", required=False)
         or default_reporter,
         host=string(report.get("host"), "host", max_length=255, required=False),
         service=string(report.get("service"), "service", max_length=255, required=False),

@@ -91,14 +91,16 @@ def test_unknown_path_is_json_404(collector):
 
 
 def test_ticket_id_in_other_digits_is_no_ticket(collector):
-    """/api/v1/tickets/٣ once matched the route (\\d) and int() read it as ticket 3."""
+    """/api/v1/tickets/٣ once matched the route (\\d) and int() read it as ticket 3; now the
+    id's declaration refuses it, naming the parameter (tests/collector/test_path_parameters.py
+    has every route)."""
     ids = [request(collector, "POST", "/api/v1/tickets", {"summary": f"t{i}"},
                    token="responder")[2]["id"] for i in range(3)]
     arabic = "".join(chr(0x0660 + int(d)) for d in str(ids[-1]))
     assert request(collector, "GET", f"/api/v1/tickets/{ids[-1]}")[0] == 200
     status, _, body = request(collector, "GET",
                               "/api/v1/tickets/" + urllib.request.quote(arabic))
-    assert (status, body) == (404, {"error": "Not Found"})
+    assert (status, body) == (400, {"error": "id: must be a whole number (ASCII digits 0-9)"})
 
 
 @pytest.mark.parametrize("severity", [{}, [], 1])
@@ -155,11 +157,14 @@ def test_oncall_at_far_ahead_answers(oncall_collector):
     assert body["at"] == "9000-01-01T23:58:59+00:00"
 
 
-@pytest.mark.parametrize("name", ["a%00b", "x" * 256])
-def test_host_name_no_store_can_hold_is_404(collector, name):
-    """A NUL in the path reached PostgreSQL, which refuses it in text: 500."""
+@pytest.mark.parametrize(("name", "reason"), [
+    ("a%00b", "name: must not contain NUL characters"),
+    ("x" * 256, "name: longer than 255 characters")])
+def test_host_name_no_store_can_hold_is_400(collector, name, reason):
+    """A NUL in the path reached PostgreSQL, which refuses it in text: 500. The name's
+    declaration now refuses it, saying why."""
     status, headers, body = request(collector, "GET", f"/api/v1/hosts/{name}", token="viewer")
-    assert (status, body) == (404, {"error": "Not Found"})
+    assert (status, body) == (400, {"error": reason})
     assert headers["Content-Type"].startswith("application/json")
 
 
