@@ -230,7 +230,14 @@ class SignalBatch:
                      if s.action is Action.RESOLVE and s.dedup_key in self.by_key}
         if resolving:
             await self._read_attached(resolving, hosts)
-        await self._read_inhibitors(hosts)
+        # A rule can only inhibit its targets: hosts where nothing opening (or released) is
+        # a target of any rule need only their host-down tickets, read from a small partial
+        # index, not every ticket the rules' sources might be.
+        targets = {s.host for s in opening if s.host and not s.host_down
+                   and self._is_target(alert_labels(details=s.details, host=s.host,
+                                                    component=s.component))}
+        targets.update(e.host for e in self.attached if e.host and self._is_target(e.labels))
+        await self._read_inhibitors(hosts, targets)
         if components:
             query = (select(TICKETS.c.component, TICKETS.c.host, func.count())
                      .where(TICKETS.c.component.in_(components), TICKETS.c.host.is_not(None),
@@ -253,25 +260,28 @@ class SignalBatch:
             if entry.host:
                 hosts.add(entry.host)
 
-    async def _read_inhibitors(self, hosts: set[str]) -> None:
-        if hosts and self.inhibit_rules:
+    async def _read_inhibitors(self, hosts: set[str], targets: set[str] | None = None) -> None:
+        """The active inhibitors of `hosts`: by the rules for those in `targets` (all when
+        None), only host-down tickets for the others."""
+        ruled = (hosts if targets is None else hosts & targets) if self.inhibit_rules else set()
+        if ruled:
             # Any active unattached ticket of these hosts may inhibit by the rules; the
             # database leaves out those that cannot (collector/store/inhibitors.py).
             query = (select(*_INHIBITION_COLUMNS)
-                     .where(TICKETS.c.host.in_(sorted(hosts)), TICKETS.c.parent_id.is_(None),
+                     .where(TICKETS.c.host.in_(sorted(ruled)), TICKETS.c.parent_id.is_(None),
                             IS_ACTIVE, *_may_inhibit(self.inhibit_rules))
                      .order_by(TICKETS.c.id))
             for row in (await self.connection.execute(query)).all():
                 entry = self._known(row)
                 if entry.host_down or self._inhibits_some(entry):
                     self.inhibitors[row.host].append(entry)
-        elif hosts:
+        if downs := sorted(hosts - ruled):
             if self.dialect == "postgresql":
-                query = _pg_host_down().bindparams(hosts=sorted(hosts))
+                query = _pg_host_down().bindparams(hosts=downs)
             else:
                 query = _sqlite_indexed("ix_tickets_active_host_down",
                                         f"host IN :values AND {HOST_DOWN_PREDICATE['sqlite']}",
-                                        sorted(hosts))
+                                        downs)
             for row in (await self.connection.execute(query)).all():
                 entry = self._known(row)
                 entry.host_down = True
@@ -308,6 +318,9 @@ class SignalBatch:
 
     def _inhibits_some(self, entry: _Entry) -> bool:
         return any(rule.is_source(entry.labels) for rule in self.inhibit_rules)
+
+    def _is_target(self, labels: dict[str, str]) -> bool:
+        return any(rule.is_target(labels) for rule in self.inhibit_rules)
 
     def _inhibitor(self, host: str | None, labels: dict[str, str],
                    excluded: _Entry | None = None) -> _Entry | None:

@@ -102,3 +102,25 @@ def test_the_filter_leaves_out_what_cannot_inhibit(db):
         assert found == {outcomes[0].ticket_id, outcomes[3].ticket_id}
 
     db.run(scenario)
+
+
+def test_hosts_without_targets_still_find_their_host_down_ticket(db):
+    """A batch reads rule inhibitors only on hosts where something opening is a rule's
+    target; every other host still finds its stored host-down ticket."""
+    async def scenario(s):
+        s.tickets.inhibit_rules = rules('alertname="DiskFull"')
+        assess = Assessor()
+        down, source = await s.tickets.apply_signals(
+            [trigger("evaluator:HostDown:db-01", host="db-01", host_down=True),
+             source_alert("src", {"alertname": "DiskFull"})], now=T0, assess=assess)
+        outcomes = await s.tickets.apply_signals(
+            [trigger("alertmanager/cpu", host="db-01",
+                     details={"labels": {"alertname": "CpuHigh"}}),     # no rule's target
+             target_alert("t1"),                                        # app-01, a target
+             source_alert("other", {"alertname": "CpuHigh"})],          # app-01, no target
+            now=at(60), assess=assess)
+        assert [o.result for o in outcomes] == ["attached", "attached", "created"]
+        assert [(await s.tickets.get(o.ticket_id)).parent_id for o in outcomes[:2]] == [
+            down.ticket_id, source.ticket_id]
+
+    db.run(scenario)
