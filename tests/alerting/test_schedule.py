@@ -598,7 +598,9 @@ def test_each_problem_is_one_error_naming_its_key(document, key, reason):
         parse_schedules(document, SOURCE)
     assert (info.value.source, info.value.key) == (SOURCE, key)
     assert reason in info.value.reason
-    assert str(info.value) == f"{SOURCE}: {key}: {info.value.reason}"
+    # A problem with the whole file names no key (no stray "-:").
+    where = SOURCE if key == "-" else f"{SOURCE}: {key}"
+    assert str(info.value) == f"{where}: {info.value.reason}"
 
 
 def test_the_error_reads_as_one_line():
