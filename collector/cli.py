@@ -97,7 +97,8 @@ def main(argv: list[str], prog: str = "regie collector") -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except SchemaError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc.with_command(installation.migrate_command(config, args.db))}",
+              file=sys.stderr)
         return 2
     except ValueError as exc:  # a database URL the store cannot use
         print(f"{prog}: database.url: {exc}", file=sys.stderr)

@@ -180,7 +180,22 @@ def missing_database(url: str) -> Path | None:
 
 def missing_database_message(path: Path, config: Path | None, db_flag: str | None) -> str:
     """One line for a missing SQLite file: which file, and the command that creates it."""
-    how = (f"--db {db_flag}" if db_flag is not None
+    return (f"database {path.absolute()} does not exist: create it with "
+            f"`{migrate_command(config, db_flag)}`")
+
+
+def migrate_command(config: Path | None, db_flag: str | None) -> str:
+    """`regie collector migrate` for the installation a command found, named the way it was
+    found: the --db it was given (without a password: messages end up in logs), else the
+    installation file, else nothing (no file: the settings' defaults)."""
+    how = (f"--db {_without_password(db_flag)}" if db_flag is not None
            else f"--config {config}" if config is not None else "")
-    command = f"regie collector migrate {how}".rstrip()
-    return f"database {path.absolute()} does not exist: create it with `{command}`"
+    return f"regie collector migrate {how}".rstrip()
+
+
+def _without_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

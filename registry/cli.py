@@ -116,12 +116,28 @@ def main(argv: list[str], prog: str = "regie registry") -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except SchemaProblem as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {_explained(exc, args)}", file=sys.stderr)
         return 2
 
 
 class SchemaProblem(Exception):
     pass
+
+
+def _explained(problem: SchemaProblem, args: argparse.Namespace) -> str:
+    """A schema behind the code names `regie collector migrate` the way this command found its
+    installation (--db, else --config FILE), as the collector's commands do."""
+    from collector.store.engine import SchemaError
+    from regie.configfile import ConfigError
+
+    cause = problem.__cause__
+    if not isinstance(cause, SchemaError):
+        return str(problem)
+    try:
+        config = installation.find_config(args.config, os.environ, Path.cwd())
+    except ConfigError:
+        config = None
+    return cause.with_command(installation.migrate_command(config, args.db))
 
 
 def _stored_catalog(args: argparse.Namespace):
@@ -164,7 +180,7 @@ async def _engine(url: str):
         await check_schema(engine)
     except SchemaError as exc:
         await engine.dispose()
-        raise SchemaProblem(str(exc)) from None
+        raise SchemaProblem(str(exc)) from exc   # main() names the migrate command
     return engine
 
 

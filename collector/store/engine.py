@@ -53,8 +53,24 @@ _SQLITE_WRITE = "regie_sqlite_write"
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
 
+# Where a SchemaError's message names the command that fixes it.
+_MIGRATE = "{migrate}"
+
+
 class SchemaError(RuntimeError):
-    """The database schema does not match this code; the message says what to run."""
+    """The database schema does not match this code; the message says what to run.
+
+    The store does not know how the command found its installation, so the message names
+    `regie collector migrate` plainly; a command line that knows says `with_command(...)`,
+    e.g. `regie collector migrate --config /etc/regie/regie.toml` (regie/installation.py
+    `migrate_command`), as its other messages do."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__(template.replace(_MIGRATE, "regie collector migrate"))
+        self.template = template
+
+    def with_command(self, command: str) -> str:
+        return self.template.replace(_MIGRATE, command)
 
 
 def database_url(url: str) -> str:
@@ -317,7 +333,7 @@ async def check_schema(engine: AsyncEngine) -> None:
     head = _head(script)
     async with engine.connect() as connection:
         current, tables = await connection.run_sync(_current_revision)
-    fix = f"run `regie collector migrate --db {_hidden(engine.url)}`"
+    fix = f"run `{_MIGRATE}`"
     if not current:
         if tables:
             raise SchemaError(f"database has tables ({', '.join(sorted(tables)[:5])}) but no "

@@ -99,9 +99,12 @@ def test_check_schema_on_an_empty_database(empty_db):
         finally:
             await engine.dispose()
 
-    with pytest.raises(SchemaError, match=r"database has no Regie schema: run `regie collector "
-                                          r"migrate --db (sqlite:///|postgresql://postgres@)"):
+    with pytest.raises(SchemaError, match=r"^database has no Regie schema: run `regie collector "
+                                          r"migrate`$") as raised:
         asyncio.run(main())
+    # A command that knows how it found its installation names it (regie/installation.py).
+    assert raised.value.with_command("regie collector migrate --config /x/regie.toml") == (
+        "database has no Regie schema: run `regie collector migrate --config /x/regie.toml`")
 
 
 def test_migrate_then_check(empty_db):
