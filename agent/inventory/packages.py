@@ -15,8 +15,14 @@ from agent.inventory.reading import Context, Reading, checked
 
 TIMEOUT_SECONDS = 60.0
 
+# The source package too: Debian's security-support lists (registry/distro_support.py) name
+# source packages, and many binaries are built from a source of another name (libssl3 from
+# openssl). `${source:Package}` is computed by dpkg-query 1.19.1 and later; older ones print
+# an unknown field as empty, so the raw `Source` field ("util-linux (2.38.1-5)", empty when
+# the source has the binary's name) is asked for as well.
 DPKG_QUERY = ("dpkg-query", "-W", "-f",
-              "${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n")
+              "${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}"
+              "\\t${source:Package}\\t${Source}\\n")
 RPM_QUERY = ("rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n")
 APK_DATABASE = "/lib/apk/db/installed"
 
@@ -33,6 +39,7 @@ class Package:
     architecture: str | None = None
     epoch: str | None = None  # rpm only
     release: str | None = None  # rpm only
+    source: str | None = None  # dpkg only: the source package, when its name is another
 
     def as_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"manager": self.manager, "name": self.name,
@@ -40,6 +47,8 @@ class Package:
         if self.manager == "rpm":
             entry["epoch"] = self.epoch
             entry["release"] = self.release
+        if self.source is not None:
+            entry["source_package"] = self.source
         return entry
 
     def observation(self) -> dict[str, Any]:
@@ -53,21 +62,29 @@ class Package:
         else:
             raw = {"package": self.name, "version": self.version,
                    "architecture": self.architecture}
+            if self.source is not None:
+                raw["source_package"] = self.source
         return {"source": self.manager, "raw": raw}
 
 
 def parse_dpkg(text: str) -> list[Package]:
-    """Lines of DPKG_QUERY output -> installed packages (removed ones are skipped)."""
+    """Lines of DPKG_QUERY output -> installed packages (removed ones are skipped). Lines
+    without the two source columns (the query before they were asked for) are read too."""
     packages = []
     for line in text.splitlines():
         fields = line.split("\t")
-        if len(fields) != 4:
+        if len(fields) == 4:
+            fields += ["", ""]
+        if len(fields) != 6:
             continue
-        name, version, arch, status = fields
+        name, version, arch, status, source, source_field = fields
         if not name or not version or len(status) < 2 or status[1] in _DPKG_ABSENT:
             continue
+        # "Source: openssl (3.0.19-1)" names the source version when it differs: cut it off.
+        source = source or source_field.partition(" ")[0]
         packages.append(Package(manager="dpkg", name=name, version=version,
-                                architecture=arch or None))
+                                architecture=arch or None,
+                                source=source if source and source != name else None))
     return sorted(packages, key=lambda p: (p.name, p.architecture or ""))
 
 

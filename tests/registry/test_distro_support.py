@@ -190,3 +190,29 @@ def test_on_an_ended_distribution_release_the_distributions_date_is_past():
     assert (row.rule, row.covered_by) == ("distro", "Debian 10")
     applies, _, status = software_status(row, TODAY)
     assert applies == CATALOG.get("debian").cycle("10").eoes and status is Status.PAST
+
+
+def test_a_list_naming_a_source_package_reaches_its_binaries():
+    """Debian's lists name source packages; a host reports binaries. exim4-daemon-heavy is
+    built from exim4 (bookworm's Packages index) and matched to the product exim: a limited
+    entry for exim4 applies only when the observation carries its source package, as the agent
+    now reports it (agent/inventory/packages.py). The list is written here: none of Debian
+    12's entries names a source whose binaries the matcher knows under a product of another
+    name (zabbix's binaries are matched to the product zabbix, which the list names too)."""
+    entries = Exceptions({("debian", "12"): parse_limited(
+        "exim4  only for trusted senders, see README.Debian.security\n", "x")})
+    observed = {"package": "exim4-daemon-heavy", "version": "4.96-15+deb12u7"}
+    doc = {"observations": [{"source": "os-release", "raw": {"ID": "debian", "VERSION_ID": "12"}},
+                            {"source": "dpkg", "raw": observed}]}
+
+    def exim(document: dict):
+        [found] = [f for f in fleet.software(Matcher(CATALOG), CATALOG, document,
+                                             exceptions=entries) if f.product == "exim"]
+        return found.coverage
+
+    assert exim(doc).rule is Rule.DISTRO
+    doc["observations"][1]["raw"] = {**observed, "source_package": "exim4"}
+    limited = exim(doc)
+    assert (limited.rule, limited.note) == (
+        Rule.DISTRO_LIMITED, "Debian 12 limits its support: only for trusted senders, see "
+                             "README.Debian.security")

@@ -186,3 +186,50 @@ def test_dpkg_on_this_host() -> None:
         in reading.observations
     assert len(reading.value) == len(reading.observations) > 50
     assert DPKG_QUERY[0] == "dpkg-query"
+
+
+# DPKG_QUERY lines with the source columns, as dpkg-query 1.21 prints them here: libssl3 is
+# built from openssl; bsdutils as an older dpkg-query prints it (no ${source:Package}, so only
+# the raw Source field, with the source's version); dpkg from a source of its own name.
+DPKG_SOURCE_OUTPUT = (
+    "libssl3\t3.0.19-1~deb12u2\tamd64\tii \topenssl\topenssl\n"
+    "bsdutils\t1:2.38.1-5+deb12u3\tamd64\tii \t\tutil-linux (2.38.1-5+deb12u3)\n"
+    "dpkg\t1.21.22\tamd64\tii \tdpkg\t\n"
+    "libc6\t2.36-9+deb12u14\tamd64\tii \tglibc\tglibc\n"
+    "libc6\t2.36-9+deb12u14\ti386\trc \tglibc\tglibc\n"
+)
+
+
+def test_parse_dpkg_source_packages() -> None:
+    """Pure: the source package is kept when its name differs from the binary's, from
+    ${source:Package} or else the raw Source field without its version."""
+    packages = {p.name: p for p in parse_dpkg(DPKG_SOURCE_OUTPUT)}
+    assert {n: p.source for n, p in packages.items()} == {
+        "bsdutils": "util-linux", "dpkg": None, "libc6": "glibc", "libssl3": "openssl"}
+    assert packages["libssl3"].observation() == {"source": "dpkg", "raw": {
+        "package": "libssl3", "version": "3.0.19-1~deb12u2", "architecture": "amd64",
+        "source_package": "openssl"}}
+    assert "source_package" not in packages["dpkg"].observation()["raw"]
+
+
+def test_dpkg_source_packages_on_this_host() -> None:
+    """The real dpkg-query here: libc6 comes from glibc and libssl3 from openssl; and for every
+    installed package the reader's source agrees with dpkg's raw Source field, asked for on
+    its own (empty: the source has the binary's name)."""
+    reading = read_dpkg(Context(root=Path("/"), run=run_command))
+    assert reading is not None
+    sources = {(o["raw"]["package"], o["raw"]["architecture"]): o["raw"].get("source_package")
+               for o in reading.observations}
+    assert sources[("libc6", "amd64")] == "glibc"
+    assert sources[("libssl3", "amd64")] == "openssl"
+    raw = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\\t${Architecture}\\t"
+                          "${db:Status-Abbrev}\\t${Source}\\n"],
+                         capture_output=True, text=True, check=True).stdout
+    expected = {}
+    for line in raw.splitlines():
+        name, arch, status, source = line.split("\t")
+        if status[1:2] in ("i", "U", "F", "W", "t", "H"):  # files on disk, as the reader keeps
+            source = source.partition(" ")[0]
+            expected[(name, arch)] = source if source and source != name else None
+    assert sources == expected
+    assert sum(s is not None for s in sources.values()) > 50
