@@ -266,9 +266,12 @@ def document() -> dict[str, Any]:
     }
     # Every operation can meet a database that is down (the token lookup alone asks it), and
     # every POST one that is full: the error middleware answers them alike (collector/app.py).
+    # And every path parameter is parsed as declared (collector/query.py Path): 400 naming it.
     for ops in doc["paths"].values():
         for method, op in ops.items():
             op["responses"].setdefault("503", COMMON_ERRORS["503"])
+            if any(param.get("in") == "path" for param in op.get("parameters", ())):
+                op["responses"].setdefault("400", COMMON_ERRORS["400"])
             if method == "post":
                 op["responses"].setdefault("507", COMMON_ERRORS["507"])
     return doc
