@@ -163,6 +163,7 @@ class Batch:
     resolved: list[tuple]   # the resolves' timeline rows
     alerts: int
     fresh: list[tuple[str, int]] = field(default_factory=list)  # (key, id) of `new`
+    busy: list[tuple[str, int]] = field(default_factory=list)   # (key, id) of `repeats`
 
 
 class Rows:
@@ -186,6 +187,7 @@ class Rows:
 
     def committed(self, batch: Batch) -> None:
         self.firing.extend(batch.fresh)
+        self.firing.extend(batch.busy)
 
     def next(self) -> Batch:
         now = datetime.now(UTC)
@@ -194,11 +196,20 @@ class Rows:
         repeats = min(known, round(self.batch * self.repeat))
         resolves = min(known - repeats, round(self.batch * self.resolve))
         picked = self.random.sample(range(known), repeats + resolves)
-        batch.repeats = [(now, now, self.firing[i][0]) for i in picked[:repeats]]
-        for i in sorted(picked[repeats:], reverse=True):
+        resolving = set(picked[repeats:])
+        # Repeated tickets leave `firing` until the batch commits (`busy`), resolved ones for
+        # good: batches in flight together never update the same ticket, so the floor's
+        # transactions do not wait for each other's row locks (nor deadlock on them).
+        for i in sorted(picked, reverse=True):
             key, ticket = self.firing[i]
-            batch.resolves.append((now, now, key))
-            batch.resolved.append((ticket, now, "resolved", "alertmanager", "resolved", "{}"))
+            if i not in resolving:
+                batch.repeats.append((now, now, key))
+                batch.busy.append((key, ticket))
+            else:
+                batch.resolves.append((now, now, key))
+                batch.resolved.append((ticket, now, "resolved", "alertmanager",
+                                       f"resolved: NodeFilesystemSpaceFillingUp ({key})",
+                                       json.dumps({"occurred_at": now.isoformat()})))
             last = self.firing.pop()
             if i < len(self.firing):
                 self.firing[i] = last
@@ -210,14 +221,29 @@ class Rows:
             labels = {"alertname": "NodeFilesystemSpaceFillingUp", "instance": f"{host}:9100",
                       "job": "node", "severity": "warning", "mountpoint": f"/srv/data{ticket}"}
             summary = f"NodeFilesystemSpaceFillingUp on {host} (/srv/data{ticket})"
+            # Details and the "created" timeline row as the collector writes them for such an
+            # alert (its labels, annotations, generator URL and start; the assessment).
+            details = {"labels": labels, "annotations": {
+                "summary": summary,
+                "description": f"NodeFilesystemSpaceFillingUp has been firing on {host} for "
+                               "more than 5 minutes.",
+                "runbook_url": "https://runbooks.example.net/NodeFilesystemSpaceFillingUp"},
+                "generator_url": "http://prometheus.dc1.example.net:9090/graph?g0.expr="
+                                 "NodeFilesystemSpaceFillingUp",
+                "starts_at": now.isoformat()}
+            reasons = ["system criticality medium", "impact medium x urgency medium = P3"]
             batch.new.append((
-                ticket, key, "open", "P3", "medium", "medium", summary,
-                f"NodeFilesystemSpaceFillingUp has been firing on {host} for 5 minutes.",
-                host, "node", "NodeFilesystemSpaceFillingUp", "monitoring", "alertmanager",
-                1, now, now, now, now, False, json.dumps({"labels": labels})))
-            batch.opened.append((ticket, now, "opened", "alertmanager", f"opened: {summary}",
-                                 "{}"))
+                ticket, key, "open", "P3", "medium", "medium", summary, "", host, "node", None,
+                "monitoring", "alertmanager", 1, now, now, now, now, False,
+                json.dumps(details)))
+            batch.opened.append((ticket, now, "created", "alertmanager",
+                                 "opened at P3: " + "; ".join(reasons), json.dumps(
+                                     {"priority": "P3", "impact": "medium", "urgency": "medium",
+                                      "reasons": reasons, "systems_affected": 1})))
             batch.fresh.append((key, ticket))
+        # Rows updated in key order, as the collector locks them.
+        batch.repeats.sort(key=lambda row: row[2])
+        batch.resolves.sort(key=lambda row: row[2])
         return batch
 
 
@@ -274,10 +300,13 @@ def sqlite_floor(path: Path, rows: Rows, *, seconds: float) -> tuple[int, float,
     return alerts, writing, cpu
 
 
-async def postgresql_floor(url: str, rows: Rows, *, seconds: float,
-                           concurrency: int) -> tuple[int, float]:
-    """(alerts, wall seconds) writing batches into PostgreSQL from `concurrency` connections,
-    each batch one transaction (synchronous_commit as the server has it)."""
+async def postgresql_floor(url: str, rows: Rows, *, seconds: float, concurrency: int,
+                           server_pids) -> tuple[int, float, dict[int, float]]:
+    """(alerts, wall seconds, CPU seconds of the server's processes by pid) writing batches
+    into PostgreSQL from `concurrency` connections, each batch one transaction
+    (synchronous_commit as the server has it). The processes (`await server_pids()`) and
+    their CPU are read while the connections are still open: their backends do most of the
+    server's work, and an exited process's CPU can no longer be read."""
     import asyncpg
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
@@ -293,20 +322,32 @@ async def postgresql_floor(url: str, rows: Rows, *, seconds: float,
         nonlocal alerts
         while time.perf_counter() < deadline:
             batch = rows.next()
-            async with pool.acquire() as connection, connection.transaction():
-                for statement, values in ((tickets, batch.new), (events, batch.opened),
-                                          (repeat, batch.repeats), (resolve, batch.resolves),
-                                          (events, batch.resolved)):
-                    if values:
-                        await connection.executemany(statement, values)
+            # Batches in flight share no ticket (Rows), so a deadlock is not expected; were
+            # one to happen, the batch is retried, as the collector retries.
+            for _ in range(20):
+                try:
+                    async with pool.acquire() as connection, connection.transaction():
+                        for statement, values in (
+                                (tickets, batch.new), (events, batch.opened),
+                                (repeat, batch.repeats), (resolve, batch.resolves),
+                                (events, batch.resolved)):
+                            if values:
+                                await connection.executemany(statement, values)
+                    break
+                except asyncpg.DeadlockDetectedError:
+                    continue
+            else:
+                raise RuntimeError("a batch deadlocked 20 times in a row")
             alerts += batch.alerts
             rows.committed(batch)
 
     try:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+        cpu = process_cpu(await server_pids())
     finally:
         await pool.close()
-    return alerts, time.perf_counter() - start
+    return alerts, wall, cpu
 
 
 async def storage_floor(ws, workload, *, seconds: float, concurrency: int) -> Anchor:
@@ -322,10 +363,10 @@ async def storage_floor(ws, workload, *, seconds: float, concurrency: int) -> An
         else:
             server = await ws.pg.server_pids(ws.database)
             before = (process_cpu(server), self_cpu())
-            alerts, wall = await postgresql_floor(ws.url, rows, seconds=seconds,
-                                                  concurrency=concurrency)
-            server = sorted(set(server) | set(await ws.pg.server_pids(ws.database)))
-            after = (process_cpu(server), self_cpu())
+            alerts, wall, cpu = await postgresql_floor(
+                ws.url, rows, seconds=seconds, concurrency=concurrency,
+                server_pids=lambda: ws.pg.server_pids(ws.database))
+            after = (cpu, self_cpu())
             anchor.cores = sum(cpu - before[0].get(pid, 0.0)
                                for pid, cpu in after[0].items()) / wall
             anchor.client_cores = (after[1] - before[1]) / wall
