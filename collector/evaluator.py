@@ -6,6 +6,13 @@ parses the text exposition with prometheus_client's parser, steps the pure
 fails (refused, timed out, not 200, unparsable) counts as down for that round: its alert states
 are kept and only the host-down rule (`up == 0`) runs for it (alerting/rules.py).
 
+A series whose labels no database can hold (NUL, invalid UTF-8 or a lone surrogate, or labels
+too long for a ticket's dedup key, which PostgreSQL indexes) is dropped at parsing and counted
+by host and reason: stored, it would fail the whole round's transaction, every round. Signals
+are handed to `ingest` one host at a time (all in one group commit of the intake, which
+applies them again one by one when a value is refused), so should a host's signals still be
+refused, only that host's alerts wait for the next round.
+
 The state advances only after `ingest` succeeded, so a signal the store could not take is
 produced again in the next round instead of being lost. `run()` logs a failed round and goes
 on; only cancellation ends it. `now` comes from the injected `clock`, so tests drive `for`
@@ -23,9 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -44,6 +54,17 @@ log = logging.getLogger("regie.collector.evaluator")
 ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 # Bound on reading the evaluator's active tickets when it starts leading (retried next round).
 RESUME_TIMEOUT_SECONDS = 30.0
+# A series' labels as its dedup key spells them (`k=v,k=v`), in UTF-8 bytes. The key is in a
+# unique btree index, whose entries PostgreSQL caps at 2,704 bytes (SQLSTATE 54000 beyond,
+# failing the whole transaction); this leaves room for the rule and host names around them.
+MAX_LABEL_BYTES = 1024
+# Why a scraped series was dropped: the reasons of regie_evaluator_samples_dropped_total.
+INVALID_CHARACTER = "invalid_character"
+TOO_LONG = "too_long"
+DROP_REASONS = (INVALID_CHARACTER, TOO_LONG)
+# NUL (PostgreSQL stores it in no text) and surrogates: lone ones have no UTF-8 encoding, and
+# the body is decoded with "surrogateescape", so its invalid UTF-8 bytes become these too.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def utc_now() -> datetime:
@@ -74,6 +95,7 @@ class EvaluatorStats:
     round_failures_total: int = 0
     signals_total: int = 0
     scrape_failures_total: dict[str, int] = field(default_factory=dict)   # by host
+    samples_dropped_total: Counter[tuple[str, str]] = field(default_factory=Counter)  # host, why
     up: dict[str, bool] = field(default_factory=dict)                     # last round, by host
     last_round_seconds: float = 0.0
     leader: bool = False                  # whether this process evaluates (collector/leadership)
@@ -81,6 +103,10 @@ class EvaluatorStats:
 
 class ScrapeError(Exception):
     pass
+
+
+class IngestRefused(Exception):
+    """Some hosts' signals were not stored this round; the other hosts' were."""
 
 
 class Evaluator:
@@ -104,6 +130,7 @@ class Evaluator:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._failing: set[str] = set()    # hosts whose failure was logged: once per streak
+        self._dropping: set[str] = set()   # hosts whose dropped series were logged: the same
         self._active_tickets = active_tickets
         self._leadership = leadership or SoleLeader()
         self.stats = EvaluatorStats()
@@ -139,14 +166,36 @@ class Evaluator:
                 if result is not None:
                     samples[target.host] = result
             signals, state = self._state.step(samples, now=now, up=up)
-            if signals:
-                await self._ingest(signals)
-            self._state = state
-            self.stats.rounds_total += 1
-            self.stats.signals_total += len(signals)
+            refused, stored = await self._ingest_by_host(signals)
+            # The refused hosts' alerts stay as they were (their signals come again next
+            # round); every other host's advance, or their `for` would never elapse.
+            self._state = _keeping(state, self._state, refused) if refused else state
             self.stats.up = up
             self.stats.last_round_seconds = loop.time() - started
+            self.stats.signals_total += stored
+            if refused and not stored:
+                # Nothing was stored (the database is away, most likely): its own error.
+                raise next(iter(refused.values()))
+            if refused:
+                host, exc = next(iter(refused.items()))
+                raise IngestRefused(f"signals of {len(refused)} host(s) not stored, {host}'s: "
+                                    f"{_describe(exc)}") from exc
+            self.stats.rounds_total += 1
             return signals
+
+    async def _ingest_by_host(self, signals: Sequence[Signal]
+                              ) -> tuple[dict[str, BaseException], int]:
+        """Each host's signals as a request of its own: (refused hosts, signals stored)."""
+        by_host: dict[str, list[Signal]] = {}
+        for signal in signals:
+            by_host.setdefault(signal.host or "", []).append(signal)
+        results = await asyncio.gather(*map(self._ingest, by_host.values()),
+                                       return_exceptions=True)
+        refused = {host: result for host, result in zip(by_host, results, strict=True)
+                   if isinstance(result, BaseException)}
+        if any(isinstance(exc, asyncio.CancelledError) for exc in refused.values()):
+            raise asyncio.CancelledError
+        return refused, sum(len(g) for host, g in by_host.items() if host not in refused)
 
     async def resume(self) -> None:
         """Continue from the evaluator's active tickets (see the module's docstring)."""
@@ -218,8 +267,27 @@ class Evaluator:
                                      headers={"Accept": ACCEPT}) as response:
             if response.status != 200:
                 raise ScrapeError(f"HTTP {response.status}")
-            text = await response.text(errors="replace")
-        return parse_exposition(text)
+            # The text format is UTF-8 whatever the header says; invalid bytes become lone
+            # surrogates, which drop their series (and only it) in parse_exposition.
+            text = (await response.read()).decode("utf-8", errors="surrogateescape")
+        dropped: Counter[str] = Counter()
+        samples = parse_exposition(text, dropped=dropped)
+        self._count_dropped(target, dropped)
+        return samples
+
+    def _count_dropped(self, target: EvaluatorTarget, dropped: Counter[str]) -> None:
+        for reason, count in dropped.items():
+            self.stats.samples_dropped_total[(target.host, reason)] += count
+        if dropped and target.host not in self._dropping:
+            self._dropping.add(target.host)
+            # Counts only: the label values themselves may hold anything, NUL included.
+            log.warning("dropped series of %s (%s) whose labels no database can hold (%s); "
+                        "counted in regie_evaluator_samples_dropped_total while it lasts",
+                        target.host, target.url,
+                        ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items())))
+        elif not dropped and target.host in self._dropping:
+            self._dropping.discard(target.host)
+            log.info("scrape of %s (%s) has no series to drop any more", target.host, target.url)
 
 
 # (dedup_key, host, details) of one of the evaluator's active tickets.
@@ -251,16 +319,49 @@ class EvaluatorMetrics:
         counts = stats.scrape_failures_total
         for host in sorted({t.host for t in self._evaluator.targets} | set(counts)):
             failures.add_metric([host], counts.get(host, 0))
-        yield from (leader, rounds, failures)
+        dropped = CounterMetricFamily(
+            "regie_evaluator_samples_dropped", "Scraped series the embedded evaluator dropped "
+            "because no database could hold their labels, by target host and reason.",
+            labels=["host", "reason"])
+        drops = stats.samples_dropped_total
+        for host in sorted({t.host for t in self._evaluator.targets} | {h for h, _ in drops}):
+            for reason in DROP_REASONS:
+                dropped.add_metric([host, reason], drops.get((host, reason), 0))
+        yield from (leader, rounds, failures, dropped)
 
 
-def parse_exposition(text: str) -> list[Sample]:
-    """Samples from the Prometheus text format (raises ValueError on malformed input)."""
-    return [
-        Sample(name=s.name, labels=dict(s.labels), value=float(s.value))
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    ]
+def parse_exposition(text: str, *, dropped: Counter[str] | None = None) -> list[Sample]:
+    """Samples from the Prometheus text format (raises ValueError on malformed input).
+
+    Series no database can hold are left out, each counted in `dropped` by its reason."""
+    samples = []
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            reason = unstorable(s.name, s.labels)
+            if reason is None:
+                samples.append(Sample(name=s.name, labels=dict(s.labels), value=float(s.value)))
+            elif dropped is not None:
+                dropped[reason] += 1
+    return samples
+
+
+def unstorable(name: str, labels: Mapping[str, str]) -> str | None:
+    """Why a series could not be stored in a ticket (a DROP_REASONS item), or None."""
+    spelled = ",".join(f"{k}={v}" for k, v in labels.items())
+    if _UNSTORABLE.search(name) or _UNSTORABLE.search(spelled):
+        return INVALID_CHARACTER
+    # Characters first (cheap), bytes only when they may be over: UTF-8 takes up to 4 each.
+    if len(spelled) * 4 > MAX_LABEL_BYTES and len(spelled.encode()) > MAX_LABEL_BYTES:
+        return TOO_LONG
+    return None
+
+
+def _keeping(new: Evaluation, old: Evaluation, hosts: Iterable[str]) -> Evaluation:
+    """`new`, but with `old`'s alert states for `hosts` (whose signals were not stored)."""
+    kept = set(hosts)
+    alerts = {key: state for key, state in new.alerts.items() if key[1] not in kept}
+    alerts.update((key, state) for key, state in old.alerts.items() if key[1] in kept)
+    return replace(new, alerts=MappingProxyType(alerts))
 
 
 def _describe(exc: BaseException) -> str:
