@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 
 from agent.config import DEFAULT_LISTEN, AgentSettings, load_settings
-from regie import installation
+from regie import installation, log_format
 from regie.configfile import ConfigError
 
 EPILOG = f"""\
@@ -68,8 +67,7 @@ def _load(args: argparse.Namespace) -> AgentSettings:
 
 def main(argv: list[str], prog: str = "regie agent") -> int:
     args = _parser(prog).parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format.configure(args.log_level)   # the collector's format too: one for every process
     try:
         settings = _load(args)
         if args.command == "run":

@@ -1,45 +1,16 @@
-"""The collector's log lines: one format for every line of the process, set up once at start
-(`regie collector run`, `regie demo`).
-
-    2026-12-07T03:12:05.123Z INFO regie.collector.tickets: ticket 42 opened at P1, ...
-
-Times are UTC in ISO 8601 (a log read beside another machine's, or a ticket timeline, needs no
-zone arithmetic); then the level and the logger's name. What is logged at INFO: the service
-starting and stopping, tickets opened, acknowledged, resolved and escalated, notifications
-delivered; WARNING and above: what needs a person (dead letters, schedule gaps). Never
-tokens, link tokens or secrets: messages name tickets, people and channels only.
-"""
+"""The collector's logging (`regie collector run`, `regie demo`): the one format every Regie
+process writes (regie/log_format.py, shared with the agent), plus the collector's own quiet
+libraries."""
 
 from __future__ import annotations
 
 import logging
-import sys
-import time
+from typing import TextIO
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-class UTCFormatter(logging.Formatter):
-    """`asctime` as 2026-12-07T03:12:05.123Z."""
-
-    converter = time.gmtime
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return (time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
-                + f".{int(record.msecs):03d}Z")
+from regie import log_format
 
 
-def configure(level: str | int = "INFO", stream=None) -> None:
-    """Route every logger of the process through one stderr handler in FORMAT. Called again
-    (the demo runs the collector's start-up), it replaces its own handler, never adds one."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "regie", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(UTCFormatter(FORMAT))
-    handler.regie = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level.upper() if isinstance(level, str) else level)
+def configure(level: str | int = "INFO", stream: TextIO | None = None) -> None:
+    log_format.configure(level, stream)
     # Alembic narrates its plugins at INFO; the migrate command prints its own one line.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
