@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -49,6 +50,10 @@ LEASE_SECONDS = 120.0        # longer than any channel's timeout
 SEND_DEADLINE_SECONDS = LEASE_SECONDS / 2
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 3600.0
+# A URL in a failure's reason (a webhook's address, a link in a receiver's answer): left out of
+# log lines, since a webhook's path is often its credential (Slack, Teams, Discord). The
+# punctuation that ends a reason's part ("webhook http://h/x: HTTP 500") is not part of it.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*?(?=[:,;)]?(?:\s|$))")
 
 
 @dataclass(slots=True)
@@ -144,8 +149,8 @@ class Notifier:
             return await self._deliver(item)
         except Exception as exc:  # the bookkeeping of the other deliveries must happen
             # Type and stack only: an exception's text may hold a URL with its credential.
-            log.error("notification %d via %s: unexpected %s\n%s", item.id, item.channel,
-                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            log.error("%s: unexpected %s\n%s", self._describe(item), type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)))
             failed = Delivery.failed(f"unexpected error in channel {item.channel!r}: "
                                      f"{type(exc).__name__}", retry=True)
             return self._failed(item, failed, self._clock())
@@ -189,14 +194,22 @@ class Notifier:
         delay *= random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
         if delivery.retry_after is not None:
             delay = max(delay, delivery.retry_after)
-        log.info("notification %d via %s: %s; retrying in %.0fs", item.id, item.channel,
-                 delivery.reason, delay)
+        log.info("%s failed: %s; retrying in %.0fs", self._describe(item),
+                 _without_urls(delivery.reason), delay)
         return Outcome(item, "retry", at=now + timedelta(seconds=delay),
                        error=delivery.reason)
 
     def _dead(self, item: Claimed, reason: str) -> Outcome:
-        log.warning("notification %d via %s given up: %s", item.id, item.channel, reason)
+        log.warning("%s given up (a dead letter): %s", self._describe(item),
+                    _without_urls(reason))
         return Outcome(item, "dead", error=reason)
+
+    def _describe(self, item: Claimed) -> str:
+        """Which notice a log line is about: the ticket, its recipient, the channel, the
+        attempt (and the notification's id, as `GET /api/v1/notifications` lists it)."""
+        return (f"ticket {item.ticket_id}: {item.kind} notice to "
+                f"{item.recipient or 'the channel'} via {item.channel}, attempt "
+                f"{item.attempts + 1} of {self._max_attempts} (notification {item.id})")
 
     def _count(self, channel: str, outcome: str) -> None:
         if self._on_outcome is not None:
@@ -241,3 +254,7 @@ class Notifier:
             runbook_url=payload.get("runbook_url"), step=payload.get("step"),
             reason=payload.get("reason"), recipient=payload.get("recipient"),
             ticket_url=ticket, ack_url=ack, resolve_url=resolve)
+
+
+def _without_urls(reason: str) -> str:
+    return _URL.sub("<url>", reason)
