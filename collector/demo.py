@@ -54,6 +54,7 @@ async def _token(db: str, role: str, name: str, path: Path, *,
     from collector.store.tokens import TokenStore
 
     if path.exists():
+        path.chmod(0o600)   # one an older demo left readable: `regie ticket` would warn
         return path.read_text().strip()
     engine = create_engine(database_url(db))
     try:
@@ -62,9 +63,15 @@ async def _token(db: str, role: str, name: str, path: Path, *,
                                         datetime.now(UTC), person=person)
     finally:
         await engine.dispose()
-    path.write_text(token + "\n")
-    path.chmod(0o600)
+    _write_private(path, token + "\n")
     return token
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A new file only its owner can read, from its first byte (a write, then chmod, would
+    leave it readable by every user for a moment under the usual umask 022)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(text)
 
 
 def _address_problem(address: str) -> str | None:
@@ -150,8 +157,7 @@ def _write_installation(state: Path, args: argparse.Namespace) -> Path:
     if not key.exists():
         import secrets
 
-        key.write_text(secrets.token_hex(32) + "\n")
-        key.chmod(0o600)
+        _write_private(key, secrets.token_hex(32) + "\n")
     config = state / "regie.toml"
     config.write_text(f"""\
 # The installation `regie demo` made (rewritten at each start). Every regie command uses it

@@ -133,10 +133,18 @@ def _token(args: argparse.Namespace) -> str:
             raise ApiError(f"no API token: pass --token-file, set REGIE_TOKEN_FILE, or set "
                            f"[cli] token_file in the installation file ({found.describe()})")
     try:
-        return path.read_text().strip()
+        token = path.read_text().strip()
     except OSError as exc:
         raise ApiError(f"cannot read the token file {str(path)!r}: {exc.strerror}; "
                        f"pass --token-file or set REGIE_TOKEN") from None
+    # The collector's own check for its secret files, but a warning here, not a refusal: the
+    # token is the user's, and a client that stops working helps nobody fix its mode.
+    from alerting.notify.secret_file import exposure
+
+    problem = exposure(path)
+    if problem:
+        print(f"regie ticket: warning: the token file {problem}", file=sys.stderr)
+    return token
 
 
 def _call(args: argparse.Namespace, method: str, path: str,

@@ -62,6 +62,10 @@ def test_demo_runs_collector_and_agent_and_the_cli_works(tmp_path):
         report = ticket_cli(work, "report", "--summary", "Printer on floor 3 jams",
                             "--impact", "low", env=env)
         assert report.returncode == 0, report.stderr
+        # The demo's secrets are its user's alone, so the client has nothing to warn about.
+        assert report.stderr == ""
+        for secret in ("admin.token", "agent.token", "link.key"):
+            assert (state / secret).stat().st_mode & 0o777 == 0o600, secret
         assert report.stdout.startswith("#") and "P4 open: Printer on floor 3 jams" in \
             report.stdout
         listed = ticket_cli(work, "list", env=env)
@@ -165,6 +169,7 @@ def test_ticket_cli_errors_are_one_line(tmp_path):
     unreachable = f"http://127.0.0.1:{free_port()}"
     token = tmp_path / "t"
     token.write_text("regie_x\n")
+    token.chmod(0o600)   # readable by others, it would be warned about (test_cli_token_file)
     result = subprocess.run([sys.executable, "-m", "regie", "ticket", "--url", unreachable,
                              "--token-file", str(token), "list"],
                             capture_output=True, text=True, timeout=60, check=False)
@@ -179,6 +184,7 @@ def test_ticket_cli_errors_are_one_line(tmp_path):
 def test_ticket_cli_against_a_collector(collector, tmp_path):
     token = tmp_path / "token"
     token.write_text(collector.tokens["responder"])
+    token.chmod(0o600)
     base = [sys.executable, "-m", "regie", "ticket", "--url", collector.url, "--token-file",
             str(token)]
     run = lambda *a: subprocess.run([*base, *a], capture_output=True, text=True,  # noqa: E731

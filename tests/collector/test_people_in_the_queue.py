@@ -20,6 +20,7 @@ def ticket_cli(collector, token_file: Path, *args: str) -> subprocess.CompletedP
 def token_file(tmp_path: Path, name: str, token: str) -> Path:
     path = tmp_path / f"{name}.token"
     path.write_text(token + "\n")
+    path.chmod(0o600)
     return path
 
 
