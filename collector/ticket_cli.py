@@ -54,8 +54,9 @@ def _add_client_options(parser: argparse.ArgumentParser, *, subcommand: bool) ->
     parser.add_argument("--url", help="collector URL (default: $REGIE_URL, else the "
                                       "installation's)", **unset)
     parser.add_argument("--token-file", type=Path, metavar="FILE",
-                        help="file holding an API token (default: $REGIE_TOKEN_FILE, "
-                             "$REGIE_TOKEN, else the installation's [cli] token_file)", **unset)
+                        help="file holding an API token, mode 600 (readable by others: a "
+                             "warning); default: $REGIE_TOKEN_FILE, $REGIE_TOKEN, else the "
+                             "installation's [cli] token_file", **unset)
     parser.add_argument("--json", action="store_true", help="print the API's JSON",
                         **(unset or {"default": False}))
 
