@@ -96,6 +96,12 @@ def test_schemathesis_all_checks(tmp_path, setup, backend):
         log = (tmp_path / f"collector-{collector.port}.log").read_text()
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-12000:]
+    # Every operation of the document was exercised in both phases, none skipped (but the
+    # document's own URL, which schemathesis leaves out of what it loaded it from).
+    operations = sum(len(ops) for ops in document()["paths"].values()) - 1
+    assert re.search(rf"Operations:\s+{operations} selected / {operations} total",
+                     result.stdout), output[-3000:]
+    assert result.stdout.count(f"\u2705 {operations} passed") == 2, output[-3000:]
     # aiohttp's HTTP parser logs malformed requests it refuses itself (a NUL in a header); a
     # traceback through Regie's own code would be an unhandled error in a handler.
     own_frames = [line for line in log.splitlines()
