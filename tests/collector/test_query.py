@@ -23,6 +23,9 @@ from collector.query import (
     Flag,
     Horizon,
     Integer,
+    PathId,
+    PathText,
+    PathWord,
     Query,
     Text,
     Time,
@@ -127,3 +130,44 @@ def test_openapi_parameters():
                     "default": "8m"},
          "description": "a horizon: days, weeks, months or years, e.g. 90d, 6w, 8m, 1y"},
     ]
+
+
+# Path parameters: the same declarations, the same agreement with the document. A PathId that
+# reads as None is well formed but names no row (404); the document allows 1 to MAX_ID only.
+PATH_ID = PathId()
+HOST_NAME = PathText(name="name", max_length=10)
+LINK = PathWord(name="token", pattern="[A-Za-z0-9_.-]{1,512}", rule="not a link token")
+
+
+@pytest.mark.parametrize(("param", "text", "value"), [
+    (PATH_ID, "1", 1), (PATH_ID, str(MAX_ID), MAX_ID), (PATH_ID, "007", 7),
+    (HOST_NAME, "web-1", "web-1"), (HOST_NAME, "café", "café"), (HOST_NAME, "a\nb", "a\nb"),
+    (LINK, "abc.DEF-_1", "abc.DEF-_1"),
+])
+def test_path_accepted(param, text, value):
+    assert param.parse(text) == value
+    assert _valid(param, text), "the document must allow what the parser accepts"
+
+
+@pytest.mark.parametrize(("param", "text"), [
+    (PATH_ID, "0"), (PATH_ID, str(MAX_ID + 1)), (PATH_ID, "9" * 32),
+])
+def test_path_ids_no_row_can_have(param, text):
+    assert param.parse(text) is None
+    assert not _valid(param, text)
+
+
+@pytest.mark.parametrize(("param", "text", "reason"), [
+    (PATH_ID, "٣", "id: must be a whole number (ASCII digits 0-9)"),
+    (PATH_ID, "²", "id: must be a whole number (ASCII digits 0-9)"),
+    (PATH_ID, "-1", "id: must be a whole number (ASCII digits 0-9)"),
+    (PATH_ID, "9" * 33, "id: must be a whole number (ASCII digits 0-9)"),
+    (HOST_NAME, "a\x00b", "name: must not contain NUL characters"),
+    (HOST_NAME, "x" * 11, "name: longer than 10 characters"),
+    (LINK, "a b", "token: not a link token"), (LINK, "x" * 513, "token: not a link token"),
+])
+def test_path_refused(param, text, reason):
+    with pytest.raises(BadPayload) as refused:
+        param.parse(text)
+    assert str(refused.value) == reason
+    assert not _valid(param, text), "the document must forbid what the parser refuses"
