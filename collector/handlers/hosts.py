@@ -1,6 +1,7 @@
 """Hosts over HTTP: `GET /api/v1/hosts` (a page of hosts, by name) and
 `GET /api/v1/hosts/{name}` (one host: its latest inventory facts, end-of-support standing,
-open tickets). Read role. The answers come from the same store functions the registry and
+open tickets, listed as GET /api/v1/tickets lists them: without details unless
+details=true). Read role. The answers come from the same store functions the registry and
 ticket endpoints use."""
 
 from __future__ import annotations
