@@ -3,6 +3,7 @@ ways (schemathesis with every check, against the real collector on SQLite)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -137,3 +138,73 @@ def test_body_timestamps_documented_as_read(text):
         assert (documented, read) == (False, True)
         return
     assert documented == read, (text, documented, read)
+
+
+def _parsers():
+    from collector.payloads.alertmanager import parse_webhook
+    from collector.payloads.events import parse_event
+    from collector.payloads.inventory import parse_inventory
+    from collector.payloads.reports import parse_report
+
+    now = datetime.now(UTC)
+    return {
+        "UserReport": lambda body: parse_report(body, default_reporter="r"),
+        "Event": lambda body: parse_event(body, now=now),
+        "AlertmanagerWebhook": lambda body: parse_webhook(body, now=now),
+        "InventoryPush": lambda body: parse_inventory(body, header_key=None),
+    }
+
+
+_GOOD = {
+    "UserReport": {"summary": "disk full"},
+    "Event": {"routing_key": "k", "event_action": "trigger",
+              "payload": {"summary": "s", "source": "h", "severity": "error"}},
+    "AlertmanagerWebhook": {"alerts": [{"status": "firing", "fingerprint": "f"}]},
+    "InventoryPush": {"idempotency_key": "k", "document": {
+        "schema": "regie.inventory/v1", "host": {"hostname": "h"},
+        "observations": [{"source": "dpkg", "raw": {}}]}},
+}
+# (body, path to a text field, its limit)
+_TEXT_FIELDS = [
+    ("UserReport", ("summary",), 500), ("UserReport", ("description",), 20000),
+    ("UserReport", ("reporter",), 200), ("UserReport", ("host",), 255),
+    ("Event", ("routing_key",), 200), ("Event", ("dedup_key",), 255),
+    ("Event", ("payload", "summary"), 1024), ("Event", ("payload", "source"), 255),
+    ("Event", ("payload", "class"), 255),
+    ("AlertmanagerWebhook", ("alerts", 0, "fingerprint"), 128),
+    ("AlertmanagerWebhook", ("alerts", 0, "generatorURL"), 4096),
+    ("InventoryPush", ("idempotency_key",), 200),
+    ("InventoryPush", ("document", "host", "hostname"), 255),
+    ("InventoryPush", ("document", "observations", 0, "source"), 100),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "limit"), _TEXT_FIELDS)
+@pytest.mark.parametrize("value", ["at limit", "over limit", "blank", "empty", "nul", "null",
+                                   "number", "unicode spaces"])
+def test_body_text_fields_documented_as_read(name, path, limit, value):
+    """Each text field of a request body: the document allows a value exactly when the
+    payload parser accepts it (length, blank, NUL, null, type), as schemathesis checks."""
+    import copy
+
+    import jsonschema_rs
+
+    text = {"at limit": "x" * limit, "over limit": "x" * (limit + 1), "blank": "  \t",
+            "empty": "", "nul": "a\u0000b", "null": None, "number": 7,
+            "unicode spaces": "\u00a0\u2003\u3000"}[value]
+    body = copy.deepcopy(_GOOD[name])
+    holder = body
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = text
+    doc = document()
+    schema = {**doc["components"]["schemas"][name],
+              "$defs": doc["components"]["schemas"]}
+    schema = json.loads(json.dumps(schema).replace("#/components/schemas/", "#/$defs/"))
+    documented = jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(body)
+    try:
+        _parsers()[name](body)
+        read = True
+    except ValueError:  # BadPayload
+        read = False
+    assert documented == read, (name, path, value, documented, read)
