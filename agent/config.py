@@ -7,9 +7,7 @@ Command-line flags (`--listen`, `--collector`, `--token-file`) override the file
 from __future__ import annotations
 
 import logging
-import os
 import re
-import stat
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from regie.configfile import (
     readable_file,
 )
 from regie.installation import role_sections, settings_source
+from regie.private_files import exposure
 
 log = logging.getLogger("regie.agent")
 
@@ -253,16 +252,9 @@ def load_settings(
 
 def _warn_if_exposed(path: Path | None) -> None:
     """Warn (not refuse: an agent that stops reporting is worse) when users other than the
-    agent can read its token. A root-owned file readable by the agent's group (``0640
-    root:regie``, as docs/operations.md installs it) is fine."""
-    if path is None:
-        return
-    try:
-        info = path.stat()
-    except OSError:
-        return
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & stat.S_IROTH or (mode & stat.S_IRGRP and info.st_uid == os.geteuid()):
-        who = "every user" if mode & stat.S_IROTH else "its group"
-        log.warning("the token file %s is readable by %s (mode %04o): chmod 600 %s",
-                    path, who, mode, path)
+    agent can read its token, with the collector's own check and words. A root-owned file
+    readable by the agent's group (``0640 root:regie``, as docs/operations.md installs it)
+    is fine."""
+    problem = exposure(path) if path is not None else None
+    if problem:
+        log.warning("the token file %s", problem)

@@ -1,37 +1,20 @@
 """Secrets read from a file at load time, never from the TOML itself; the file must be private.
 
 A secret file anyone else on the machine can read is a leaked secret: the collector refuses to
-start with one, naming the file and the fix. "Private" means not readable by other users, and
-not by the file's group when this process owns the file (then the group gains nothing
-legitimate). A file owned by root and readable by the service's group (``0640 root:regie``)
-is accepted: that is how a service reads a secret it must not be able to change.
+start with one, naming the file and the fix. What "private" means is decided in one place for
+every role, regie/private_files.py (the agent and `regie ticket` warn with the same words).
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from regie.configfile import ConfigError, Secret, read_secret_file
+from regie.private_files import exposure
 
-
-def exposure(path: Path) -> str | None:
-    """Why `path` is not private (with the command that fixes it), or None."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None   # reading it reports the problem
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & stat.S_IROTH:
-        who = "every user"
-    elif mode & stat.S_IRGRP and info.st_uid == os.geteuid():
-        who = "its group"
-    else:
-        return None
-    return f"{str(path)!r} is readable by {who} (mode {mode:04o}): chmod 600 {path}"
+__all__ = ["exposure", "load_secret", "read_private_secret_file"]
 
 
 def read_private_secret_file(path: Path, *, source: str, key: str) -> Secret:

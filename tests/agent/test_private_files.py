@@ -56,7 +56,8 @@ def test_the_agent_warns_of_a_token_file_others_can_read_and_tightens_its_spool(
     with _pushing_agent(tmp_path, 0o644, spool) as token:
         spool_mode = mode(spool)
     log = (tmp_path / "agent.log").read_text()
-    assert f"the token file {token} is readable by every user (mode 0644): chmod 600 {token}" \
+    # The collector's words (regie/private_files.py): the file quoted, then the fix.
+    assert f"the token file {token!r} is readable by every user (mode 0644): chmod 600 {token}" \
         in log
     assert spool_mode == 0o700 and "tightened from mode 0755 to 0700" in log
     assert "agent-token-0123456789abcdef" not in log
