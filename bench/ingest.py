@@ -4,7 +4,8 @@
     python bench/ingest.py [--scenarios sqlite-1,sqlite-2,postgresql-1,postgresql-2]
                            [--seconds 20 | --requests N] [--batch 100] [--concurrency 8]
                            [--repeat 0.5] [--resolve 0.05] [--race 0] [--rate ALERTS_PER_S]
-                           [--analyze] [--sqlite-synchronous FULL|NORMAL] [--keep]
+                           [--analyze] [--sqlite-synchronous FULL|NORMAL] [--no-anchors]
+                           [--keep]
 
 Each scenario gets a fresh database: a SQLite file in a temporary directory, or a throw-away
 PostgreSQL database `regie_bench_<random>` (created from --pg-url's database, dropped at the
@@ -48,6 +49,17 @@ in turn). Alertmanager webhook v4 batches are then POSTed to /api/v1/alertmanage
   with more than one open or acknowledged ticket (must be 0), and the collectors' logs are
   read for batches applied again because a concurrent transaction (the other collector's, or
   another request's on the same collector) opened one of their tickets first.
+
+- anchors (bench/ingest_anchors.py; --no-anchors skips them): just before each scenario, for
+  --seconds each, the same workload goes (a) to a real Alertmanager through its own
+  `POST /api/v2/alerts`, with the same concurrency and alerts per request (it keeps alerts in
+  memory), and (b) into the same kind of database as the scenario, freshly migrated, by a
+  minimal batched writer with no HTTP (the storage floor: per request one transaction with
+  the rows the collector writes for it, as executemany; SQLite in this process with the
+  collector's durability, PostgreSQL from --concurrency connections). The last table gives
+  the collector's alerts/s as a multiple of Alertmanager's and a share of the floor's, and
+  the CPU microseconds per alert of each: ratios carry between machines, absolute figures
+  do not.
 
 SQLite with two collector processes is not a supported scale path (one writer at a time,
 taken with BEGIN IMMEDIATE and a busy timeout); it is measured anyway and reported as it
