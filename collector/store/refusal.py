@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
 
-# SQLSTATE class 22, "data exception": too long, invalid text or JSON, untranslatable
-# character, numeric out of range (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+# SQLSTATE class 22, "data exception": every code of it is a value's fault, among them 22001
+# string_data_right_truncation, 22003 numeric_value_out_of_range, 22008 datetime_field_overflow,
+# 22021 character_not_in_repertoire, 22P02 invalid_text_representation, 22P05
+# untranslatable_character (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 _DATA_EXCEPTION_CLASS = "22"
+# Of class 54, "program limit exceeded", only 54000 is a value's size: "index row size exceeds
+# btree maximum" (a key over ~2,700 bytes in a unique index), "row is too big", a string or
+# JSON value over 1 GB. The others are the shape of a statement the collector wrote (54001
+# statement_too_complex, 54011 too_many_columns, 54023 too_many_arguments): a sender's
+# request cannot cause them, so they stay the database's (500) and show the bug.
+_VALUE_TOO_LARGE = "54000"
 
 
 def refused_value(exc: BaseException) -> bool:
@@ -22,7 +30,8 @@ def refused_value(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return isinstance(state, str) and state.startswith(_DATA_EXCEPTION_CLASS)
+        return isinstance(state, str) and (state.startswith(_DATA_EXCEPTION_CLASS)
+                                            or state == _VALUE_TOO_LARGE)
     if isinstance(exc, StatementError):  # a bind parameter that could not be converted
         return isinstance(exc.orig, ValueError | TypeError)
     return False
