@@ -64,6 +64,8 @@ class EvaluatorSettings:
     enabled: bool = True
     interval_seconds: float = field(default=15.0, metadata=check(positive))
     scrape_timeout_seconds: float = field(default=5.0, metadata=check(positive))
+    # A scrape whose body (uncompressed) is larger fails, as Prometheus's body_size_limit.
+    body_size_limit_bytes: int = field(default=16 * 1024 * 1024, metadata=check(positive))
     # Threshold rules (YAML); unset means the bundled default rule set.
     rules_file: Path | None = field(default=None, metadata=check(readable_file))
     targets: tuple[EvaluatorTargetSettings, ...] = ()

@@ -137,6 +137,7 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
                                   interval_seconds=settings.evaluator.interval_seconds,
                                   ingest=ingest, session=session,
                                   scrape_timeout_seconds=settings.evaluator.scrape_timeout_seconds,
+                                  body_size_limit_bytes=settings.evaluator.body_size_limit_bytes,
                                   active_tickets=lambda: active_evaluator_tickets(engine),
                                   leadership=leadership)
             app[METRICS].registry.register(EvaluatorMetrics(evaluator))
