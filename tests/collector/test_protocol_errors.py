@@ -107,3 +107,30 @@ def test_other_errors_of_the_server_keep_their_traceback():
     bad = record(BadHttpMessage("again"))
     assert digest.filter(bad) and "refused a malformed HTTP request" in bad.getMessage()
     assert "9 more of the previous streak" in bad.getMessage(), bad.getMessage()
+
+
+def test_debug_records_and_a_second_configure_are_left_alone():
+    """aiohttp logs a non-HTTP first request at DEBUG: shown whole only to whoever asked for
+    DEBUG. Configured twice (the demo runs the collector's start-up), one digest, not two."""
+    from aiohttp.http_exceptions import BadHttpMethod
+
+    from collector.log_format import BadRequestDigest, configure
+
+    try:
+        raise BadHttpMethod("\x16\x03\x01")
+    except BadHttpMethod:
+        info = sys.exc_info()
+    debug = logging.LogRecord("aiohttp.server", logging.DEBUG, __file__, 1,
+                              "Error handling request from %s", ("10.0.0.9",), info)
+    assert BadRequestDigest().filter(debug) and debug.exc_info is info
+    server, root = logging.getLogger("aiohttp.server"), logging.getLogger()
+    before = (list(server.filters), list(root.handlers), root.level,
+              logging.getLogger("alembic").level)
+    try:
+        configure("INFO")
+        configure("INFO")
+        assert sum(isinstance(f, BadRequestDigest) for f in server.filters) == 1
+    finally:   # this process's logging as it was, for the tests that follow
+        server.filters[:], root.handlers[:] = before[0], before[1]
+        root.setLevel(before[2])
+        logging.getLogger("alembic").setLevel(before[3])
