@@ -21,7 +21,8 @@ class BadPayload(ValueError):
 
 
 def mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    # A decoded body's objects are dicts: tested first, the ABC check costs 10x more.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise BadPayload(f"{path}: must be an object")
     return value
 
