@@ -16,8 +16,8 @@ read as ratios rather than absolutes (machines of one kind differ by 2x or more)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -136,10 +136,8 @@ async def alertmanager(workload, *, seconds: float, concurrency: int, workdir: P
         anchor.skipped = f"{type(exc).__name__}: {exc}"
     finally:
         stop_process(proc)
-        with contextlib.suppress(OSError):
-            for child in directory.rglob("*"):
-                if child.is_file():
-                    child.unlink()
+        # Its configuration, log and storage (files and the directories Alertmanager made).
+        shutil.rmtree(directory, ignore_errors=True)
     return anchor
 
 
