@@ -1,5 +1,5 @@
-"""SQLite plans of the reads an ingested batch makes: each goes through an index narrowed to
-the batch's keys, hosts or parents, never a walk of every active ticket.
+"""Plans of the reads an ingested batch makes: each goes through an index narrowed to the
+batch's keys, hosts or parents, never a walk of every active ticket.
 
 SQLite keeps no statistics unless ANALYZE runs, and without them its planner may pick
 ix_tickets_status_id (every open or acknowledged ticket) for `... IN (...) AND status IN
@@ -75,3 +75,20 @@ def test_batch_reads_on_sqlite_use_narrow_indexes(sqlite_db):
                               connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters))
             assert "ix_tickets_status_id" not in plan, (sql, plan)
             assert "SCAN tickets" not in plan, (sql, plan)
+
+
+def test_attached_lookup_on_a_fresh_postgresql_probes_the_parent_index(pg_db):
+    """PostgreSQL, no statistics yet (a new deployment, or a storm outgrowing autovacuum):
+    the attached-ticket lookup probes ix_tickets_parent_id per parent; as `parent_id IN (...)
+    AND status IN (...)` the planner read every active ticket through the active-key index."""
+    from collector.store.signal_batch import _pg_attached
+
+    async def scenario(s):
+        sql = _pg_attached().compile(s.engine.sync_engine).string   # one parameter: $1
+        async with s.engine.connect() as connection:
+            plan = " / ".join((await connection.exec_driver_sql(
+                f"EXPLAIN {sql}", ([1, 2, 3],))).scalars())
+        assert "ix_tickets_parent_id" in plan, plan
+        assert "uq_tickets_active_dedup_key" not in plan, plan
+
+    pg_db.run(scenario)
