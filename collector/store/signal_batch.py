@@ -38,47 +38,38 @@ across several collector processes on PostgreSQL:
 from __future__ import annotations
 
 import enum
-import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Column,
-    ColumnElement,
-    Executable,
-    Insert,
-    Integer,
-    Row,
-    Select,
-    Text,
-    TextClause,
-    Update,
-    bindparam,
-    case,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Executable, Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting.inhibition import InhibitRule, alert_labels, inhibited_by
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
 from collector.store import sqlite_bulk
-from collector.store.conflict import insert_or_skip
-from collector.store.escalations import ESCALATIONS, EscalationPlan, poke
-from collector.store.inhibitors import may_inhibit
+from collector.store.batch_statements import (
+    ENTRY_COLUMNS,
+    EVENTS_PARAMETER,
+    INHIBITION_COLUMNS,
+    escalations_statement,
+    events_statement,
+    may_inhibit_terms,
+    open_statement,
+    open_with_events_statement,
+    pg_active_by_key,
+    pg_attached,
+    pg_host_down,
+    sqlite_indexed,
+    update_statement,
+)
+from collector.store.escalations import EscalationPlan, poke
 from collector.store.models import ACTIVE_PREDICATE, HOST_DOWN_PREDICATE
-from collector.store.recordset import PARAMETER, encode_rows, json_rows
+from collector.store.recordset import PARAMETER, encode_rows
 from collector.store.ticket_rows import (
-    EVENTS,
     IS_ACTIVE,
     TICKETS,
     created_event_row,
@@ -160,16 +151,6 @@ class _Entry:
         return bool(self.values)
 
 
-# Columns the batch reads for an existing ticket (all it may change or report).
-_ENTRY_COLUMNS = (TICKETS.c.id, TICKETS.c.dedup_key, TICKETS.c.status, TICKETS.c.priority,
-                  TICKETS.c.component, TICKETS.c.host, TICKETS.c.created_at,
-                  TICKETS.c.occurrences, TICKETS.c.last_seen, TICKETS.c.recovery,
-                  TICKETS.c.recovered_at, TICKETS.c.acknowledged_at, TICKETS.c.resolved_at)
-# ... and for a ticket that may inhibit others or be released: what inhibit rules match on.
-_INHIBITION_COLUMNS = (*_ENTRY_COLUMNS, TICKETS.c.host_down, TICKETS.c.service,
-                       TICKETS.c.details, TICKETS.c.parent_id)
-
-
 class SignalBatch:
     """One attempt at applying a batch inside one transaction."""
 
@@ -211,9 +192,9 @@ class SignalBatch:
         keys = sorted({s.dedup_key for s in signals})
         for chunk in _chunks(keys, self.in_chunk):
             if self.dialect == "postgresql":
-                query: Executable = _pg_active_by_key().bindparams(keys=list(chunk))
+                query: Executable = pg_active_by_key().bindparams(keys=list(chunk))
             else:
-                query = _sqlite_indexed("uq_tickets_active_dedup_key",
+                query = sqlite_indexed("uq_tickets_active_dedup_key",
                                         f"dedup_key IN :values AND {ACTIVE_PREDICATE}", chunk)
             for row in (await self.connection.execute(query)).all():
                 entry = _existing(row)
@@ -252,13 +233,13 @@ class SignalBatch:
         """Tickets attached to one this batch may resolve: released if it does. Their hosts
         join `hosts`, whose inhibitors a released ticket may move to."""
         if self.dialect == "postgresql":
-            query: Executable = _pg_attached().bindparams(parents=sorted(resolving))
+            query: Executable = pg_attached().bindparams(parents=sorted(resolving))
         else:
             # Without INDEXED BY, SQLite walks every active ticket (ix_tickets_status_id) for
             # this: 12 ms per batch at 40k open tickets, a fifth of the ingest's CPU.
-            query = _sqlite_indexed("ix_tickets_parent_id",
+            query = sqlite_indexed("ix_tickets_parent_id",
                                     f"parent_id IN :values AND {ACTIVE_PREDICATE}",
-                                    sorted(resolving), _INHIBITION_COLUMNS)
+                                    sorted(resolving), INHIBITION_COLUMNS)
         for row in (await self.connection.execute(query)).all():
             entry = self._known(row)
             entry.parent = resolving[row.parent_id]
@@ -273,9 +254,9 @@ class SignalBatch:
         if ruled:
             # Any active unattached ticket of these hosts may inhibit by the rules; the
             # database leaves out those that cannot (collector/store/inhibitors.py).
-            query = (select(*_INHIBITION_COLUMNS)
+            query = (select(*INHIBITION_COLUMNS)
                      .where(TICKETS.c.host.in_(sorted(ruled)), TICKETS.c.parent_id.is_(None),
-                            IS_ACTIVE, *_may_inhibit(self.inhibit_rules))
+                            IS_ACTIVE, *may_inhibit_terms(self.inhibit_rules))
                      .order_by(TICKETS.c.id))
             for row in (await self.connection.execute(query)).all():
                 entry = self._known(row)
@@ -283,9 +264,9 @@ class SignalBatch:
                     self.inhibitors[row.host].append(entry)
         if downs := sorted(hosts - ruled):
             if self.dialect == "postgresql":
-                query = _pg_host_down().bindparams(hosts=downs)
+                query = pg_host_down().bindparams(hosts=downs)
             else:
-                query = _sqlite_indexed("ix_tickets_active_host_down",
+                query = sqlite_indexed("ix_tickets_active_host_down",
                                         f"host IN :values AND {HOST_DOWN_PREDICATE['sqlite']}",
                                         downs)
             for row in (await self.connection.execute(query)).all():
@@ -314,8 +295,8 @@ class SignalBatch:
         so a resolve earlier in the batch stops later alerts from attaching to it."""
         entry = self.by_key.get(row.dedup_key)
         if entry is None or entry.id != row.id:
-            entry = _existing(row[:len(_ENTRY_COLUMNS)])
-        if len(row) > len(_ENTRY_COLUMNS):
+            entry = _existing(row[:len(ENTRY_COLUMNS)])
+        if len(row) > len(ENTRY_COLUMNS):
             entry.host_down = bool(row.host_down)
             entry.service = row.service
             entry.labels = alert_labels(details=row.details or {}, host=row.host,
@@ -495,13 +476,13 @@ class SignalBatch:
             # The new tickets and the timeline in one statement: the events of a ticket opened
             # here name it by its key, which the INSERT's RETURNING turns into its id. One
             # round trip (and one statement's work in the server) less per batch.
-            result = await self.connection.execute(_open_with_events_statement(), {
+            result = await self.connection.execute(open_with_events_statement(), {
                 PARAMETER: encode_rows([self._row(e) for e in opened]),
-                _EVENTS_PARAMETER: encode_rows(self._event_rows(keyed=True))})
+                EVENTS_PARAMETER: encode_rows(self._event_rows(keyed=True))})
             rows = result.all()
             events_written = True
         elif opened:
-            rows = await self._bulk(_open_statement(self.dialect), [self._row(e) for e in opened])
+            rows = await self._bulk(open_statement(self.dialect), [self._row(e) for e in opened])
         if opened:
             ids = {key: id_ for id_, key in rows}
             taken = [e.key for e in opened if e.key not in ids]
@@ -526,13 +507,13 @@ class SignalBatch:
                                service=e.service, component=e.component, now=self.now)
                       for e in [*opened, *released] if e.parent is None]
             if starts:
-                await self._bulk(_escalations_statement(self.dialect), starts)
+                await self._bulk(escalations_statement(self.dialect), starts)
             await poke(self.connection, [e.id for e in moved], self.now)
         if self.events and not events_written:
-            await self._bulk(_events_statement(self.dialect), self._event_rows(keyed=False))
+            await self._bulk(events_statement(self.dialect), self._event_rows(keyed=False))
 
     def _event_rows(self, *, keyed: bool) -> list[dict[str, Any]]:
-        """The timeline rows. `keyed`: for _open_with_events_statement, which knows the ids of
+        """The timeline rows. `keyed`: for open_with_events_statement, which knows the ids of
         the tickets opened here by their keys (ticket_key, attached_key) and keeps the order
         by position (n)."""
         if not keyed:
@@ -560,7 +541,7 @@ class SignalBatch:
                 "updated_at": self.now}
 
     async def _update(self, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-        await self._bulk(_update_statement(self.dialect, columns), rows)
+        await self._bulk(update_statement(self.dialect, columns), rows)
 
     async def _bulk(self, statement: Executable, rows: list[dict[str, Any]]) -> list[Row[Any]]:
         """Run a bulk statement for `rows`: as one JSON record set on PostgreSQL (one
@@ -589,154 +570,6 @@ class SignalBatch:
 _REPEAT_COLUMNS = ("occurrences", "last_seen", "recovered_at", "updated_at")
 _MOVE_COLUMNS = ("status", "occurrences", "last_seen", "recovered_at", "acknowledged_at",
                  "resolved_at", "updated_at")
-
-
-# The bulk statements, built once per dialect (SQLAlchemy then finds them in its cache):
-# from a JSON record set on PostgreSQL, with bound parameters per row on SQLite.
-
-@functools.cache
-def _update_statement(dialect: str, columns: tuple[str, ...]) -> Update:
-    if dialect != "postgresql":
-        return update(TICKETS).where(TICKETS.c.id == bindparam("id_"))
-    rows = json_rows([("id_", TICKETS.c.id.type),
-                      *((name, TICKETS.c[name].type) for name in columns)]).subquery("v")
-    return (update(TICKETS).where(TICKETS.c.id == rows.c.id_)
-            .values({name: rows.c[name] for name in columns}))
-
-
-@functools.cache
-def _open_statement(dialect: str) -> Insert:
-    statement = insert_or_skip(dialect, TICKETS, index_elements=["dedup_key"],
-                               index_where=IS_ACTIVE)
-    if dialect == "postgresql":
-        columns = [c for c in TICKETS.c if c.name != "id"]
-        statement = statement.from_select([c.name for c in columns],
-                                          json_rows([(c.name, c.type) for c in columns]))
-    return statement.returning(TICKETS.c.id, TICKETS.c.dedup_key)
-
-
-@functools.cache
-def _events_statement(dialect: str) -> Insert:
-    if dialect != "postgresql":
-        return insert(EVENTS)
-    columns = [c for c in EVENTS.c if c.name != "id"]
-    return insert(EVENTS).from_select([c.name for c in columns],
-                                      json_rows([(c.name, c.type) for c in columns]))
-
-
-_EVENTS_PARAMETER = "events"
-
-
-@functools.cache
-def _open_with_events_statement() -> Select[Any]:
-    """PostgreSQL: `_open_statement` and `_events_statement` in one, returning (id, key) of
-    the tickets opened. An event of a ticket opened here has `ticket_key` instead of
-    `ticket_id`; an "attached" event whose child opened here has `attached_key`, whose id goes
-    into its data as `ticket_id`. Events whose ticket was not inserted (its key was taken:
-    the batch is rolled back and applied again) are left out, not failed on. Rows go in in
-    the order given (`n`), so the timeline's ids keep the order things happened in."""
-    opened = _open_statement("postgresql").cte("opened")
-    columns = [c for c in EVENTS.c if c.name != "id"]
-    e = json_rows([*((c.name, c.type) for c in columns), ("n", Integer()),
-                   ("ticket_key", Text()), ("attached_key", Text())],
-                  parameter=_EVENTS_PARAMETER).subquery("e")
-    ticket, child = opened.alias("t"), opened.alias("a")
-    data = case((e.c.attached_key.is_(None), e.c.data),
-                else_=e.c.data.op("||")(func.jsonb_build_object("ticket_id", child.c.id)))
-    rows = (select(func.coalesce(e.c.ticket_id, ticket.c.id), e.c.at, e.c.kind, e.c.actor,
-                   e.c.message, data)
-            .select_from(e.outerjoin(ticket, ticket.c.dedup_key == e.c.ticket_key)
-                         .outerjoin(child, child.c.dedup_key == e.c.attached_key))
-            .where(or_(e.c.ticket_id.is_not(None), ticket.c.id.is_not(None)))
-            .order_by(e.c.n))
-    timeline = insert(EVENTS).from_select([c.name for c in columns], rows).cte("timeline")
-    return select(opened.c.id, opened.c.dedup_key).add_cte(timeline)
-
-
-@functools.cache
-def _escalations_statement(dialect: str) -> Insert:
-    if dialect != "postgresql":
-        return insert(ESCALATIONS)
-    columns = list(ESCALATIONS.c)
-    return insert(ESCALATIONS).from_select([c.name for c in columns],
-                                           json_rows([(c.name, c.type) for c in columns]))
-
-
-def _sqlite_indexed(index: str, where: str, values: Sequence[str] | Sequence[int],
-                    columns: Sequence[Column[Any]] = _ENTRY_COLUMNS) -> TextClause:
-    """SQLite only: `columns` (the entry columns) of the tickets in `where`, read through
-    `index`.
-
-    SQLite keeps no statistics unless ANALYZE runs, and without them its planner walks
-    ix_tickets_status_id, that is every open ticket, for these lookups (bench/ingest.py: 8 ms
-    instead of 0.5 ms per batch at 12k open tickets). INDEXED BY pins the index; SQLAlchemy's
-    SQLite compiler has no hint for it, hence text.
-    """
-    names = ", ".join(column.name for column in columns)
-    # Index, columns and predicate are this module's constants; values are bound parameters.
-    sql = f"SELECT {names} FROM tickets INDEXED BY {index} WHERE {where} ORDER BY id"  # noqa: S608
-    return (text(sql)
-            .bindparams(bindparam("values", value=list(values), expanding=True))
-            .columns(*columns))
-
-
-# PostgreSQL: the same two lookups, as one index probe per key (or host) in a LATERAL
-# subquery. Written as `dedup_key IN (...) AND status IN (...)`, the planner of a table that
-# has no statistics yet (a new deployment, or an alert storm growing the table faster than
-# autovacuum analyses it) prices `status IN (...)` at 1% of the rows and `parent_id IS NULL`
-# at 0.5%, and reads every active ticket through ix_tickets_status_id (or ix_tickets_parent_id)
-# to filter them against the list: bench/ingest.py (postgresql x2, fresh database) spent 2.0 of
-# 5.1 s in that scan with 25k open tickets, growing with every ticket opened. A subquery with
-# LIMIT (or OFFSET 0) is not pulled up, so each probe is planned alone: an equality on the
-# unique partial index (one row), which wins at any statistics. The keys come as one array
-# parameter, so the statement text is the same for every batch (one prepared statement per
-# connection instead of one per IN-list length).
-#
-# Rows are locked FOR NO KEY UPDATE in key order (the keys are sorted), one total order
-# across collectors as the id order was, so two batches' reads do not lock each other in a
-# cycle. At most one active ticket per key (the unique index), hence LIMIT 1; a ticket that
-# another transaction resolved while this one waited for its lock fails the re-checked
-# predicate and is skipped, as before.
-
-@functools.cache
-def _pg_active_by_key() -> TextClause:
-    names = ", ".join(column.name for column in _ENTRY_COLUMNS)
-    sql = (f"SELECT t.* FROM unnest(CAST(:keys AS text[])) AS k(key) "  # noqa: S608 (constants)
-           f"CROSS JOIN LATERAL (SELECT {names} FROM tickets "
-           f"WHERE dedup_key = k.key AND {ACTIVE_PREDICATE} "
-           f"LIMIT 1 FOR NO KEY UPDATE OF tickets) AS t")
-    return text(sql).bindparams(bindparam("keys", type_=ARRAY(Text))).columns(*_ENTRY_COLUMNS)
-
-
-@functools.cache
-def _pg_host_down() -> TextClause:
-    """Open host-down tickets (not attached) of the hosts, oldest first."""
-    names = ", ".join(column.name for column in _ENTRY_COLUMNS)
-    sql = (f"SELECT t.* FROM unnest(CAST(:hosts AS text[])) AS h(host) "  # noqa: S608
-           f"CROSS JOIN LATERAL (SELECT {names} FROM tickets "
-           f"WHERE tickets.host = h.host AND {HOST_DOWN_PREDICATE['postgresql']} "
-           f"OFFSET 0) AS t ORDER BY t.id")
-    return text(sql).bindparams(bindparam("hosts", type_=ARRAY(Text))).columns(*_ENTRY_COLUMNS)
-
-
-@functools.cache
-def _pg_attached() -> TextClause:
-    """Active tickets attached to the parents, oldest first: one ix_tickets_parent_id probe per
-    parent (as `parent_id IN (...)`, a table without statistics was read through every active
-    ticket)."""
-    names = ", ".join(column.name for column in _INHIBITION_COLUMNS)
-    sql = (f"SELECT t.* FROM unnest(CAST(:parents AS integer[])) AS p(id) "  # noqa: S608
-           f"CROSS JOIN LATERAL (SELECT {names} FROM tickets "
-           f"WHERE tickets.parent_id = p.id AND {ACTIVE_PREDICATE} OFFSET 0) AS t ORDER BY t.id")
-    return (text(sql).bindparams(bindparam("parents", type_=ARRAY(Integer)))
-            .columns(*_INHIBITION_COLUMNS))
-
-
-@functools.cache
-def _may_inhibit(rules: tuple[InhibitRule, ...]) -> tuple[ColumnElement[bool], ...]:
-    """The inhibitor lookup's extra WHERE terms for `rules` (none when it cannot narrow)."""
-    term = may_inhibit(rules)
-    return () if term is None else (term,)
 
 
 def _existing(row: Row[Any]) -> _Entry:

@@ -81,10 +81,10 @@ def test_attached_lookup_on_a_fresh_postgresql_probes_the_parent_index(pg_db):
     """PostgreSQL, no statistics yet (a new deployment, or a storm outgrowing autovacuum):
     the attached-ticket lookup probes ix_tickets_parent_id per parent; as `parent_id IN (...)
     AND status IN (...)` the planner read every active ticket through the active-key index."""
-    from collector.store.signal_batch import _pg_attached
+    from collector.store.batch_statements import pg_attached
 
     async def scenario(s):
-        sql = _pg_attached().compile(s.engine.sync_engine).string   # one parameter: $1
+        sql = pg_attached().compile(s.engine.sync_engine).string   # one parameter: $1
         async with s.engine.connect() as connection:
             plan = " / ".join((await connection.exec_driver_sql(
                 f"EXPLAIN {sql}", ([1, 2, 3],))).scalars())
