@@ -52,8 +52,8 @@ class BadRequestDigest(logging.Filter):
         self._last_seen: float | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, BadHttpMessage) or record.levelno < logging.WARNING:
+        error = _bad_request(record.exc_info[1] if record.exc_info else None)
+        if error is None or record.levelno < logging.WARNING:
             return True   # aiohttp logs a non-HTTP first request at DEBUG: seen only when asked
         now = self._clock()
         with self._lock:
@@ -78,6 +78,20 @@ class BadRequestDigest(logging.Filter):
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.exc_info = record.exc_text = None   # the traceback is aiohttp's, never ours
         return True
+
+
+def _bad_request(error: BaseException | None) -> BadHttpMessage | None:
+    """The parser's refusal behind `error`, if any. A body the parser cannot decode (a corrupt
+    gzip stream) reaches the handler as RequestPayloadError caused by one; after the handler
+    answered 400, aiohttp meets the same error again draining the body and logs it as an
+    "Unhandled exception"."""
+    seen = 0
+    while error is not None and seen < 8:   # a cause chain is short; a cycle is not followed
+        if isinstance(error, BadHttpMessage):
+            return error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
 
 
 def _one_line(error: BaseException) -> str:

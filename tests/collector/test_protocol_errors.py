@@ -20,7 +20,8 @@ from tests.collector.conftest import collector_process
 from tests.services import wait_for
 
 # Each is refused by the parser itself: raw bytes over 127 in the request line, a head that
-# is not HTTP, a header without a name, a Content-Encoding aiohttp cannot undo.
+# is not HTTP, a header without a name, a Content-Encoding aiohttp cannot undo or a body it
+# cannot decode.
 BAD_REQUESTS = [
     b"GET /api/v1/hosts/caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\n: no name\r\n\r\n",
@@ -29,6 +30,11 @@ BAD_REQUESTS = [
     b"Content-Encoding: zstd\r\nContent-Length: 4\r\n\r\nabcd",
     b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     b"Content-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd",
+    # A gzip stream that is not one: the handler answers 400 (JSON), and aiohttp meets the
+    # parser's refusal again draining the body afterwards, which it logged as an "Unhandled
+    # exception" with a traceback through the handler.
+    b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Content-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd",
 ]
 
 
@@ -52,16 +58,21 @@ def test_200_malformed_requests_are_each_refused_and_logged_as_one_line(collecto
     log = tmp_path / f"collector-{collector.port}.log"
     for n in range(200):
         answer = exchange(collector.port, BAD_REQUESTS[n % len(BAD_REQUESTS)])
-        assert answer[:9] in (b"HTTP/1.0 ", b"HTTP/1.1 ") and answer[9:13] == b"400 ", \
+        # The gzip one reaches the app, which asks for a token first (401) without reading
+        # the body; aiohttp then drains the body, as it did after a 400, and meets the error.
+        status = b"401 " if b"gzip" in BAD_REQUESTS[n % len(BAD_REQUESTS)] else b"400 "
+        assert answer[:9] in (b"HTTP/1.0 ", b"HTTP/1.1 ") and answer[9:13] == status, \
             (n, answer[:200])
     # The collector still answers, and everything it has logged so far is on disk.
     assert collector.call("GET", "/healthz", token=None)[0] == 200
     text = wait_for(lambda: log.read_text(errors="replace") or None, timeout=10,
                     what="the collector's log")
     about = [line for line in text.splitlines()
-             if "malformed HTTP request" in line or "Error handling request" in line]
+             if "malformed HTTP request" in line or "Error handling request" in line
+             or "Unhandled exception" in line]
     assert "Traceback" not in text, text[-3000:]
     assert "BadHttpMessage" not in text and "Error handling request" not in text, about
+    assert "Unhandled exception" not in text, about
     assert 1 <= len(about) <= 3, about
     first = about[0]
     assert " WARNING aiohttp.server: refused a malformed HTTP request from 127.0.0.1" in first
