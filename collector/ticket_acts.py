@@ -50,14 +50,15 @@ class Acted:
 
 
 async def act(intake: Intake, ticket_id: int, act: Act, *, actor: str,
-              note: str | None = None) -> Acted:
-    """Do `act` as `actor`; TicketNotFound, or InvalidTransition when the lifecycle refuses."""
+              note: str | None = None, person: str | None = None) -> Acted:
+    """Do `act` as `actor` (the person behind it, when `actor` names the way too);
+    TicketNotFound, or InvalidTransition when the lifecycle refuses."""
     tickets = intake.tickets
     now = intake.now()
     target, kind, _ = OUTCOMES[act]
     try:
         if act == "ack":
-            ticket = await tickets.acknowledge(ticket_id, actor=actor, now=now)
+            ticket = await tickets.acknowledge(ticket_id, actor=actor, now=now, person=person)
             intake.acknowledged(ticket)
         elif act == "resolve":
             ticket = await tickets.resolve(ticket_id, actor=actor, now=now, note=note)

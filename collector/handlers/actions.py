@@ -119,7 +119,8 @@ async def action_post(request: web.Request) -> web.Response:
                   if use is not None else "")
         return await _refused(request, claim, 409, f"this link was used already{detail}")
     try:
-        acted = await do_act(intake, claim.ticket_id, claim.action, actor=actor)
+        acted = await do_act(intake, claim.ticket_id, claim.action, actor=actor,
+                             person=claim.recipient)
     except TicketNotFound:
         await release_use(engine, claim)
         return refusal(request, 404, "No such ticket", "no such ticket")

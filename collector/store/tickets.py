@@ -278,12 +278,15 @@ class TicketStore:
 
     # -- what people do -------------------------------------------------------------------
 
-    async def acknowledge(self, ticket_id: int, *, actor: str, now: datetime) -> Ticket:
-        # Whoever acknowledges takes the ticket, unless someone already has it.
+    async def acknowledge(self, ticket_id: int, *, actor: str, now: datetime,
+                          person: str | None = None) -> Ticket:
+        # Whoever acknowledges takes the ticket, unless someone already has it. `person` is
+        # who that is when `actor` says more ("alice (one-click link)": the assignee is alice).
         return await self._move(ticket_id, Event.ACKNOWLEDGE, actor=actor, now=now,
                                 stamp="acknowledged_at", kind="acknowledged",
                                 message=f"acknowledged by {actor}", data={},
-                                values={"assignee": func.coalesce(TICKETS.c.assignee, actor)})
+                                values={"assignee": func.coalesce(TICKETS.c.assignee,
+                                                                  person or actor)})
 
     async def resolve(self, ticket_id: int, *, actor: str, now: datetime,
                       note: str | None = None) -> Ticket:

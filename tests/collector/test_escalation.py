@@ -231,8 +231,12 @@ def test_one_click_links_act_once_and_only_as_signed(oncall):
             assert (await c.call("GET", f"/api/v1/tickets/{ticket}"))["status"] == "open"
             acked = await c.call("POST", ack_path, role="", expect=200)
             assert acked["status"] == "acknowledged"
-            # The link was issued to alice (the primary): the act is recorded as hers.
-            assert acked["assignee"] == "alice (one-click link)"
+            # The link was issued to alice (the primary): the act is recorded as hers, and
+            # the ticket is hers (the person, not the way she acted).
+            assert acked["assignee"] == "alice"
+            timeline = (await c.call("GET", f"/api/v1/tickets/{ticket}"))["timeline"]
+            assert [e["actor"] for e in timeline if e["kind"] == "acknowledged"] == \
+                ["alice (one-click link)"]
             again = await c.call("POST", ack_path, role="", expect=409)
             assert "used already: acknowledged by alice (one-click link)" in again["error"]
             tampered = ack_path.replace(f".{ticket}.", f".{ticket + 1}.")
