@@ -187,6 +187,23 @@ class Collector:
 ROLES = ("admin", "responder", "viewer", "ingest", "agent")
 
 
+def evaluator_config(tmp_path: Path, rules: str, targets: dict[int, str | None], *,
+                     interval: float = 1, scrape_timeout: float | None = None) -> str:
+    """The `[evaluator]` settings of a test: `rules` written to tmp_path/rules.yml, one target
+    per loopback port (with its `host`, when given)."""
+    path = tmp_path / "rules.yml"
+    path.write_text(rules)
+    lines = ["[evaluator]", f"interval_seconds = {interval}"]
+    if scrape_timeout is not None:
+        lines.append(f"scrape_timeout_seconds = {scrape_timeout}")
+    lines.append(f'rules_file = "{path}"')
+    for port, host in targets.items():
+        lines += ["[[evaluator.targets]]", f'address = "127.0.0.1:{port}"']
+        if host is not None:
+            lines.append(f'host = "{host}"')
+    return "\n".join(lines) + "\n"
+
+
 @contextlib.contextmanager
 def collector_process(tmp_path: Path, db: str, config: str = "",
                       tokens: dict[str, str] | None = None) -> Iterator[Collector]:

@@ -20,7 +20,7 @@ import yaml
 from alerting.priority import assess
 from alerting.ticket import Criticality, Urgency
 from tests.agent.conftest import agent_process
-from tests.collector.conftest import collector_process, regie
+from tests.collector.conftest import collector_process, evaluator_config, regie
 from tests.collector.test_alertmanager_real import local_config
 from tests.services import free_port, http_ok, require_binary, running, wait_for
 
@@ -45,18 +45,10 @@ def open_tickets(collector) -> list[dict]:
 
 
 def test_embedded_evaluator_path(tmp_path, sqlite_db):
-    rules = tmp_path / "rules.yml"
-    rules.write_text(RULES)
     agent_dir = tmp_path / "agent"
     agent_dir.mkdir()
     with agent_process(agent_dir) as agent:
-        config = f"""
-[evaluator]
-interval_seconds = 1
-rules_file = "{rules}"
-[[evaluator.targets]]
-address = "127.0.0.1:{agent.port}"
-"""
+        config = evaluator_config(tmp_path, RULES, {agent.port: None})
         with collector_process(tmp_path, sqlite_db, config) as collector:
             (ticket,) = wait_for(lambda: open_tickets(collector), timeout=60, interval=0.3,
                                  what="the evaluator's ticket")
@@ -131,15 +123,8 @@ def test_one_breach_through_both_paths_gives_one_host_and_one_priority(
     agent_dir = tmp_path / "agent"
     agent_dir.mkdir()
     with agent_process(agent_dir) as agent:
-        config = f"""
-[criticality.hosts]
-"{here}" = "business-critical"
-[evaluator]
-interval_seconds = 1
-rules_file = "{rules}"
-[[evaluator.targets]]
-address = "127.0.0.1:{agent.port}"
-"""
+        config = (f'[criticality.hosts]\n"{here}" = "business-critical"\n'
+                  + evaluator_config(tmp_path, RULES, {agent.port: None}))
         with collector_process(tmp_path, sqlite_db, config) as collector:
             alertmanager = start_alertmanager(
                 local_config(tmp_path, collector.url, collector.tokens["ingest"]))

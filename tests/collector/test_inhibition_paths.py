@@ -16,7 +16,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 from tests.agent.conftest import agent_process
-from tests.collector.conftest import collector_process
+from tests.collector.conftest import collector_process, evaluator_config
 from tests.collector.test_alertmanager_real import local_config, post_alerts
 from tests.services import wait_for
 
@@ -51,18 +51,10 @@ def all_tickets(collector) -> list[dict]:
 
 
 def test_embedded_evaluator_attaches_the_inhibited_alert(tmp_path, sqlite_db):
-    rules = tmp_path / "rules.yml"
-    rules.write_text(RULES)
     agent_dir = tmp_path / "agent"
     agent_dir.mkdir()
     with agent_process(agent_dir) as agent:
-        config = f"""
-[evaluator]
-interval_seconds = 1
-rules_file = "{rules}"
-[[evaluator.targets]]
-address = "127.0.0.1:{agent.port}"
-"""
+        config = evaluator_config(tmp_path, RULES, {agent.port: None})
         with collector_process(tmp_path, sqlite_db, config) as collector:
             tickets = wait_for(lambda: (t := all_tickets(collector)) and len(t) == 2 and t,
                                timeout=60, interval=0.3, what="both evaluator tickets")

@@ -25,6 +25,7 @@ from tests.collector.conftest import (
     Collector,
     collector_process,
     create_tokens,
+    evaluator_config,
     migrated,
     throwaway_database,
 )
@@ -100,17 +101,7 @@ def collector_metric(collector: Collector, name: str) -> float:
 
 
 def config(tmp_path: Path, port: int) -> str:
-    rules = tmp_path / "rules.yml"
-    rules.write_text(RULES)
-    return f"""
-[evaluator]
-interval_seconds = 0.5
-scrape_timeout_seconds = 1
-rules_file = "{rules}"
-[[evaluator.targets]]
-address = "127.0.0.1:{port}"
-host = "{HOST}"
-"""
+    return evaluator_config(tmp_path, RULES, {port: HOST}, interval=0.5, scrape_timeout=1)
 
 
 def tickets(collector: Collector, status: str) -> list[dict]:

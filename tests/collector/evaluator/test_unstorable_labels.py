@@ -33,6 +33,7 @@ from collector.intake import ValueRefused
 from tests.collector.conftest import (
     Collector,
     collector_process,
+    evaluator_config,
     migrated,
     throwaway_database,
 )
@@ -97,20 +98,8 @@ def port(server: ThreadingHTTPServer) -> int:
 
 
 def config(tmp_path, bad_port: int, good_port: int) -> str:
-    rules = tmp_path / "rules.yml"
-    rules.write_text(RULES)
-    return f"""
-[evaluator]
-interval_seconds = 0.5
-scrape_timeout_seconds = 2
-rules_file = "{rules}"
-[[evaluator.targets]]
-address = "127.0.0.1:{bad_port}"
-host = "bad-host"
-[[evaluator.targets]]
-address = "127.0.0.1:{good_port}"
-host = "good-host"
-"""
+    return evaluator_config(tmp_path, RULES, {bad_port: "bad-host", good_port: "good-host"},
+                            interval=0.5, scrape_timeout=2)
 
 
 def evaluator_keys(collector: Collector) -> set[str]:
