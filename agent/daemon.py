@@ -23,6 +23,10 @@ from regie.configfile import ConfigError, parse_listen
 log = logging.getLogger("regie.agent")
 
 
+# How often the main thread looks for a signal the handler recorded.
+SIGNAL_POLL_SECONDS = 0.2
+
+
 def run(settings: AgentSettings, *, stop: threading.Event | None = None,
         on_ready: Callable[[MetricsServer], None] | None = None) -> int:
     """Serve until SIGTERM/SIGINT (or `stop` is set). Returns the process exit code."""
@@ -72,9 +76,13 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
     except OSError as exc:
         log.error("cannot listen on %s: %s", settings.http.listen, exc.strerror or exc)
         return 1
+    # The handler only records the signal: one that called stop.set() could interrupt the main
+    # thread inside stop.wait() while it holds the Event's lock, and wait for that lock forever
+    # (a SIGTERM right after start-up did: the agent never stopped).
+    received: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, lambda signum, _frame: received.append(signum))
 
     server.start()
     log.info("serving %s://%s/metrics (collectors: %s)", server.scheme, settings.http.listen,
@@ -89,7 +97,9 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
     if on_ready:
         on_ready(server)
     try:
-        stop.wait()
+        while not received and not stop.wait(SIGNAL_POLL_SECONDS):
+            pass
+        stop.set()
     finally:
         log.info("stopping")
         if push:

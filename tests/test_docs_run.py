@@ -237,7 +237,14 @@ def test_help_serving_examples(installation):
                     f"{log.read_text()[-2000:]}")
             finally:
                 process.terminate()
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()   # or it holds the installation's ports for the tests after
+                    process.wait()
+                    raise AssertionError(
+                        f"{example!r} did not stop within 30 s of SIGTERM:\n"
+                        f"{log.read_text()[-2000:]}") from None
     assert served >= 2  # the collector's and the agent's
 
 
