@@ -16,23 +16,8 @@ import math
 
 import pytest
 
-from alerting.priority import DEFAULT_MATRIX
-from collector.config import CriticalitySettings
-from collector.intake import Intake, ValueRefused
-from collector.metrics import CollectorMetrics
-from collector.store.engine import create_engine, database_url
-from tests.collector.test_intake import NOW, Counting, batch
-
-
-async def with_intake(url: str, work):
-    engine = create_engine(database_url(url))
-    try:
-        store = Counting(engine)
-        intake = Intake(store, criticality=CriticalitySettings(), matrix=DEFAULT_MATRIX,
-                        metrics=CollectorMetrics(), clock=lambda: NOW)
-        return await work(intake, store)
-    finally:
-        await engine.dispose()
+from collector.intake import ValueRefused
+from tests.collector.test_intake import batch, with_intake
 
 
 def spoiled(signal, kind: str):
