@@ -62,9 +62,9 @@ class Escalator:
         # Prices a ticket again when its correlation group spans systems (the intake's
         # criticality and matrix); None: priorities stay as assessed at opening.
         self._reassess = reassess
-        # (ticket, message) of the steps the running sweep_once fired, logged after its commit;
-        # None outside sweep_once (a caller sweeping the store itself logs nothing).
-        self._told_log: list[tuple[int, str]] | None = None
+        # (ticket, audit) of the steps the running sweep_once fired, logged (and counted) after
+        # its commit; None outside sweep_once (a caller sweeping the store itself logs nothing).
+        self._told_log: list[tuple[int, Audit]] | None = None
 
     # -- what new tickets start with --------------------------------------------------------
 
@@ -93,7 +93,7 @@ class Escalator:
     async def sweep_once(self) -> SweepResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        told: list[tuple[int, str]] = []
+        told: list[tuple[int, Audit]] = []
         self._told_log = told
         try:
             result = await self.store.sweep(self._clock(), self.planned,
@@ -102,8 +102,12 @@ class Escalator:
         finally:
             self._told_log = None
         # Said once committed: a rolled-back sweep escalated nobody.
-        for ticket_id, message in told:
-            log.info("ticket %d escalated: %s", ticket_id, message)
+        for ticket_id, audit in told:
+            log.info("ticket %d escalated: %s", ticket_id, audit.message)
+        steps = tuple(audit.data["step"] for _, audit in told
+                      if audit.kind == "escalated" and audit.data.get("step") is not None)
+        if steps:
+            result = replace(result, steps=steps)
         if self._on_sweep is not None:
             self._on_sweep(result, loop.time() - started)
         return result
@@ -143,7 +147,7 @@ class Escalator:
         decision = replace(decision, audits=tuple(
             _as_queued(audit, told, reasons) for audit in decision.audits))
         if self._told_log is not None:
-            self._told_log.extend((due.ticket_id, a.message) for a in decision.audits
+            self._told_log.extend((due.ticket_id, a) for a in decision.audits
                                   if a.kind in _LOGGED)
         return Planned(decision=decision, notifications=queued, audits=audits)
 

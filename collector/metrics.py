@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -142,6 +143,33 @@ class RegistryGauges:
         yield from families
 
 
+class PendingUpdates:
+    """regie_host_pending_updates{host,kind}: pending package updates per host, `security`
+    or `other`, from the latest inventory push this collector process received (set by the
+    ingest handler; an agent pushes on its interval, so after a restart a host shows again
+    with its next push)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, tuple[int, int]] = {}
+
+    def pushed(self, host: str, document: Mapping[str, Any]) -> None:
+        updates = document.get("updates")
+        if not isinstance(updates, list):
+            return
+        security = sum(1 for u in updates if isinstance(u, Mapping) and u.get("security") is True)
+        self.counts[host] = (security, len(updates) - security)
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily("regie_host_pending_updates",
+                                   "Pending package updates per host (security or other), "
+                                   "from its latest inventory push.",
+                                   labels=["host", "kind"])
+        for host, (security, other) in sorted(self.counts.items()):
+            family.add_metric([host, "security"], security)
+            family.add_metric([host, "other"], other)
+        yield family
+
+
 def _timestamp(day) -> float:
     return float(calendar.timegm(day.timetuple()))
 
@@ -199,6 +227,13 @@ class CollectorMetrics:
         self.escalations = Counter("regie_escalations_processed",
                                    "Due escalations claimed and decided by this collector.",
                                    registry=self.registry)
+        self.escalation_steps = Counter(
+            "regie_escalation_steps", "Escalation steps that notified someone, by step number "
+            "(1: the first notification).", ["step"], registry=self.registry)
+        self.acks_expired = Counter(
+            "regie_acknowledgements_expired",
+            "Acknowledgements that expired without resolution (the ticket is paged again).",
+            registry=self.registry)
         self.notifications = Counter(
             "regie_notification_outcomes",
             "Notification delivery attempts by channel and outcome (delivered, retried, "
@@ -207,6 +242,8 @@ class CollectorMetrics:
         self.registry.register(self.queue)
         self.eos = RegistryGauges()
         self.registry.register(self.eos)
+        self.updates = PendingUpdates()
+        self.registry.register(self.updates)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",
                                          "From a ticket's creation to its resolution.",
                                          ["priority"], buckets=RESPONSE_BUCKETS,
@@ -216,3 +253,7 @@ class CollectorMetrics:
         self.escalation_sweep.observe(seconds)
         if result.claimed:
             self.escalations.inc(result.claimed)
+        if result.reopened:
+            self.acks_expired.inc(result.reopened)
+        for step in result.steps:
+            self.escalation_steps.labels(str(step)).inc()

@@ -81,5 +81,6 @@ async def inventory(request: web.Request) -> web.Response:
             fqdn = push.document["host"].get("fqdn")
             hosts.learn(push.host, fqdn if isinstance(fqdn, str) else None)
         request.app[METRICS].eos.invalidate()
+        request.app[METRICS].updates.pushed(push.host, push.document)
         return web.json_response({"status": "stored", "host": push.host}, status=202)
     return web.json_response({"status": "duplicate", "host": push.host}, status=200)

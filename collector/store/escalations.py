@@ -115,6 +115,9 @@ class SweepResult:
     claimed: int
     notifications: int
     reopened: int
+    # The step numbers that notified someone in this sweep (one per escalation and step; set
+    # by the escalator once the sweep committed): regie_escalation_steps_total.
+    steps: tuple[int, ...] = ()
 
 
 Planner = Callable[[Due, datetime], Planned]

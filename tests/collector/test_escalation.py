@@ -90,6 +90,10 @@ def test_p1_unacknowledged_goes_primary_secondary_manager(oncall):
             kinds = [e["kind"] for e in await c.timeline(ticket)]
             assert kinds.count("escalated") == 3
             assert kinds.count("notified") == 3
+            metrics = await c.call("GET", "/metrics", role="viewer")
+            for step in ("1", "2", "3"):
+                assert f'regie_escalation_steps_total{{step="{step}"}} 1.0' in metrics
+            assert "regie_acknowledgements_expired_total 0.0" in metrics
             first = receiver.deliveries[0]
             assert first["priority"] == "P1" and first["ticket_id"] == ticket
             assert first["links"]["ack"].startswith(c.url + "/api/v1/actions/")
@@ -119,6 +123,10 @@ def test_acknowledgement_stops_escalation_until_it_expires(oncall):
             assert shown["status"] == "open"
             kinds = [e["kind"] for e in shown["timeline"]]
             assert "escalation_paused" in kinds and "acknowledgement_expired" in kinds
+            metrics = await c.call("GET", "/metrics", role="viewer")
+            assert "regie_acknowledgements_expired_total 1.0" in metrics
+            # The re-page starts again from the first step.
+            assert 'regie_escalation_steps_total{step="1"} 2.0' in metrics
             # Resolving ends it: everyone told hears of the resolution, trigger first.
             await c.call("POST", f"/api/v1/tickets/{ticket}/resolve", expect=200)
             await c.settle()
