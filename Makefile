@@ -17,7 +17,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[agent,collector,test]'
+	$(PY) -m pip install --quiet -e '.[agent,collector,dashboards,test]'
 	touch $@
 
 deps: $(STAMP)
