@@ -238,6 +238,11 @@ class CollectorMetrics:
             "regie_notification_outcomes",
             "Notification delivery attempts by channel and outcome (delivered, retried, "
             "dead, rate_limited).", ["channel", "outcome"], registry=self.registry)
+        # On-call load: a person is a label (names from the schedule, never an address).
+        self.pages = Counter(
+            "regie_pages", "Notices asking a person to act (trigger, escalate, "
+            "reacknowledge, priority_changed) delivered to them, by person and channel.",
+            ["person", "channel"], registry=self.registry)
         self.queue = NotificationQueue()
         self.registry.register(self.queue)
         self.eos = RegistryGauges()

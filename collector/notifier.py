@@ -46,6 +46,8 @@ CLAIM_LIMIT = 50
 # Outcome -> the regie_notification_outcomes_total label.
 _COUNTED = {"delivered": "delivered", "dead": "dead", "retry": "retried",
             "released": "rate_limited"}
+# Kinds of notice that ask their person to act (a page); "resolve" only informs.
+_NOT_PAGES = frozenset({"resolve"})
 LEASE_SECONDS = 120.0        # longer than any channel's timeout
 SEND_DEADLINE_SECONDS = LEASE_SECONDS / 2
 BACKOFF_BASE_SECONDS = 10.0
@@ -98,6 +100,7 @@ class Notifier:
                  concurrency: int = 8, poll_interval_seconds: float = 0.5,
                  context: SendContext | None = None,
                  on_outcome: Callable[[str, str], None] | None = None,
+                 on_page: Callable[[str, str], None] | None = None,
                  monotonic: Callable[[], float] | None = None) -> None:
         self.store = store
         self.channels = channels
@@ -109,6 +112,7 @@ class Notifier:
         self._rounds = Rounds(poll_interval_seconds)
         self._context = context or SendContext(clock=clock)
         self._on_outcome = on_outcome
+        self._on_page = on_page
         self._monotonic = monotonic
         self._buckets = {
             name: TokenBucket(c.rate_per_minute, burst=max(1.0, c.rate_per_minute / 6),
@@ -136,6 +140,7 @@ class Notifier:
                 self._count(outcome.item.channel, _COUNTED[outcome.result])
                 if outcome.result == "delivered":   # retries and dead letters log themselves
                     item = outcome.item
+                    self._paged(item)
                     log.info("ticket %d: %s notice delivered to %s via %s", item.ticket_id,
                              item.kind, item.recipient or "the channel", item.channel)
         return len(claimed)
@@ -214,6 +219,12 @@ class Notifier:
     def _count(self, channel: str, outcome: str) -> None:
         if self._on_outcome is not None:
             self._on_outcome(channel, outcome)
+
+    def _paged(self, item: Claimed) -> None:
+        """A delivered notice asking a person to act is a page to them (on-call load); a
+        notice to a channel without a person, and a resolve notice, are not."""
+        if self._on_page is not None and item.recipient and item.kind not in _NOT_PAGES:
+            self._on_page(item.recipient, item.channel)
 
     def _now_monotonic(self) -> float:
         if self._monotonic is not None:

@@ -241,7 +241,8 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
             schedules=schedules, links=links, clock=clock, max_attempts=oncall.max_attempts,
             context=send_context,
             on_outcome=lambda channel, outcome: metrics.notifications.labels(
-                channel, outcome).inc())
+                channel, outcome).inc(),
+            on_page=lambda person, channel: metrics.pages.labels(person, channel).inc())
 
         def swept(result, seconds: float) -> None:
             metrics.escalation_swept(result, seconds)
