@@ -338,18 +338,28 @@ def test_two_collectors_on_postgresql_fire_each_step_once(pg_setup):
     receiver = Receiver()
     tickets = 40
 
+    # 40 due steps at a time, claimed 3 at a time by 4 sweeps a round: 4 rounds do it. A bound
+    # well above that turns a step that stays due (fired again at every sweep) into a failure
+    # that says so, where an unbounded loop would hang.
+    rounds = 100
+
     async def sweep_both(a, b) -> None:
-        while True:
+        for _ in range(rounds):
             counts = await asyncio.gather(*(
                 c.oncall.escalator.store.sweep(c.clock(), c.oncall.escalator.planned,
                                                window_seconds=900, limit=3)
                 for c in (a, b) for _ in range(2)))
             if not any(r.claimed for r in counts):
                 return
+        raise AssertionError(f"escalations still due after {rounds} sweep rounds at "
+                             f"{a.clock().isoformat()}: a step fires again and again")
 
     async def deliver_both(a, b) -> None:
-        while sum(await asyncio.gather(a.deliver(), b.deliver(), a.deliver(), b.deliver())):
-            pass
+        for _ in range(rounds):
+            if not sum(await asyncio.gather(a.deliver(), b.deliver(), a.deliver(),
+                                            b.deliver())):
+                return
+        raise AssertionError(f"notifications still queued after {rounds} delivery rounds")
 
     async def main():
         await receiver.start()
