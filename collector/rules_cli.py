@@ -16,6 +16,7 @@ examples:
   regie rules export --out regie-rules.yml && promtool check rules regie-rules.yml
   regie rules export --out -                          print it instead
   regie rules export --format alertmanager --out -    the inhibit_rules for alertmanager.yml
+  regie rules export --format recording --out recording.yml && promtool check rules recording.yml
 
 One rules file serves both alerting paths: the collector's embedded evaluator reads it
 (evaluator.rules_file), and Prometheus loads what 'export' writes (rule_files:). Start a file of
@@ -25,6 +26,8 @@ evaluator.rules_file is used (the installation: --config FILE, $REGIE_CONFIG, ./
 /etc/regie/regie.toml), else the bundled defaults. The file's inhibit_rules hold a lesser
 alert back while a graver one of the same problem fires: the collector applies them itself, and
 '--format alertmanager' writes them as the inhibit_rules section of alertmanager.yml.
+'--format recording' writes the recording rules the Grafana dashboards read (docs/dashboards.md):
+a second rule file for Prometheus, the same for every installation.
 
 exit status: 0 ok, 2 a problem in the rules file or the arguments, 1 the output could not be
 written.
@@ -55,10 +58,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         description="Write the rules as a Prometheus rule file ('promtool check rules' clean)."))
     export.add_argument("--out", required=True, metavar="FILE",
                         help="where to write it; '-' for stdout")
-    export.add_argument("--format", choices=("prometheus", "alertmanager"),
+    export.add_argument("--format", choices=("prometheus", "alertmanager", "recording"),
                         default="prometheus",
                         help="prometheus: the alerting rules (default); alertmanager: the "
-                             "inhibit_rules section for alertmanager.yml")
+                             "inhibit_rules section for alertmanager.yml; recording: the "
+                             "dashboards' recording rules")
     return parser
 
 
@@ -91,6 +95,11 @@ def main(argv: list[str], prog: str = "regie rules") -> int:
     if args.format == "alertmanager":
         text = alertmanager_inhibit_text(rule_set, generated_from=generated_from)
         what = "the inhibit rules"
+    elif args.format == "recording":
+        from dashboards import recording_rules
+
+        text = recording_rules.text()
+        what = f"{len(recording_rules.RULES)} recording rules"
     else:
         text = prometheus_rules_text(rules, generated_from=generated_from)
         what = f"{len(rules)} rules"

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("collector.demo", "collector + local agent on embedded defaults (make run)"),
     "oncall": ("alerting.oncall_cli", "who is on call, check schedules for gaps, export iCalendar"),
     "registry": ("registry.cli", "end-of-support data and matching, EOS/EOSL and contract reports"),
+    "dashboards": ("dashboards.cli", "Grafana dashboards and provisioning files, PNG previews"),
 }
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        extra = "agent" if args[0] == "agent" else "collector"
+        extra = args[0] if args[0] in {"agent", "dashboards"} else "collector"
         print(
             f"regie {args[0]}: missing dependency {exc.name!r}; "
             f"install it with: pip install 'regie[{extra}]'",

@@ -1,0 +1,117 @@
+"""Governance: end of support, hardware end of life, contracts due, pending security updates
+and where the P2 tickets come from, for the quarterly review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboards import queries as q
+from dashboards.panels import (
+    BLUE,
+    Column,
+    Layout,
+    Query,
+    any_is_bad,
+    dashboard,
+    falling,
+    rising,
+    stat,
+    steps,
+    table,
+    text,
+    variable,
+)
+
+UID = "regie-governance"
+TITLE = "Regie / Governance"
+
+DATE = "dateTimeAsIsoNoDateIfToday"
+PLACEHOLDER = """\
+**Patch lag and vendor cases** join this dashboard when Regie records them: how long security
+updates wait before they are installed (per host and per team), and open vendor support cases
+with their age. Until then, the pending security updates above are the patching signal."""
+
+
+def build(datasource_uid: str) -> dict[str, Any]:
+    layout = Layout(datasource_uid)
+    layout.row(
+        "End of support",
+        stat("Hosts past end of support", "Hosts running software whose support (security, "
+             "then extended) has ended. Red: these hosts get no security fixes; upgrade or "
+             "replace them (the table below names the product).",
+             Query(q.eos_assets("software", "past")), unit="none",
+             thresholds=any_is_bad(), width=6),
+        stat("Hosts near end of support", "Hosts with software whose support ends within "
+             "the registry's near horizon. Amber: plan the upgrade this quarter.",
+             Query(q.eos_assets("software", "near")), unit="none",
+             thresholds=rising(1, 1e9), width=6),
+        stat("Hardware past end of life", "Assets whose model's end of support (EOSL) has "
+             "passed. Red: no vendor parts or fixes; replace or buy third-party support.",
+             Query(q.eos_assets("hardware", "past")), unit="none",
+             thresholds=any_is_bad(), width=6),
+        stat("Hardware near end of life", "Assets whose model reaches end of support within "
+             "the near horizon. Amber: budget the replacement.",
+             Query(q.eos_assets("hardware", "near")), unit="none",
+             thresholds=rising(1, 1e9), width=6),
+        table("Reaching end of support within 8 months", "Software on each host whose "
+              "support ends within 8 months, soonest first: the host, the product, the "
+              "release cycle, the day that applies (security, else extended support; a "
+              "distribution package's by its distribution) and the days left. Red under 90 "
+              "days, amber under 180: schedule the upgrade now.",
+              [Query(q.EOS_SOON, column="Days left"),
+               Query(q.EOS_SOON_DATE, column="Ends")],
+              columns={"Days left": Column(unit="d", thresholds=falling(90, 180),
+                                           decimals=0),
+                       "Ends": Column(unit=DATE)},
+              sort_by="Days left", descending=False, width=14, height=9),
+        table("Past end of support", "Software whose support has ended, longest ago first. "
+              "Every row is a host without security fixes for that product: upgrade, "
+              "replace, or record the accepted risk.",
+              [Query(q.EOS_PAST, column="Days past"),
+               Query(q.EOS_PAST_DATE, column="Ended")],
+              columns={"Days past": Column(unit="d", thresholds=steps(("red", None)),
+                                           decimals=0),
+                       "Ended": Column(unit=DATE)},
+              sort_by="Days past", width=10, height=9),
+    )
+    layout.row(
+        "Contracts and patching",
+        table("Contracts due for renewal within 90 days", "Warranty and support contracts "
+              "ending within 90 days (or ended), soonest first. Red under 30 days: renew "
+              "now or the asset runs without vendor support.",
+              [Query(q.CONTRACTS_DUE, column="Days left"),
+               Query(q.CONTRACTS_DUE_DATE, column="Ends")],
+              columns={"Days left": Column(unit="d", thresholds=falling(30, 60), decimals=0),
+                       "Ends": Column(unit=DATE)},
+              sort_by="Days left", descending=False, width=12),
+        table("Pending security updates per host", "Security updates waiting on each host "
+              "(from its latest inventory push), most first, with the other updates. Red "
+              "from 10: patch that host; amber: patch in the next window.",
+              [Query(q.SECURITY_UPDATES, column="Security"),
+               Query(q.OTHER_UPDATES, column="Other")],
+              columns={"Security": Column(unit="none", thresholds=rising(1, 10)),
+                       "Other": Column(unit="none")},
+              sort_by="Security", hide=("kind",), width=12),
+    )
+    layout.row(
+        "Where the P2 tickets come from",
+        table("P2 tickets per component, this quarter", "P2 tickets opened per component "
+              "over the last 90 days, the ten largest, and each one's share of all P2 "
+              "tickets. A component with a large share is where a fix (or a better rule) "
+              "saves the most pages.",
+              [Query(q.P2_BY_COMPONENT, column="P2 tickets"),
+               Query(q.P2_SHARE, column="Share")],
+              columns={"P2 tickets": Column(unit="none", decimals=0),
+                       "Share": Column(unit="percentunit", decimals=0,
+                                       thresholds=steps((BLUE, None), ("orange", 0.3),
+                                                        ("red", 0.5)))},
+              sort_by="P2 tickets", width=24),
+    )
+    layout.row("Patch lag and vendor cases",
+               text("Patch lag and vendor cases", PLACEHOLDER, height=3))
+    return dashboard(
+        uid=UID, title=TITLE, layout=layout, time_from="now-90d", refresh="5m",
+        description="End of support, hardware end of life, contracts, security updates and "
+                    "the components behind P2 tickets: the quarterly review's numbers.",
+        variables=[variable("job", "Collector job",
+                            "label_values(regie_tickets_open, job)", layout.datasource)])
