@@ -26,7 +26,7 @@ def batch(n: int) -> dict:
 
 def all_tickets(collector) -> list[dict]:
     out, before = [], None
-    while True:
+    for _ in range(BATCHES * PER_BATCH // 500 + 2):   # the most pages the tickets can fill
         query = "status=open,acknowledged,resolved,closed&include_attached=true&limit=500"
         if before:
             query += f"&before={before}"
@@ -36,6 +36,7 @@ def all_tickets(collector) -> list[dict]:
         if len(body["tickets"]) < 500:
             return out
         before = body["next_before"]
+    raise AssertionError(f"ticket pages never ended ({len(out)} tickets read, before {before})")
 
 
 def test_kill_9_mid_burst_loses_nothing_acknowledged(tmp_path, collector_db):
@@ -68,6 +69,7 @@ def test_kill_9_mid_burst_loses_nothing_acknowledged(tmp_path, collector_db):
             t.start()
         for t in threads:
             t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads), "a sender still posting after 120 s"
         collector.process.wait(timeout=30)
         assert collector.process.returncode == -signal.SIGKILL
 
