@@ -277,7 +277,7 @@ def _table(spec: PanelSpec, ds: dict[str, str], position: g.GridPos, id_: int):
 
 def _text(spec: PanelSpec, ds: dict[str, str], position: g.GridPos, id_: int):
     return g.Text(title=spec.title, description=spec.description, id=id_, gridPos=position,
-                  content=spec.description, mode="markdown")
+                  dataSource=ds, content=spec.description, mode="markdown")
 
 
 def _override(name: str, properties: list[dict[str, Any]]) -> dict[str, Any]:
