@@ -65,6 +65,10 @@ class FilesystemCollector:
                                        "Inodes in total.", labels=_LABELS),
             "files_free": GaugeMetricFamily("regie_filesystem_files_free",
                                             "Inodes free.", labels=_LABELS),
+            "files_ratio": GaugeMetricFamily("regie_filesystem_files_used_ratio",
+                                             "Share of inodes in use (filesystems without a "
+                                             "fixed inode table, as btrfs, have none).",
+                                             labels=_LABELS),
             "readonly": GaugeMetricFamily("regie_filesystem_readonly",
                                           "1 when mounted read-only.", labels=_LABELS),
             "error": GaugeMetricFamily("regie_filesystem_device_error",
@@ -87,6 +91,8 @@ class FilesystemCollector:
             families["ratio"].add_metric(labels, used / (used + avail) if used + avail else 0.0)
             families["files"].add_metric(labels, st.f_files)
             families["files_free"].add_metric(labels, st.f_ffree)
+            if st.f_files:
+                families["files_ratio"].add_metric(labels, 1 - st.f_ffree / st.f_files)
             families["readonly"].add_metric(labels, 1 if readonly else 0)
         yield from families.values()
 

@@ -22,6 +22,10 @@ class SystemCollector:
         yield GaugeMetricFamily("regie_load1", "Load average over 1 minute.", value=load1)
         yield GaugeMetricFamily("regie_load5", "Load average over 5 minutes.", value=load5)
         yield GaugeMetricFamily("regie_load15", "Load average over 15 minutes.", value=load15)
+        # Per CPU, so one threshold fits every host (node_exporter's mixin: load1 / CPUs > 2).
+        yield GaugeMetricFamily("regie_load1_per_cpu",
+                                "Load average over 1 minute divided by the CPUs online.",
+                                value=load1 / (psutil.cpu_count() or 1))
         boot = psutil.boot_time()
         yield GaugeMetricFamily("regie_boot_time_seconds",
                                 "Boot time, seconds since the Unix epoch.", value=boot)
@@ -34,3 +38,6 @@ class SystemCollector:
         yield GaugeMetricFamily("regie_filefd_maximum",
                                 "System-wide file descriptor limit (fs.file-max).",
                                 value=int(maximum))
+        yield GaugeMetricFamily("regie_filefd_used_ratio",
+                                "Share of the system-wide file descriptor limit allocated.",
+                                value=int(allocated) / int(maximum) if int(maximum) else 0.0)
