@@ -28,6 +28,7 @@ from regie.configfile import (
 )
 from regie.installation import role_sections, settings_source
 from regie.private_files import exposure
+from regie.scrape_target import advertise_problem, labels_problem
 
 log = logging.getLogger("regie.agent")
 
@@ -52,6 +53,13 @@ def _regex(value: str) -> str | None:
         re.compile(value)
     except re.error as exc:
         return f"not a valid regular expression: {exc}"
+    return None
+
+
+def _absolute_patterns(value: tuple[str, ...]) -> str | None:
+    relative = [p for p in value if not p.startswith("/")]
+    if relative:
+        return f"must be absolute paths or patterns, not {relative[0]!r}"
     return None
 
 
@@ -98,6 +106,9 @@ class HttpSettings:
     max_connections: int = field(default=512, metadata=check(positive))
     # /metrics requests collecting or waiting at once (they share one collection); beyond: 503.
     max_requests: int = field(default=40, metadata=check(positive))
+    # HOST:PORT Prometheus reaches this agent at, announced in the inventory push; unset: the
+    # listen address, or this host's FQDN and the port when listening on 0.0.0.0 / [::].
+    advertise_address: str | None = field(default=None, metadata=check(advertise_problem))
 
     def __post_init__(self) -> None:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
@@ -116,6 +127,12 @@ class HealthSettings:
     filesystem_timeout_seconds: float = field(default=5.0, metadata=check(positive))
     # `systemctl --failed` is a subprocess: cache its answer this long.
     systemd_cache_seconds: float = field(default=30.0, metadata=check(non_negative))
+    # PEM certificate files (glob patterns, absolute) whose expiry is exported.
+    certificate_files: tuple[str, ...] = field(default=(), metadata=check(_absolute_patterns))
+    # How often the package manager is asked for pending updates (apt-get -s, dnf -C).
+    updates_interval_seconds: float = field(default=3600.0, metadata=check(positive))
+    # When each pending security update was first seen; survives agent restarts.
+    updates_state_file: Path | None = Path("/var/lib/regie/updates-seen.json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +152,8 @@ class PushSettings:
     fsync: bool = True
     # Allow sending the token over plain http:// to a non-loopback collector (not advised).
     insecure_http: bool = False
+    # Labels the collector gives this agent's Prometheus target (site, role, ...).
+    labels: dict[str, str] = field(default_factory=dict, metadata=check(labels_problem))
 
 
 SnmpVersion = Literal["1", "2c", "3"]
