@@ -165,7 +165,9 @@ def test_example_config_is_valid_as_shipped_and_uncommented(tmp_path):
     uncommented = write(tmp_path, text)
     settings = load_settings(uncommented)
     assert [t.name for t in settings.snmp.targets] == ["core-sw1", "ups-1"]
-    assert settings.http.tls_cert_file is not None
+    assert (settings.http.tls_cert_file, settings.http.tls_key_file) == (
+        tmp_path / "tls-agent.pem", tmp_path / "tls-agent.key")
+    assert settings.push.ca_file == tmp_path / "tls-ca.pem"
     assert settings.push.collector == "https://regie.example.net:8847"
 
 

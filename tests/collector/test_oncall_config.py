@@ -225,6 +225,10 @@ def test_defaults_without_channels_or_links(files: Files) -> None:
     assert settings.oncall.link_secret is None
     assert settings.oncall.public_url is None
     assert loaded is not None
+    schedules, policies = loaded
+    assert [t.name for t in schedules.teams] == ["ops"]
+    assert schedules.source == str(files.schedule)
+    assert policies.source == str(DEFAULT_POLICY_FILE)
 
 
 @pytest.mark.parametrize(("change", "check"), [

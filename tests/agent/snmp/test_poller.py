@@ -49,8 +49,15 @@ def test_v2c_poll_reads_system_interfaces_and_storage(snmpd, poll):
     total = psutil.virtual_memory().total
     assert sizes["Physical memory"] == pytest.approx(total, rel=0.01)
 
-    for _labels, load in series(registry, "regie_snmp_processor_load_ratio", "v2c"):
-        assert 0 <= load <= 1
+    # hrProcessorLoad is "the average over the last minute": net-snmp answers noSuchInstance
+    # for every processor until it has a minute of samples (measured: rows appear 55-60 s after
+    # start), then one row per CPU. The session's snmpd may be on either side of that minute,
+    # so both are accepted, but nothing else: no invented 0 for a processor without a load,
+    # no partial table. Load values themselves: test_sample.py.
+    loads = [load for _labels, load in
+             series(registry, "regie_snmp_processor_load_ratio", "v2c")]
+    assert len(loads) in (0, psutil.cpu_count()), loads
+    assert all(0 <= load <= 1 for load in loads), loads
 
 
 def test_v1_poll_walks_with_getnext(snmpd, poll):
