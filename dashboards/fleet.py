@@ -150,7 +150,8 @@ def build(datasource_uid: str) -> dict[str, Any]:
     )
     layout.row(
         "System",
-        timeseries("Failed systemd units", "Units in the failed state per host (hosts "
+        timeseries("Failed systemd units per host", "Units in the failed state per host "
+                   "(hosts "
                    "with systemd). Red: `systemctl --failed` and `journalctl -u UNIT` there.",
                    [Query(q.FAILED_UNITS_BY_HOST, legend="{{host}}")], unit="none",
                    min_value=0, thresholds=any_is_bad(), width=8),
