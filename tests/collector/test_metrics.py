@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import subprocess
 import urllib.request
+from datetime import timedelta
 
+import aiohttp
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.services import require_binary, wait_for
+from collector.app import make_app
+from collector.config import load_settings
+from collector.service import stores_context
+from tests.collector.conftest import create_tokens
+from tests.collector.oncall_harness import Clock
+from tests.services import free_port, require_binary, wait_for
 
 
 def scrape(collector) -> tuple[bytes, dict]:
@@ -53,3 +63,92 @@ def test_metrics_follow_the_queue_and_pass_promtool(collector):
     lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                           timeout=60, check=False)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, b"")
+
+
+# MTTA and MTTR: the histograms' values, not only their counts.
+#
+# The collector application in this process (make_app with the real stores, on each backend)
+# serving HTTP on a loopback port, scraped over HTTP like Prometheus does; time comes from an
+# injected clock (tests/collector/oncall_harness.Clock), so every duration is known exactly.
+
+# The buckets the dashboards' MTTA/MTTR quantiles read, in seconds (30 s .. 3 days).
+BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+
+# (impact, urgency) -> priority under the default matrix, and for each ticket of that
+# priority: seconds from creation to its acknowledgement (None: resolved without one) and to
+# its resolution (None: still open at the scrape). Each lands in a different bucket.
+TICKETS = {
+    ("high", "high", "P1"): [(45, 1500), (10, 90), (None, 250)],
+    ("medium", "high", "P2"): [(200, 5000)],
+    ("low", "high", "P3"): [(700, 20000), (2000, None)],
+    ("low", "low", "P4"): [(3000, 100000)],
+}
+
+
+def histogram(values: dict, name: str, priority: str) -> tuple[float, float, dict[str, float]]:
+    """(_count, _sum, {le: cumulative count}) of one priority's series."""
+    prefix = (("priority", priority),)
+    buckets = {dict(labels)["le"]: v for (n, labels), v in values.items()
+               if n == f"{name}_bucket" and dict(labels).get("priority") == priority}
+    return (values.get((f"{name}_count", prefix), 0.0), values.get((f"{name}_sum", prefix), 0.0),
+            buckets)
+
+
+def expected(durations: list[int]) -> tuple[float, float, dict[str, float]]:
+    cumulative = {f"{float(le)}": float(sum(d <= le for d in durations)) for le in BUCKETS}
+    cumulative["+Inf"] = float(len(durations))
+    return float(len(durations)), float(sum(durations)), cumulative
+
+
+def test_time_to_acknowledge_and_resolve_are_the_clock_durations(collector_db, tmp_path):
+    """Tickets of every priority opened at one instant, acknowledged and resolved through the
+    API as the clock reaches each one's offsets; /metrics then holds exactly those durations
+    per priority: count, sum and the bucket each fell in, for acknowledgement and resolution."""
+    tokens = create_tokens(collector_db)
+    clock = Clock()
+    port = free_port()
+    conf = tmp_path / "collector.toml"
+    conf.write_text("")
+
+    async def main() -> dict:
+        settings = load_settings(conf, db=collector_db, listen=f"127.0.0.1:{port}")
+        app = make_app(settings, stores_ctx=stores_context(settings, clock=clock))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with aiohttp.ClientSession() as session:
+                async def call(method: str, path: str, body=None, role="responder"):
+                    async with session.request(method, url + path, json=body, headers={
+                            "Authorization": f"Bearer {tokens[role]}"}) as response:
+                        text = await response.text()
+                        assert response.status in (200, 201), (method, path, text)
+                        return json.loads(text) if path != "/metrics" else text
+
+                moves = []   # (offset, ticket id, act)
+                for (impact, urgency, priority), plans in TICKETS.items():
+                    for ack, resolve in plans:
+                        ticket = await call("POST", "/api/v1/tickets", {
+                            "summary": f"{priority} ticket", "impact": impact,
+                            "urgency": urgency})
+                        assert ticket["priority"] == priority
+                        moves += [(ack, ticket["id"], "ack"), (resolve, ticket["id"], "resolve")]
+                start = clock.now
+                for offset, ticket_id, act in sorted(m for m in moves if m[0] is not None):
+                    clock.now = start + timedelta(seconds=offset)
+                    await call("POST", f"/api/v1/tickets/{ticket_id}/{act}")
+                text = await call("GET", "/metrics", role="viewer")
+        finally:
+            await runner.cleanup()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    values = asyncio.run(main())
+    for (_impact, _urgency, priority), plans in TICKETS.items():
+        acks = [ack for ack, _ in plans if ack is not None]
+        resolutions = [resolve for _, resolve in plans if resolve is not None]
+        assert histogram(values, "regie_ticket_time_to_acknowledge_seconds", priority) == \
+            expected(acks), priority
+        assert histogram(values, "regie_ticket_time_to_resolve_seconds", priority) == \
+            expected(resolutions), priority
