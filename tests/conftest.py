@@ -25,9 +25,14 @@ def node_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]
     """A real prometheus-node-exporter on a loopback port (systemd collector off: no D-Bus).
 
     Debian patches node_exporter's defaults (it also hides /run, /mnt, /media and lo), so the
-    exclusions are set to the agent's documented defaults: both then look at the same devices.
+    exclusions are set to the agent's documented defaults: both then look at the same devices
+    (filesystems, interfaces, and disks: the agent also leaves out zram).
     """
-    from agent.config import DEFAULT_EXCLUDE_FSTYPES, DEFAULT_EXCLUDE_MOUNTPOINTS
+    from agent.config import (
+        DEFAULT_EXCLUDE_DISKS,
+        DEFAULT_EXCLUDE_FSTYPES,
+        DEFAULT_EXCLUDE_MOUNTPOINTS,
+    )
 
     binary = require_binary("prometheus-node-exporter")
     port = free_port()
@@ -36,7 +41,8 @@ def node_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]
     argv = [binary, f"--web.listen-address=127.0.0.1:{port}", "--no-collector.systemd",
             f"--collector.filesystem.mount-points-exclude={DEFAULT_EXCLUDE_MOUNTPOINTS}",
             f"--collector.filesystem.fs-types-exclude={DEFAULT_EXCLUDE_FSTYPES}",
-            "--collector.netdev.device-exclude=^$"]
+            "--collector.netdev.device-exclude=^$",
+            f"--collector.diskstats.device-exclude={DEFAULT_EXCLUDE_DISKS}"]
     with running(argv, log=log, ready=lambda: http_ok(f"{url}/metrics")):
         yield Service(url=url, port=port)
 

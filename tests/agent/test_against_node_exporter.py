@@ -8,7 +8,9 @@ stated tolerance. No timing assumption: each read may take as long as it takes.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,6 +19,19 @@ from tests.services import http_get
 
 MEMORY_TOLERANCE_BYTES = 64 * 1024 * 1024  # other processes allocate between the two reads
 TICK = 0.011  # /proc/stat counts 1/100 s; per-CPU lines summed may round differently
+# /proc/diskstats counts milliseconds: both divide by 1000, in floating point.
+MILLISECOND_ROUNDING = 1e-6
+
+# The agent's disk counters and node_exporter's for the same /proc/diskstats field.
+DISK_COUNTERS = {
+    "regie_disk_reads_completed_total": "node_disk_reads_completed_total",
+    "regie_disk_writes_completed_total": "node_disk_writes_completed_total",
+    "regie_disk_read_bytes_total": "node_disk_read_bytes_total",
+    "regie_disk_written_bytes_total": "node_disk_written_bytes_total",
+    "regie_disk_read_time_seconds_total": "node_disk_read_time_seconds_total",
+    "regie_disk_write_time_seconds_total": "node_disk_write_time_seconds_total",
+    "regie_disk_io_time_seconds_total": "node_disk_io_time_seconds_total",
+}
 
 
 def samples(url: str) -> dict[tuple[str, tuple], float]:
@@ -98,3 +113,36 @@ def test_boot_time_equal(reads):
     before, ours, _ = reads
     difference = value(ours, "regie_boot_time_seconds") - value(before, "node_boot_time_seconds")
     assert abs(difference) <= 1
+
+
+def by_device(data: dict, name: str) -> dict[str, float]:
+    return {dict(labels)["device"]: v for (metric, labels), v in data.items() if metric == name}
+
+
+def write_and_sync(directory: Path) -> None:
+    """Writes that reach a disk (fsync), so the write counters have moved on an idle host."""
+    with open(directory / "io.bin", "wb") as out:
+        for _ in range(16):
+            out.write(os.urandom(64 * 1024))
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def test_disk_counters_bracketed_per_device(node_exporter, agent, tmp_path):
+    """Every disk counter, per device, between node_exporter's reads before and after: the same
+    units (seconds, bytes) as node_exporter, which reads the same /proc/diskstats fields."""
+    write_and_sync(tmp_path)
+    before = samples(node_exporter.url)
+    ours = samples(agent.url)
+    after = samples(node_exporter.url)
+    for regie_name, node_name in DISK_COUNTERS.items():
+        agent_values = by_device(ours, regie_name)
+        low, high = by_device(before, node_name), by_device(after, node_name)
+        # With the same exclusions both report the same disks ...
+        assert set(agent_values) == set(low) == set(high), (regie_name, agent_values, low)
+        # ... and one has moved (reads since boot, the writes above): no vacuous 0 <= 0 <= 0.
+        assert any(v > 0 for v in agent_values.values()), (regie_name, agent_values)
+        for device, count in agent_values.items():
+            assert (low[device] - MILLISECOND_ROUNDING <= count
+                    <= high[device] + MILLISECOND_ROUNDING), (
+                regie_name, device, low[device], count, high[device])
