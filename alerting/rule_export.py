@@ -62,6 +62,8 @@ def alerting_rule(rule: Rule) -> dict[str, Any]:
     annotations = {"summary": go_template(rule.summary)}
     if rule.description:
         annotations["description"] = go_template(rule.description)
+    if rule.runbook_url:
+        annotations["runbook_url"] = rule.runbook_url
     return {
         "alert": rule.name,
         "expr": rule.condition,

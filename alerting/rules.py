@@ -66,6 +66,9 @@ from types import MappingProxyType
 from typing import Any
 
 from alerting.inhibition import InhibitRule, parse_inhibit_rules
+from alerting.range_functions import LOOKBACK_SECONDS, MAX_POINTS, History
+from alerting.range_functions import extrapolated_rate as _extrapolated_rate
+from alerting.range_functions import predict_linear as _predict_linear
 from alerting.rule_templates import SCRAPE_LABELS, go_float, render, template_parts
 from alerting.ticket import Action, Recovery, Signal, Urgency
 from regie.configfile import ConfigError
@@ -90,6 +93,40 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
+# Functions a rule may apply before comparing (PromQL in Rule.expression).
+FUNCTIONS = ("abs", "time_since", "time_until", "rate", "increase", "predict_linear")
+WINDOWED = ("rate", "increase", "predict_linear")
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A further condition on the series with exactly the alert's labels: `metric op value`."""
+
+    metric: str
+    matchers: Mapping[str, str]
+    op: str
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.op not in OPERATORS:
+            raise ValueError(f"op must be one of {', '.join(OPERATORS)}, not {self.op!r}")
+        object.__setattr__(self, "matchers", MappingProxyType(dict(sorted(self.matchers.items()))))
+        object.__setattr__(self, "value", float(self.value))
+
+    @property
+    def condition(self) -> str:
+        if self.matchers:
+            pairs = ",".join(f'{k}="{_promql_string(v)}"' for k, v in self.matchers.items())
+            selector = f"{self.metric}{{{pairs}}}"
+        else:
+            selector = self.metric
+        return f"{selector} {self.op} {format_number(self.value)}"
+
+    def holds(self, labels: Mapping[str, str], value: float) -> bool:
+        return (all(labels.get(k, "") == v for k, v in self.matchers.items())
+                and OPERATORS[self.op](value, self.value))
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One threshold rule: `metric{matchers} op value`, held for `for_seconds`."""
@@ -106,10 +143,24 @@ class Rule:
     description: str = ""
     recovery: Recovery = Recovery.RESOLVE
     host_down: bool = False
+    # What the threshold compares (FUNCTIONS); None: the sample's own value.
+    function: str | None = None
+    window_seconds: float = 0.0       # rate, increase, predict_linear: the range [window]
+    ahead_seconds: float = 0.0        # predict_linear: how far ahead
+    guards: tuple[Guard, ...] = ()    # PromQL `and`: conditions on the same series' labels
+    runbook_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.op not in OPERATORS:
             raise ValueError(f"op must be one of {', '.join(OPERATORS)}, not {self.op!r}")
+        if self.function is not None and self.function not in FUNCTIONS:
+            raise ValueError(f"function must be one of {', '.join(FUNCTIONS)}, "
+                             f"not {self.function!r}")
+        if (self.function in WINDOWED) != (self.window_seconds > 0):
+            raise ValueError("window_seconds is needed by, and only by, "
+                             f"{', '.join(WINDOWED)}")
+        if (self.function == "predict_linear") != (self.ahead_seconds > 0):
+            raise ValueError("ahead_seconds is needed by, and only by, predict_linear")
         if self.for_seconds < 0:
             raise ValueError(f"for_seconds must be 0 or more, not {self.for_seconds!r}")
         # Frozen all the way down, and in a stable order for export and dedup keys.
@@ -126,9 +177,34 @@ class Rule:
         return f"{self.metric}{{{pairs}}}"
 
     @property
+    def expression(self) -> str:
+        """The PromQL of the compared value, e.g. ``rate(regie_x_total[5m])``."""
+        window = format_duration(self.window_seconds)
+        return {
+            None: self.selector,
+            "abs": f"abs({self.selector})",
+            "time_since": f"time() - {self.selector}",
+            "time_until": f"{self.selector} - time()",
+            "rate": f"rate({self.selector}[{window}])",
+            "increase": f"increase({self.selector}[{window}])",
+            "predict_linear": f"predict_linear({self.selector}[{window}], "
+                              f"{format_number(self.ahead_seconds)})",
+        }[self.function]
+
+    @property
     def condition(self) -> str:
-        """The PromQL expression, e.g. ``regie_memory_used_ratio > 0.9``."""
-        return f"{self.selector} {self.op} {format_number(self.value)}"
+        """The PromQL expression, e.g. ``regie_memory_used_ratio > 0.9``; guards are `and`ed,
+        and a prediction needs a series at least as old as its window (`and x offset w`)."""
+        parts = [f"{self.expression} {self.op} {format_number(self.value)}"]
+        if self.function == "predict_linear":
+            parts.append(f"{self.selector} offset {format_duration(self.window_seconds)}")
+        parts.extend(g.condition for g in self.guards)
+        return " and ".join(parts)
+
+    @property
+    def spacing(self) -> float:
+        """Least seconds between two kept samples of a windowed rule's series."""
+        return self.window_seconds / MAX_POINTS
 
     def matches(self, sample: Sample) -> bool:
         return sample.name == self.metric and all(
@@ -151,7 +227,9 @@ class Sample:
 # --------------------------------------------------------------------------- parsing
 
 _RULE_KEYS = ("name", "metric", "labels", "op", "value", "for", "urgency", "component",
-              "summary", "description", "recovery", "host_down")
+              "summary", "description", "recovery", "host_down", "function", "window", "ahead",
+              "and", "runbook_url")
+_GUARD_KEYS = ("metric", "labels", "op", "value")
 _REQUIRED = ("name", "metric", "op", "value", "urgency", "component", "summary")
 
 
@@ -178,7 +256,11 @@ def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
         raise ConfigError(source, "-", "is empty; expected a 'rules:' list")
     if not isinstance(data, Mapping):
         raise ConfigError(source, "-", f"must be a mapping with a 'rules' list, not {_kind(data)}")
-    _refuse_unknown(data, ("rules", "inhibit_rules"), source=source, prefix="")
+    _refuse_unknown(data, ("rules", "inhibit_rules", "runbook_base_url"), source=source,
+                    prefix="")
+    base = data.get("runbook_base_url")
+    if base is not None and (not isinstance(base, str) or not base.strip()):
+        raise ConfigError(source, "runbook_base_url", "must be a non-empty string")
     if "rules" not in data:
         raise ConfigError(source, "rules", "is required")
     items = data["rules"]
@@ -189,6 +271,8 @@ def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
     for index, item in enumerate(items):
         key = f"rules[{index}]"
         rule = _parse_rule(item, source=source, key=key)
+        if rule.runbook_url is None and base:
+            rule = replace(rule, runbook_url=f"{base.rstrip('/')}/{rule.name}.md")
         if rule.name in seen:
             raise ConfigError(source, f"{key}.name",
                               f"duplicate rule name {rule.name!r} (also rules[{seen[rule.name]}])")
@@ -269,12 +353,85 @@ def _parse_rule(item: object, *, source: str, key: str) -> Rule:
         raise ConfigError(source, f"{key}.host_down",
                           f"must be true or false, not {_kind(host_down)}")
 
+    function = item.get("function")
+    if function is not None and function not in FUNCTIONS:
+        raise ConfigError(source, f"{key}.function",
+                          f"must be one of {', '.join(FUNCTIONS)}, not {function!r}")
+    if metric == UP_METRIC and (function or item.get("and")):
+        raise ConfigError(source, f"{key}.function" if function else f"{key}.and",
+                          "rules on 'up' compare its value alone")
+    window = _duration_key(item, "window", source=source, key=key)
+    ahead = _duration_key(item, "ahead", source=source, key=key)
+    if function in WINDOWED and not window:
+        raise ConfigError(source, f"{key}.window", f"is required with function {function}")
+    if function not in WINDOWED and "window" in item:
+        raise ConfigError(source, f"{key}.window", f"only goes with {', '.join(WINDOWED)}")
+    if function == "predict_linear" and not ahead:
+        raise ConfigError(source, f"{key}.ahead", "is required with function predict_linear")
+    if function != "predict_linear" and "ahead" in item:
+        raise ConfigError(source, f"{key}.ahead", "only goes with predict_linear")
+    guards = _parse_guards(item.get("and"), source=source, key=f"{key}.and")
+    runbook = item.get("runbook_url")
+    if runbook is not None and (not isinstance(runbook, str) or not runbook.strip()):
+        raise ConfigError(source, f"{key}.runbook_url", "must be a non-empty string")
+
     return Rule(
         name=name, metric=metric, matchers=matchers, op=op, value=float(value),
         for_seconds=for_seconds, urgency=choice("urgency", Urgency),
         component=text("component"), summary=summary, description=description,
         recovery=choice("recovery", Recovery, Recovery.RESOLVE.value), host_down=host_down,
+        function=function, window_seconds=window, ahead_seconds=ahead, guards=guards,
+        runbook_url=runbook,
     )
+
+
+def _duration_key(item: Mapping[str, Any], name: str, *, source: str, key: str) -> float:
+    if name not in item:
+        return 0.0
+    value = item[name]
+    if not isinstance(value, str):
+        raise ConfigError(source, f"{key}.{name}",
+                          f"must be a duration such as '5m' or '6h', not {_kind(value)}")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(source, f"{key}.{name}", str(exc)) from None
+    if seconds <= 0:
+        raise ConfigError(source, f"{key}.{name}", "must be longer than 0s")
+    return seconds
+
+
+def _parse_guards(value: object, *, source: str, key: str) -> tuple[Guard, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(source, key, f"must be a list of conditions, not {_kind(value)}")
+    guards = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(source, where, f"must be a mapping, not {_kind(item)}")
+        _refuse_unknown(item, _GUARD_KEYS, source=source, prefix=where)
+        for required in ("metric", "op", "value"):
+            if required not in item:
+                raise ConfigError(source, f"{where}.{required}", "is required")
+        metric = item["metric"]
+        if not isinstance(metric, str) or not _METRIC_NAME.fullmatch(metric) \
+                or metric == UP_METRIC:
+            raise ConfigError(source, f"{where}.metric", f"{metric!r} is not a metric name")
+        op = item["op"]
+        if op not in OPERATORS:
+            raise ConfigError(source, f"{where}.op",
+                              f"must be one of {', '.join(OPERATORS)}, not {op!r}")
+        number = item["value"]
+        if isinstance(number, bool) or not isinstance(number, int | float) \
+                or not math.isfinite(number):
+            raise ConfigError(source, f"{where}.value", f"must be a finite number, not "
+                              f"{_kind(number)}")
+        matchers = _parse_matchers(item.get("labels", {}), source=source,
+                                   key=f"{where}.labels")
+        guards.append(Guard(metric, matchers, op, float(number)))
+    return tuple(guards)
 
 
 def _parse_matchers(value: object, *, source: str, key: str) -> dict[str, str]:
@@ -381,6 +538,12 @@ class Evaluation:
 
     rules: tuple[Rule, ...]
     alerts: Mapping[AlertKey, AlertState] = field(default_factory=dict)
+    # The samples windowed rules read; shared by successive evaluations (None: a new one).
+    history: History | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.history is None:
+            object.__setattr__(self, "history", new_history(self.rules))
 
     @property
     def firing(self) -> list[AlertKey]:
@@ -402,22 +565,25 @@ class Evaluation:
             by_rule_host.setdefault(key[:2], []).append(key)
         alerts = dict(self.alerts)
         signals: list[Signal] = []
+        history = self.history
+        assert history is not None
+        at = now.timestamp()
+        remembered = history.metrics
         for host in sorted(set(samples_by_host) | set(up)):
             host_up = up.get(host, True)
             scraped = samples_by_host.get(host, ()) if host_up else ()
             by_name: dict[str, list[Sample]] = {}
             for sample in scraped:
                 by_name.setdefault(sample.name, []).append(sample)
+                if sample.name in remembered:
+                    history.add(sample.name, (host, _label_key(sample.labels)), at,
+                                sample.value)
             # The scrape's own verdict, never a scraped series of that name.
             by_name[UP_METRIC] = [Sample(UP_METRIC, {}, 1.0 if host_up else 0.0)]
             for rule in self.rules:
                 if not host_up and rule.metric != UP_METRIC:
                     continue
-                breaching = {
-                    _label_key(s.labels): s.value
-                    for s in by_name.get(rule.metric, ())
-                    if rule.matches(s) and rule.breached_by(s.value)
-                }
+                breaching = _breaching(rule, host, by_name, at, history)
                 for labels, value in breaching.items():
                     key = (rule.name, host, labels)
                     old = alerts.get(key)
@@ -433,7 +599,64 @@ class Evaluation:
                         gone = alerts.pop(key)
                         if gone.firing:
                             signals.append(_signal(rule, host, key[2], gone, Action.RESOLVE, now))
+        history.prune(at)
         return signals, replace(self, alerts=MappingProxyType(alerts))
+
+
+def new_history(rules: Iterable[Rule]) -> History:
+    """A History keeping what `rules`' windows need: each window, plus the lookback a
+    prediction's "was the series there a window ago" asks for."""
+    keep: dict[tuple[str, float], float] = {}
+    for rule in rules:
+        if rule.function in WINDOWED:
+            extra = LOOKBACK_SECONDS if rule.function == "predict_linear" else 0.0
+            slot = (rule.metric, rule.spacing)
+            keep[slot] = max(keep.get(slot, 0.0), rule.window_seconds + extra)
+    return History(keep)
+
+
+def compared_value(rule: Rule, sample: Sample, key: LabelKey, host: str, at: float,
+                   history: History) -> float | None:
+    """What `rule` compares with its threshold for `sample` at `at` (None: no value, as
+    PromQL returns no sample, e.g. a rate over fewer than two points)."""
+    function = rule.function
+    if function is None:
+        return sample.value
+    if function == "abs":
+        return abs(sample.value)
+    if function == "time_since":
+        return at - sample.value
+    if function == "time_until":
+        return sample.value - at
+    series = history.series(rule.metric, rule.spacing, (host, key))
+    if series is None:
+        return None
+    start = at - rule.window_seconds
+    times, values = series.window(start, at)
+    if function == "predict_linear":
+        # Only a series as old as the window is extrapolated: a fresh filesystem filled once
+        # at creation is not "filling up" (PromQL: `and x offset <window>`).
+        if not series.present_at(start):
+            return None
+        return _predict_linear(times, values, at=at, ahead=rule.ahead_seconds)
+    return _extrapolated_rate(times, values, start=start, end=at,
+                              is_rate=function == "rate")
+
+
+def _breaching(rule: Rule, host: str, by_name: Mapping[str, Sequence[Sample]], at: float,
+               history: History) -> dict[LabelKey, float]:
+    out: dict[LabelKey, float] = {}
+    for sample in by_name.get(rule.metric, ()):
+        if not rule.matches(sample):
+            continue
+        key = _label_key(sample.labels)
+        value = compared_value(rule, sample, key, host, at, history)
+        if value is None or not rule.breached_by(value):
+            continue
+        if all(any(_label_key(g.labels) == key and guard.holds(g.labels, g.value)
+                   for g in by_name.get(guard.metric, ())) for guard in rule.guards):
+            out[key] = value
+    return out
 
 
 def _label_key(labels: Mapping[str, str]) -> LabelKey:
@@ -498,6 +721,8 @@ def _signal(rule: Rule, host: str, labels: LabelKey, state: AlertState, action: 
         host_down=rule.host_down,
         details={
             "rule": rule.name,
+            # Where the notification and the ticket find it, as for Alertmanager's alerts.
+            **({"annotations": {"runbook_url": rule.runbook_url}} if rule.runbook_url else {}),
             "condition": f"{rule.condition} for {format_duration(rule.for_seconds)}",
             "metric": rule.metric,
             "labels": label_map,

@@ -247,6 +247,8 @@ def expected_alerts(rule: Rule, evaluation: Evaluation) -> list[dict[str, Any]]:
         if rule.description:
             annotations["description"] = render(rule.description, host=host,
                                                 value=state.value, labels=label_map)
+        if rule.runbook_url:
+            annotations["runbook_url"] = rule.runbook_url
         out.append({
             "exp_labels": {**label_map, **scrape_labels(host),
                            **exported["labels"]},

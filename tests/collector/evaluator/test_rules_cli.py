@@ -158,7 +158,7 @@ def test_export_inhibit_rules_for_alertmanager(tmp_path, capsys):
     result = subprocess.run([require_binary("amtool"), "check-config", str(config)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert " - 2 inhibit rules" in result.stdout
+    assert f" - {len(exported['inhibit_rules'])} inhibit rules" in result.stdout
 
 
 def test_a_bad_inhibit_rule_is_refused_with_its_key(tmp_path, capsys):
