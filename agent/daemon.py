@@ -42,7 +42,7 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
     push = None
     if settings.push.collector:
         from agent.inventory import collect_inventory
-        from agent.push import PushService, redact_url
+        from agent.push import PushService, redact_url, scrape_section
 
         def inventory() -> dict:
             return collect_inventory(extra_observations=snmp.observations() if snmp else ())
@@ -50,7 +50,8 @@ def run(settings: AgentSettings, *, stop: threading.Event | None = None,
         from agent.spool import SpoolError
 
         try:
-            push = PushService(settings.push, token=settings.token, inventory=inventory)
+            push = PushService(settings.push, token=settings.token, inventory=inventory,
+                               scrape=scrape_section(settings))
         except (OSError, SpoolError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise ConfigError(settings.source, "push.spool_dir",

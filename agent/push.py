@@ -10,6 +10,11 @@ last one handed over, it becomes a record::
 
     {"idempotency_key": "<the same uuid4>", "document": {...}}
 
+The document carries where Prometheus scrapes this agent (`scrape_section`: its advertised
+address, http or https, and the labels of `push.labels`), so the collector can hand the fleet
+to Prometheus as targets (`regie deploy prometheus-targets`, GET /api/v1/prometheus/targets).
+It is part of the digest: a changed address or label is pushed at the next interval.
+
 A 2xx answer means delivered. No answer (refused, timed out, TLS failure), a 5xx, 408 or 429
 means "later": the record goes to the spool with its key unchanged, so a re-delivery is one the
 collector recognises. Any other 4xx means the collector will never take this record: it is
@@ -42,11 +47,12 @@ from typing import Any
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.config import PushSettings
+from agent.config import AgentSettings, PushSettings
 from agent.inventory import document_digest
 from agent.spool import Spool, SpoolError
 from regie import __version__
-from regie.configfile import Secret
+from regie.configfile import Secret, parse_listen
+from regie.scrape_target import address_problem, advertised_address
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,27 @@ def backoff_seconds(interval: float, failures: int) -> float:
     """Wait after `failures` consecutive failed attempts (1 → one interval)."""
     exponent = max(failures - 1, 0)
     return min(interval * 2 ** min(exponent, 16), interval * BACKOFF_CAP_INTERVALS)
+
+
+def scrape_section(settings: AgentSettings, *, fqdn: str | None = None,
+                   hostname: str | None = None) -> dict[str, Any] | None:
+    """`document.scrape`: where Prometheus reaches this agent's /metrics. `http.advertise_address`
+    when set; else the listen address, or, listening on a wildcard, this host's FQDN (its host
+    name when it has no domain) with the port. None (logged) when that name is not one the
+    collector would accept: the inventory is then pushed without it."""
+    address = settings.http.advertise_address
+    if address is None:
+        host, port = parse_listen(settings.http.listen)
+        address = advertised_address(host, port, fqdn=fqdn, hostname=hostname)
+    problem = address_problem(address)
+    if problem:
+        log.warning("this agent's address %s; set http.advertise_address: the inventory is "
+                    "pushed without it, so the collector lists no Prometheus target for it",
+                    problem)
+        return None
+    return {"address": address,
+            "scheme": "https" if settings.http.tls_cert_file else "http",
+            "labels": dict(settings.push.labels)}
 
 
 def request_body(key: str, document: dict[str, Any]) -> bytes:
@@ -162,6 +189,7 @@ class PushService:
         sleep: Callable[[float], object] | None = None,
         new_key: Callable[[], str] = lambda: str(uuid.uuid4()),
         digest: Callable[[dict[str, Any]], str] = document_digest,
+        scrape: dict[str, Any] | None = None,
     ) -> None:
         if not settings.collector:
             raise ValueError("push.collector is not set")
@@ -172,6 +200,7 @@ class PushService:
         self._monotonic = monotonic
         self._new_key = new_key
         self._digest = digest
+        self._scrape = scrape
         self._url = inventory_url(settings.collector)
         self._shown_url = redact_url(self._url)
         if urllib.parse.urlsplit(settings.collector).username is not None:
@@ -266,6 +295,8 @@ class PushService:
     def _offer_inventory(self) -> None:
         try:
             document = self._inventory()
+            if self._scrape is not None:
+                document = {**document, "scrape": self._scrape}
             digest = self._digest(document)
         except Exception:
             log.exception("collecting the inventory failed; trying again in %ss",

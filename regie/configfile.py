@@ -232,6 +232,14 @@ def _convert(tp: Any, value: Any, *, source: str, key: str) -> Any:
             _convert(item_tp, item, source=source, key=f"{key}[{i}]")
             for i, item in enumerate(value)
         )
+    if origin is dict:
+        (key_tp, item_tp) = typing.get_args(tp)
+        if key_tp is not str:
+            raise TypeError(f"{key}: only tables with string keys are supported")
+        if not isinstance(value, dict):
+            raise ConfigError(source, key, f"must be a table, not {_kind(value)}")
+        return {name: _convert(item_tp, item, source=source, key=f"{key}.{name}")
+                for name, item in value.items()}
     if dataclasses.is_dataclass(tp):
         return build(tp, value, source=source, prefix=key)
     if tp is bool:
