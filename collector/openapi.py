@@ -15,6 +15,7 @@ from collector.handlers.hosts import HOST_PATH
 from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
 from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
+from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
@@ -262,6 +263,13 @@ def document() -> dict[str, Any]:
                 "parameters": [HOST_NAME, *HOST_QUERY.openapi()],
                 "responses": {"200": _json("#/components/schemas/Host", "the host"),
                               "404": _error("no such host"), **READ_ERRORS}}},
+            "/api/v1/prometheus/targets": {"get": {
+                "summary": "The agents as Prometheus targets (HTTP service discovery): each "
+                           "agent's announced address, with host, criticality and its labels",
+                "parameters": TARGETS_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/PrometheusTargets",
+                                           "target groups (empty: no agent announced itself)"),
+                              **READ_ERRORS}}},
         },
     }
     # Every operation can meet a database that is down (the token lookup alone asks it), and

@@ -14,6 +14,7 @@ from typing import Any
 from collector.auth import PERSON_PATTERN
 from collector.payloads.json_body import MAX_DEPTH
 from collector.query import NUL_FREE
+from regie import scrape_target
 
 _STR = {"type": "string"}
 
@@ -54,6 +55,30 @@ _ENUM = {
     "source": ["monitoring", "user"],
     "criticality": ["business-critical", "high", "medium", "low"],
     "urgency": ["high", "medium", "low"],
+}
+
+
+# regie/scrape_target.py's rules, which the parser (collector/payloads/inventory.py) and
+# the agent's settings apply: what this allows, the collector accepts.
+_SCRAPE_ENDPOINT: dict[str, Any] = {
+    "type": "object", "required": ["address", "scheme"],
+    "description": "where Prometheus scrapes the agent; absent: the agent is no target",
+    "properties": {
+        "address": {"type": "string", "maxLength": scrape_target.ADDRESS_MAX_LENGTH,
+                    "pattern": scrape_target.ADDRESS_PATTERN,
+                    "description": scrape_target.ADDRESS_RULE},
+        "scheme": {"type": "string", "enum": list(scrape_target.SCHEMES)},
+        "labels": {
+            "type": "object", "maxProperties": scrape_target.MAX_LABELS,
+            "description": scrape_target.LABELS_RULE,
+            "propertyNames": {
+                "pattern": scrape_target.LABEL_NAME_PATTERN,
+                "not": {"anyOf": [{"pattern": f"^{scrape_target.RESERVED_PREFIX}"},
+                                  {"enum": list(scrape_target.RESERVED_LABELS)}]}},
+            "additionalProperties": {
+                "type": "string", "minLength": 1,
+                "maxLength": scrape_target.LABEL_VALUE_MAX_LENGTH, "pattern": NUL_FREE}},
+    },
 }
 
 
@@ -235,7 +260,8 @@ SCHEMAS: dict[str, Any] = {
                 "observations": {"type": "array", "items": {
                     "type": "object", "required": ["source", "raw"],
                     "properties": {"source": _text(100, required=True),
-                                   "raw": {"type": "object"}}}}}},
+                                   "raw": {"type": "object"}}}},
+                "scrape": _SCRAPE_ENDPOINT}},
         },
     },
     "OnCall": {"type": "object", "required": ["at", "shifts"],
@@ -256,6 +282,20 @@ SCHEMAS: dict[str, Any] = {
                   "properties": {"today": _STR, "until": _STR, "within": _STR,
                                  "items": {"type": "array", "items": {"type": "object"}},
                                  "groups": {"type": "array", "items": {"type": "object"}}}},
+    # GET /api/v1/prometheus/targets: Prometheus's HTTP service discovery format.
+    "PrometheusTargets": {
+        "type": "array",
+        "description": "Prometheus HTTP SD: one group per agent that announced its address",
+        "items": {"type": "object", "required": ["targets", "labels"], "properties": {
+            "targets": {"type": "array", "items": _STR, "minItems": 1, "maxItems": 1},
+            "labels": {"type": "object", "required": ["__scheme__", "host", "criticality"],
+                       "additionalProperties": _STR,
+                       "properties": {"__scheme__": {"type": "string",
+                                                     "enum": list(scrape_target.SCHEMES)},
+                                      "host": _STR,
+                                      "criticality": {"type": "string",
+                                                      "enum": _ENUM["criticality"]}}}}},
+    },
     "InventoryResult": {"type": "object", "required": ["status", "host"],
                         "properties": {"status": {"type": "string",
                                                   "enum": ["stored", "duplicate"]},

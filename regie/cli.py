@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oncall": ("alerting.oncall_cli", "who is on call, check schedules for gaps, export iCalendar"),
     "registry": ("registry.cli", "end-of-support data and matching, EOS/EOSL and contract reports"),
     "dashboards": ("dashboards.cli", "Grafana dashboards and provisioning files, PNG previews"),
+    "deploy": ("collector.deploy_cli", "Prometheus targets (file_sd) from the agents' pushes"),
 }
 
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from collector.app import Route
 from collector.auth import Permission
-from collector.handlers import actions, hosts, ingest, oncall, registry, system, tickets
+from collector.handlers import (
+    actions,
+    hosts,
+    ingest,
+    oncall,
+    prometheus,
+    registry,
+    system,
+    tickets,
+)
 from collector.ui import handlers as ui
 
 ROUTES: list[Route] = [
@@ -48,6 +57,8 @@ ROUTES: list[Route] = [
     Route("GET", r"/ui/tickets/{id:[^/]+}", ui.show, None, "ticket_page"),
     Route("GET", "/api/v1/hosts", hosts.list_hosts, Permission.READ, "hosts"),
     Route("GET", r"/api/v1/hosts/{name:[^/]+}", hosts.show_host, Permission.READ, "host"),
+    Route("GET", "/api/v1/prometheus/targets", prometheus.targets, Permission.READ,
+          "prometheus_targets"),
     Route("GET", "/api/v1/registry/eos", registry.eos, Permission.READ, "registry_eos"),
     Route("GET", "/api/v1/registry/contracts", registry.contracts, Permission.READ,
           "registry_contracts"),

@@ -77,3 +77,14 @@ async def host_summaries(engine: AsyncEngine, *, limit: int = 100, after: str | 
             os=dict(os) if isinstance(os, Mapping) else {},
             open_tickets=tickets.get(host, 0)))
     return out
+
+
+async def scrape_endpoints(engine: AsyncEngine) -> list[tuple[str, Any]]:
+    """(host, `document.scrape` as its latest push holds it) for every host that pushed, by
+    name; None where that push has none (an older agent). Only that part of each document is
+    read (json_extract on SQLite, -> on PostgreSQL), not the whole inventory."""
+    latest = select(func.max(PUSHES.c.id)).group_by(PUSHES.c.host).scalar_subquery()
+    query = (select(PUSHES.c.host, PUSHES.c.document["scrape"])
+             .where(PUSHES.c.id.in_(latest)).order_by(PUSHES.c.host))
+    async with engine.connect() as connection:
+        return [(host, scrape) for host, scrape in (await connection.execute(query)).all()]

@@ -1,0 +1,94 @@
+"""deploy/prometheus/ and deploy/alertmanager/ as shipped: `promtool check config` passes on
+the file_sd configuration and on its http_sd alternative (with real exported rules), the
+example target file has the generated file's shape, and the Alertmanager route groups by and
+passes on `host`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from alerting.ticket import Criticality
+from collector.payloads.inventory import ScrapeEndpoint
+from collector.prometheus_sd import Target, file_sd_text
+from tests.collector.conftest import regie
+from tests.deploy.prometheus_config import (
+    AGENT_JOB,
+    COLLECTOR_JOB,
+    ROOT,
+    job,
+    local_config,
+    shipped,
+    write_config,
+)
+from tests.services import require_binary
+from tests.tls import make_tls
+
+ALERTMANAGER = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+
+
+def promtool_check(path: Path) -> str:
+    result = subprocess.run([require_binary("promtool"), "check", "config", str(path)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def test_both_discoveries_pass_promtool(tmp_path):
+    rules = tmp_path / "regie-rules.yml"
+    regie("rules", "export", "--out", str(rules))           # the bundled rules, as the docs do
+    ca = make_tls(tmp_path).ca
+    file_sd = local_config(tmp_path, collector="127.0.0.1:8847", rule_file=rules,
+                           alertmanager="127.0.0.1:9093", ca_file=ca, interval="30s")
+    http_sd = local_config(tmp_path, http_sd="http://127.0.0.1:8847",
+                           collector="127.0.0.1:8847", rule_file=rules,
+                           alertmanager="127.0.0.1:9093", ca_file=ca, interval="30s")
+    for name, config in (("file", file_sd), ("http", http_sd)):
+        out = promtool_check(write_config(tmp_path, config, f"{name}.yml"))
+        assert "rules found" in out and "SUCCESS" in out
+    assert "http_sd_configs" in job(http_sd, AGENT_JOB)
+    assert "file_sd_configs" not in job(http_sd, AGENT_JOB)
+
+
+def test_shipped_jobs_scrape_agents_and_the_collector():
+    config = shipped()
+    names = [j["job_name"] for j in config["scrape_configs"]]
+    assert names == [AGENT_JOB, COLLECTOR_JOB]
+    agents = job(config, AGENT_JOB)
+    assert agents["file_sd_configs"][0]["files"] == ["/etc/prometheus/regie/agents.yml"]
+    # The agents' scheme is per target (__scheme__), not fixed for the job.
+    assert "scheme" not in agents
+    relabel = agents["relabel_configs"][0]
+    assert (relabel["target_label"], relabel["source_labels"]) == ("host", ["host",
+                                                                            "__address__"])
+    # The collector's own series carry `host` labels of their own: no target label may
+    # overwrite them (they would become exported_host).
+    own = job(config, COLLECTOR_JOB)
+    assert "relabel_configs" not in own
+    assert "credentials_file" in own["authorization"]
+    assert config["rule_files"] == ["/etc/prometheus/regie-rules.yml"]
+
+
+def test_example_targets_have_the_generated_shape():
+    """deploy/prometheus/agents.yml shows what the CLI writes: the same keys, in order."""
+    example = yaml.safe_load((ROOT / "deploy" / "prometheus" / "agents.yml").read_text())
+    generated = yaml.safe_load(file_sd_text([Target(
+        host="web-01", criticality=Criticality.HIGH,
+        endpoint=ScrapeEndpoint("web-01.example.net:9847", "https",
+                                {"site": "par1", "role": "web"}))], yaml_format=True))
+    assert list(example[0]) == list(generated[0]) == ["targets", "labels"]
+    assert list(example[0]["labels"]) == list(generated[0]["labels"])
+    assert example[0] == generated[0]
+
+
+def test_alertmanager_route_groups_by_host_and_passes_it_on():
+    config = yaml.safe_load(ALERTMANAGER.read_text())
+    assert "host" in config["route"]["group_by"]
+    (receiver,) = config["receivers"]
+    (hook,) = receiver["webhook_configs"]
+    # The webhook sends every label of every alert; the collector names the ticket's host
+    # from `host` (tests/collector/test_alerting_paths.py follows one through).
+    assert hook["url"].endswith("/api/v1/alertmanager")
+    assert hook["send_resolved"] is True
