@@ -83,7 +83,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
                   "Failed units": Column(unit="none", thresholds=any_is_bad()),
                   "Up for": Column(unit="s"),
               },
-              sort_by="Fullest filesystem", links={"host": HOST_LINK}, height=9),
+              labels=("host",), sort_by="Fullest filesystem", links={"host": HOST_LINK}, height=9),
         table("Filesystems filling up", "Filesystems whose free space fell over the last "
               "6 hours, soonest full first, with the days left at that trend. Red under 7 "
               "days, amber under 30: clean up or grow the filesystem before then; a sudden "
@@ -93,7 +93,8 @@ def build(datasource_uid: str) -> dict[str, Any]:
               columns={"Days until full": Column(unit="d", thresholds=falling(7, 30),
                                                  decimals=1),
                        "Used": Column(unit=PERCENT, thresholds=rising(0.8, 0.9), decimals=1)},
-              sort_by="Days until full", descending=False, hide=("fstype",), height=7),
+              labels=("host", "mountpoint", "device"), sort_by="Days until full",
+              descending=False, hide=("fstype",), height=7),
     )
     layout.row(
         "CPU",
@@ -165,7 +166,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
               "more than a year misses kernel updates.",
               [Query(q.UPTIME, column="Up for")],
               columns={"Up for": Column(unit="s", thresholds=steps_uptime())},
-              sort_by="Up for", descending=False, width=8),
+              labels=("host",), sort_by="Up for", descending=False, width=8),
     )
     layout.row(
         "SNMP devices",
@@ -178,7 +179,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
               columns={"Status": Column(), "Device up for": Column(unit="s"),
                        "Poll took": Column(unit="s", thresholds=rising(1, 2), decimals=2)},
               mappings={"Status": {"1": ("up", GREEN), "0": ("down", RED)}},
-              sort_by="Status", descending=False, width=12),
+              labels=("target", "host"), sort_by="Status", descending=False, width=12),
         table("Interface status", "ifOperStatus per interface of every target. Red 'down' "
               "on an interface that should carry traffic: a link is lost (cable, "
               "far end, or shut).",
@@ -187,7 +188,8 @@ def build(datasource_uid: str) -> dict[str, Any]:
               mappings={"Status": {"1": ("up", GREEN), "2": ("down", RED),
                                    "3": ("testing", AMBER), "5": ("dormant", AMBER),
                                    "7": ("lower layer down", RED)}},
-              sort_by="Status", descending=True, hide=("ifindex",), width=12),
+              labels=("target", "ifname", "host"), sort_by="Status", descending=True,
+              hide=("ifindex",), width=12),
         timeseries("Interface traffic", "Octets per second in and out per interface and "
                    "target (64-bit counters where the device has them).",
                    [Query(q.top(q.SNMP_IN), legend="{{target}} {{ifname}} in"),

@@ -63,7 +63,8 @@ def build(datasource_uid: str) -> dict[str, Any]:
               columns={"Days left": Column(unit="d", thresholds=falling(90, 180),
                                            decimals=0),
                        "Ends": Column(unit=DATE)},
-              sort_by="Days left", descending=False, width=14, height=9),
+              labels=("host", "product", "cycle"), sort_by="Days left", descending=False,
+              width=14, height=9),
         table("Past end of support", "Software whose support has ended, longest ago first. "
               "Every row is a host without security fixes for that product: upgrade, "
               "replace, or record the accepted risk.",
@@ -72,7 +73,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
               columns={"Days past": Column(unit="d", thresholds=steps(("red", None)),
                                            decimals=0),
                        "Ended": Column(unit=DATE)},
-              sort_by="Days past", width=10, height=9),
+              labels=("host", "product", "cycle"), sort_by="Days past", width=10, height=9),
     )
     layout.row(
         "Contracts and patching",
@@ -83,7 +84,8 @@ def build(datasource_uid: str) -> dict[str, Any]:
                Query(q.CONTRACTS_DUE_DATE, column="Ends")],
               columns={"Days left": Column(unit="d", thresholds=falling(30, 60), decimals=0),
                        "Ends": Column(unit=DATE)},
-              sort_by="Days left", descending=False, width=12),
+              labels=("asset", "vendor", "contract"), sort_by="Days left", descending=False,
+              width=12),
         table("Pending security updates per host", "Security updates waiting on each host "
               "(from its latest inventory push), most first, with the other updates. Red "
               "from 10: patch that host; amber: patch in the next window.",
@@ -91,7 +93,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
                Query(q.OTHER_UPDATES, column="Other")],
               columns={"Security": Column(unit="none", thresholds=rising(1, 10)),
                        "Other": Column(unit="none")},
-              sort_by="Security", hide=("kind",), width=12),
+              labels=("host",), sort_by="Security", hide=("kind",), width=12),
     )
     layout.row(
         "Where the P2 tickets come from",
@@ -105,7 +107,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
                        "Share": Column(unit="percentunit", decimals=0,
                                        thresholds=steps((BLUE, None), ("orange", 0.3),
                                                         ("red", 0.5)))},
-              sort_by="P2 tickets", width=24),
+              labels=("component",), sort_by="P2 tickets", width=24),
     )
     layout.row("Patch lag and vendor cases",
                text("Patch lag and vendor cases", PLACEHOLDER, height=3))

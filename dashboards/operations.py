@@ -118,7 +118,7 @@ def build(datasource_uid: str) -> dict[str, Any]:
               "noisiest alerts.",
               [Query(q.PAGES_PER_PERSON_WEEK, column="Pages")],
               columns={"Pages": Column(unit="none", thresholds=rising(10, 25), decimals=0)},
-              sort_by="Pages", width=12),
+              labels=("person",), sort_by="Pages", width=12),
     )
     layout.row(
         "Intake",

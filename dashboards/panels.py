@@ -121,15 +121,18 @@ def stat(title: str, description: str, query: Query, *, unit: str,
 
 def table(title: str, description: str, queries: Sequence[Query], *,
           columns: dict[str, Column], sort_by: str, descending: bool = True,
-          hide: Iterable[str] = (), width: int = 24, height: int = 8,
+          labels: Sequence[str] = (), hide: Iterable[str] = (), width: int = 24,
+          height: int = 8,
           mappings: dict[str, dict[str, tuple[str, str]]] | None = None,
           links: dict[str, str] | None = None) -> PanelSpec:
     """A table from instant queries joined on their labels (one row per label set), each
-    query's value a column named by `Query.column`. `hide`: label columns not shown (job,
-    instance are always hidden). `mappings`: per column, value -> (text, colour).
+    query's value a column named by `Query.column`. `labels`: the label columns shown first,
+    in this order (then the value columns). `hide`: label columns not shown (job, instance
+    are always hidden). `mappings`: per column, value -> (text, colour).
     `links`: per column, a data link URL."""
     return PanelSpec("table", title, description, list(queries), "none", width, height,
                      NEUTRAL, {"columns": columns, "sort_by": sort_by, "descending": descending,
+                               "labels": tuple(labels),
                                "hide": tuple(hide), "mappings": mappings or {},
                                "links": links or {}})
 
@@ -235,10 +238,12 @@ def _table(spec: PanelSpec, ds: dict[str, str], position: g.GridPos, id_: int):
     renames = {("Value" if single else f"Value #{t.refId}"): q.column
                for t, q in zip(targets, spec.queries, strict=True)}
     hidden = {name: True for name in (*_ALWAYS_HIDDEN, *options["hide"])}
+    # Column order (by the names before renaming): the chosen labels, then the values.
+    order = {name: i for i, name in enumerate((*options["labels"], *renames))}
     transformations = [
         {"id": "merge", "options": {}},
         {"id": "organize", "options": {"excludeByName": hidden, "renameByName": renames,
-                                       "indexByName": {}}},
+                                       "indexByName": order}},
     ]
     overrides = []
     for name, column in options["columns"].items():

@@ -138,8 +138,10 @@ def render(model: Mapping[str, Any], prometheus: Prometheus, out: Path, *,
         width = grid["w"] / 24
         height = grid["h"] / bottom * (1 - top_margin)
         top = 1 - top_margin - grid["y"] / bottom * (1 - top_margin)
-        box = [left + 0.006, top - height + 0.012, width - 0.012, height - 0.03]
         kind = panel["type"]
+        # Time series need room for their y tick labels on the left.
+        pad = 0.04 if kind == "timeseries" else 0.006
+        box = [left + pad, top - height + 0.014, width - pad - 0.006, height - 0.034]
         if kind == "row":
             figure.text(left + 0.004, top - 0.01, panel["title"], fontsize=13,
                         fontweight="bold", va="top", color="#333333")
@@ -201,19 +203,21 @@ def _draw_timeseries(axes, panel, prometheus, values, start, end, step) -> None:
     if defaults.get("min") is not None:
         axes.set_ylim(bottom=defaults["min"])
     if defaults.get("max") is not None:
-        axes.set_ylim(top=defaults["max"])
+        axes.set_ylim(top=defaults["max"] * 1.05)   # a series at the maximum stays visible
     axes.yaxis.set_major_formatter(_formatter(unit))
     axes.set_ylabel(_unit_label(unit), fontsize=9)
     axes.tick_params(labelsize=8)
     axes.grid(alpha=0.3)
     import matplotlib.dates as mdates
 
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M" if end - start <= 2 * 86400
-                                                        else "%m-%d"))
+    span = end - start
+    axes.xaxis.set_major_formatter(mdates.DateFormatter(
+        "%H:%M:%S" if span <= 3600 else "%H:%M" if span <= 2 * 86400 else "%m-%d"))
+    axes.margins(x=0)
     handles, labels = axes.get_legend_handles_labels()
     if handles:
-        axes.legend(handles[:12], labels[:12], fontsize=7, loc="upper left",
-                    bbox_to_anchor=(1.0, 1.0), frameon=False)
+        axes.legend(handles[:8], labels[:8], fontsize=7, loc="upper left", framealpha=0.75,
+                    ncol=2 if len(handles) > 4 else 1)
 
 
 def _draw_stat(axes, panel, prometheus, values, start, end, step) -> None:
@@ -321,7 +325,9 @@ def _table_rows(panel, prometheus, values, at) -> tuple[list[dict[str, Any]], li
                 row = rows.setdefault(key, dict(labels))
             row.update(labels)
             row[column] = _number(series["value"][1])
-    label_columns = [label for label in labels_seen if label not in renames.values()]
+    index = organize.get("indexByName", {})
+    label_columns = sorted((label for label in labels_seen if label not in renames.values()),
+                           key=lambda label: index.get(label, len(index)))
     return list(rows.values()), [*label_columns, *value_columns]
 
 

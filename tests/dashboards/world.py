@@ -98,7 +98,9 @@ class World:
 def _agent_config(snmpd: Snmpd | None) -> str:
     if snmpd is None:
         return ""
-    return (f"[snmp]\ninterval_seconds = 1.0\ntimeout_seconds = 1.0\nretries = 0\n"
+    # Generous timeout and a retry: on a busy machine a 1 s poll may miss, and the
+    # interface panels read the last poll.
+    return (f"[snmp]\ninterval_seconds = 2.0\ntimeout_seconds = 3.0\nretries = 2\n"
             f"[[snmp.targets]]\nname = \"core-sw-01\"\naddress = \"127.0.0.1\"\n"
             f"port = {snmpd.port}\nversion = \"2c\"\ncommunity = \"{snmpd.community}\"\n")
 
@@ -218,6 +220,8 @@ def _activity(collector: Collector) -> None:
                  urgency="high")
     p2 = _ticket(collector, host="app-02", component="network", impact="high", urgency="high")
     _ticket(collector, host="app-02", component="disk", impact="high", urgency="medium")
+    _ticket(collector, host="app-01", component="disk", impact="high", urgency="medium")
+    _ticket(collector, host="app-01", component="network", impact="high", urgency="medium")
     _ticket(collector, host="app-01", component="printer", impact="low", urgency="low")
     _event(collector, host="app-01", component="network", severity="critical")
     _event(collector, host="app-02", component="disk", severity="warning")
@@ -235,6 +239,7 @@ def world(tmp: Path, snmpd: Snmpd, *, settle_seconds: float = 0.0) -> Iterator[W
     from collector.demo_registry import import_samples
 
     started = time.time()
+    tmp.mkdir(parents=True, exist_ok=True)
     db = migrated(f"sqlite:///{tmp / 'regie.db'}")
     import asyncio
 
