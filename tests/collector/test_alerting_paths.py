@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from alerting.priority import assess
@@ -88,9 +90,12 @@ def test_prometheus_path_with_exported_rules(tmp_path, sqlite_db, start_promethe
 
 def shipped_prometheus(tmp_path: Path, target: str, rule_file: Path, alertmanager: str):
     """A real Prometheus with deploy/prometheus/prometheus.yml (its relabelling to `host`
-    included), made local: plain HTTP, one static target, 1 s intervals."""
+    included), made local: plain HTTP, one static target listed by hand (no `host` label),
+    1 s intervals."""
     config = yaml.safe_load(SHIPPED_PROMETHEUS.read_text())
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    config["scrape_configs"] = [job for job in config["scrape_configs"]
+                                if job["job_name"] == "regie-agent"]
     (job,) = config["scrape_configs"]
     job["scheme"] = "http"
     del job["tls_config"], job["file_sd_configs"]
@@ -149,3 +154,65 @@ def test_one_breach_through_both_paths_gives_one_host_and_one_priority(
     assert labels["host"] == "127.0.0.1"
     assert prometheus["summary"].startswith("127.0.0.1 has ")
     assert embedded["summary"].startswith(f"{here} has ")
+
+
+@pytest.mark.timeout(300)
+def test_one_breach_with_generated_targets_gives_one_host_and_one_priority(
+        tmp_path, sqlite_db, start_alertmanager):
+    """As above, with the agents found as operators deploy them: the agent pushes its
+    inventory (announcing its address), `regie deploy prometheus-targets` writes the file the
+    shipped configuration discovers, and Prometheus scrapes the agent with its host name as
+    `host`. The alert then names the host itself (no address left to map), so both tickets
+    have the same host, priority and summary text."""
+    from tests.deploy.prometheus_config import local_config as prometheus_config_for
+    from tests.deploy.prometheus_config import prometheus
+
+    here = socket.gethostname()
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES)
+    exported = tmp_path / "prometheus-rules.yml"
+    regie("rules", "export", "--rules", str(rules), "--out", str(exported))
+    agent_port = free_port()
+    config = (f'[criticality.hosts]\n"{here}" = "business-critical"\n'
+              + evaluator_config(tmp_path, RULES, {agent_port: None}))
+    with collector_process(tmp_path, sqlite_db, config) as collector:
+        token = tmp_path / "agent.token"
+        token.write_text(collector.tokens["agent"] + "\n")
+        token.chmod(0o600)
+        agent_config = tmp_path / "agent.toml"
+        agent_config.write_text(f'[push]\ncollector = "{collector.url}"\n'
+                                f'token_file = "{token}"\nspool_dir = "{tmp_path / "spool"}"\n')
+        argv = [sys.executable, "-m", "regie", "agent", "run", "--config", str(agent_config),
+                "--listen", f"127.0.0.1:{agent_port}"]
+        with running(argv, log=tmp_path / "agent.log", what="regie agent",
+                     ready=lambda: http_ok(f"http://127.0.0.1:{agent_port}/healthz")):
+            wait_for(lambda: collector.call("GET", "/api/v1/prometheus/targets",
+                                            token="viewer")[1],
+                     timeout=120, interval=0.5, what="the agent's push announcing it")
+            targets = tmp_path / "agents.yml"
+            regie("deploy", "prometheus-targets", "--out", str(targets), "--config",
+                  str(tmp_path / "collector.toml"), "--db", sqlite_db)
+            alertmanager = start_alertmanager(
+                local_config(tmp_path, collector.url, collector.tokens["ingest"]))
+            prometheus_config = prometheus_config_for(
+                tmp_path, agents_file=targets, rule_file=exported,
+                alertmanager=f"127.0.0.1:{alertmanager.port}")
+            with prometheus(tmp_path, prometheus_config, "generated-targets"):
+                def both() -> dict[str, dict] | None:
+                    by_origin = {t["origin"]: t for t in open_tickets(collector)}
+                    return by_origin if len(by_origin) == 2 else None
+
+                by_origin = wait_for(both, timeout=90, interval=0.5,
+                                     what="a ticket from each path")
+                labels = collector.call("GET", f"/api/v1/tickets/{by_origin['alertmanager']['id']}",
+                                        token="viewer")[1]["details"]["labels"]
+    embedded, prometheus_ticket = by_origin["evaluator"], by_origin["alertmanager"]
+    expected = assess(criticality=Criticality.BUSINESS_CRITICAL, urgency=Urgency.LOW).priority
+    for ticket in (embedded, prometheus_ticket):
+        assert (ticket["host"], ticket["priority"], ticket["urgency"], ticket["component"]) == (
+            here, expected.value, "low", "memory"), ticket
+        assert ticket["summary"].startswith(f"{here} has "), ticket["summary"]
+    # The series carried the agent's host name and the collector's criticality from the
+    # generated targets; nothing had to be mapped from an address.
+    assert (labels["host"], labels["criticality"]) == (here, "business-critical")
+    assert labels["instance"] == f"127.0.0.1:{agent_port}"
