@@ -17,11 +17,17 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 
 def _read_int(path: str) -> int | None:
+    # os.open/os.read: a third of open()'s cost, and this runs three times per interface.
     try:
-        with open(path, "rb") as f:
-            return int(f.read())
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
         return None
+    try:
+        return int(os.read(fd, 64))
+    except (OSError, ValueError):  # EINVAL: interface down or virtual
+        return None
+    finally:
+        os.close(fd)
 
 
 class LinkCollector:
@@ -40,9 +46,9 @@ class LinkCollector:
                                   labels=["device"])
         changes = CounterMetricFamily("regie_network_carrier_changes",
                                       "Times the link went up or down.", labels=["device"])
-        for device in sorted(os.listdir(self._dir)):
-            base = f"{self._dir}/{device}"
-            if self._exclude.search(device) or not os.path.isdir(base):
+        for entry in sorted(os.scandir(self._dir), key=lambda e: e.name):
+            device, base = entry.name, entry.path
+            if self._exclude.search(device) or not entry.is_dir():
                 continue  # bonding_masters is a file in the same directory
             if (value := _read_int(f"{base}/carrier")) is not None:
                 carrier.add_metric([device], value)

@@ -6,6 +6,7 @@ The fields node_exporter's `vmstat` collector exposes by default that matter for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,13 +23,12 @@ FIELDS = {
 }
 
 
+# One pass over the ~170 lines for the few fields wanted.
+_FIELD_LINES = re.compile(rf"^({'|'.join(FIELDS)}) (\d+)$", re.MULTILINE)
+
+
 def parse_vmstat(text: str) -> dict[str, int]:
-    values = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name in FIELDS:
-            values[name] = int(value)
-    return values
+    return {name: int(value) for name, value in _FIELD_LINES.findall(text)}
 
 
 class VmstatCollector:
