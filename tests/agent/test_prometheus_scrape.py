@@ -53,8 +53,9 @@ def test_shipped_prometheus_config_is_valid(tmp_path):
     config = config.replace("/etc/prometheus/regie/agents.yml", str(tmp_path / "agents.yml"))
     # The rule file and the collector's token it names (tests/deploy/ checks them for real).
     (tmp_path / "regie-rules.yml").write_text("groups: []\n")
+    (tmp_path / "regie-recording-rules.yml").write_text("groups: []\n")
     (tmp_path / "regie-viewer.token").write_text("regie_x\n")
-    for name in ("regie-rules.yml", "regie-viewer.token"):
+    for name in ("regie-rules.yml", "regie-recording-rules.yml", "regie-viewer.token"):
         config = config.replace(f"/etc/prometheus/{name}", str(tmp_path / name))
     (tmp_path / "prometheus.yml").write_text(config)
     result = subprocess.run([require_binary("promtool"), "check", "config",

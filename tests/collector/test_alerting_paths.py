@@ -195,7 +195,7 @@ def test_one_breach_with_generated_targets_gives_one_host_and_one_priority(
             alertmanager = start_alertmanager(
                 local_config(tmp_path, collector.url, collector.tokens["ingest"]))
             prometheus_config = prometheus_config_for(
-                tmp_path, agents_file=targets, rule_file=exported,
+                tmp_path, agents_file=targets, rule_files=[exported],
                 alertmanager=f"127.0.0.1:{alertmanager.port}")
             with prometheus(tmp_path, prometheus_config, "generated-targets"):
                 def both() -> dict[str, dict] | None:

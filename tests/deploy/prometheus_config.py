@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,7 +40,7 @@ def job(config: dict, name: str) -> dict:
 
 def local_config(tmp_path: Path, *, agents_file: Path | None = None, http_sd: str | None = None,
                  collector: str | None = None, viewer_token: str = "regie_test",
-                 rule_file: Path | None = None, alertmanager: str | None = None,
+                 rule_files: Sequence[Path] = (), alertmanager: str | None = None,
                  ca_file: Path | None = None, interval: str = "1s") -> dict:
     """The shipped configuration with local paths. `http_sd`: the collector's base URL for the
     http_sd alternative (else file_sd on `agents_file`); `collector`: the collector's
@@ -49,10 +49,10 @@ def local_config(tmp_path: Path, *, agents_file: Path | None = None, http_sd: st
     config["global"] = {"scrape_interval": interval, "evaluation_interval": interval}
     token = tmp_path / "regie-viewer.token"
     token.write_text(viewer_token + "\n")
-    if rule_file is None:
-        config.pop("rule_files")
+    if rule_files:
+        config["rule_files"] = [str(path) for path in rule_files]
     else:
-        config["rule_files"] = [str(rule_file)]
+        config.pop("rule_files")
     if alertmanager is None:
         config.pop("alerting")
     else:
