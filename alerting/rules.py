@@ -21,6 +21,11 @@ on the agent's metrics (docs/metrics.md)::
         target_matchers: ['alertname="FilesystemFilling"']
         equal: [host, mountpoint, device]
 
+Runbook links: a rule's own `runbook_url` wins; else, with a top-level `runbook_base_url` that
+is an http(s) URL, the rule links `<runbook_base_url>/<rule name>.md`; else it has no link
+here, and the collector links its bundled page when there is one (`with_runbook_links`:
+`<collector's public URL>/runbooks/<rule name>`, collector/runbooks.py).
+
 `parse_rules()` checks all of it and raises `ConfigError(source, "rules[2].op", reason)` on the
 first problem. It is pure; `alerting/rule_export.py` renders the same rules as a Prometheus
 rule file, so Prometheus and the embedded evaluator alert on the same conditions.
@@ -89,6 +94,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 
 
 _RULE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_ABSOLUTE_URL = re.compile(r"https?://", re.IGNORECASE)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
@@ -261,6 +267,10 @@ def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
     base = data.get("runbook_base_url")
     if base is not None and (not isinstance(base, str) or not base.strip()):
         raise ConfigError(source, "runbook_base_url", "must be a non-empty string")
+    if base is not None and not _ABSOLUTE_URL.match(base):
+        # A path ("docs/runbooks", as files once shipped) is no link anyone can open: such a
+        # file means Regie's bundled runbooks, which the collector serves (with_runbook_links).
+        base = None
     if "rules" not in data:
         raise ConfigError(source, "rules", "is required")
     items = data["rules"]
@@ -279,6 +289,13 @@ def parse_rules(data: object, *, source: str) -> tuple[Rule, ...]:
         seen[rule.name] = index
         rules.append(rule)
     return tuple(rules)
+
+
+def with_runbook_links(rules: Iterable[Rule], urls: Mapping[str, str]) -> tuple[Rule, ...]:
+    """`rules`, each without a runbook link of its own given `urls[rule.name]` when there is
+    one: the collector links its bundled runbooks this way, at its own address."""
+    return tuple(replace(rule, runbook_url=urls[rule.name])
+                 if rule.runbook_url is None and rule.name in urls else rule for rule in rules)
 
 
 def _parse_rule(item: object, *, source: str, key: str) -> Rule:

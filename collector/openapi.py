@@ -17,6 +17,7 @@ from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
 from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
+from collector.handlers.runbooks import RUNBOOK_PATH
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
 from regie import __version__
@@ -68,6 +69,7 @@ IDEMPOTENCY_KEY = {
     "description": "when sent, must equal the body's idempotency_key (else 400); visible "
                    "ASCII, as header values are"}
 (HOST_NAME,) = HOST_PATH.openapi()
+(RUNBOOK_RULE,) = RUNBOOK_PATH.openapi()
 HTML_OR_JSON_ERROR = {"text/html": {"schema": _STR},
                       "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
@@ -252,6 +254,27 @@ def document() -> dict[str, Any]:
                               "403": _page_error("link invalid, expired or for another "
                                                  "ticket"),
                               "404": _page_error("links off, or no such ticket")}}},
+            "/runbooks/": {"get": {
+                "summary": "The bundled runbooks: every default rule's page, with what its "
+                           "alert means (public: Regie's own documentation)",
+                "security": [],
+                "responses": {"200": {"description": "the index",
+                                      "content": {"text/html": {"schema": _STR}}},
+                              "400": _error("a query parameter (none is known)")}}},
+            "/ui/runbook.css": {"get": {
+                "summary": "The runbook pages' stylesheet", "security": [],
+                "responses": {"200": {"description": "CSS",
+                                      "content": {"text/css": {"schema": _STR}}},
+                              "400": _error("a query parameter (none is known)")}}},
+            "/runbooks/{rule}": {"get": {
+                "summary": "A rule's runbook (docs/runbooks/<rule>.md as HTML): what the alert "
+                           "means, how to confirm it, what to do, when to escalate. The link "
+                           "tickets and notifications carry (public)",
+                "security": [], "parameters": [RUNBOOK_RULE],
+                "responses": {"200": {"description": "the page",
+                                      "content": {"text/html": {"schema": _STR}}},
+                              "400": _page_error("not a rule name, or a query parameter"),
+                              "404": _page_error("no runbook for this rule")}}},
             "/api/v1/hosts": {"get": {
                 "summary": "Hosts by name: last inventory push, OS, end-of-support standing, "
                            "open tickets",

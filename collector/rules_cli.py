@@ -28,6 +28,9 @@ alert back while a graver one of the same problem fires: the collector applies t
 '--format alertmanager' writes them as the inhibit_rules section of alertmanager.yml.
 '--format recording' writes the recording rules the Grafana dashboards read (docs/dashboards.md):
 a second rule file for Prometheus, the same for every installation.
+A rule without a runbook link of its own links its page among the collector's bundled
+runbooks: <oncall.public_url>/runbooks/<rule> when the installation sets oncall.public_url,
+else the path /runbooks/<rule> alone (relative: set public_url for links people can open).
 
 exit status: 0 ok, 2 a problem in the rules file or the arguments, 1 the output could not be
 written.
@@ -75,17 +78,21 @@ def main(argv: list[str], prog: str = "regie rules") -> int:
         prometheus_rules_text,
         write_atomically,
     )
+    from collector.runbooks import linked
 
     try:
+        found = installation.locate(args.config)
         if args.rules is None:
-            args.rules = installation.locate(args.config).path_setting("evaluator",
-                                                                       "rules_file")
+            args.rules = found.path_setting("evaluator", "rules_file")
         source = str(args.rules) if args.rules else default_rules_source()
         rule_set = load_rule_set(args.rules)
+        collector_url = _public_url(found)
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
-    rules = rule_set.rules
+    # Rules without a runbook link of their own link their bundled page on the collector:
+    # absolute with the installation's oncall.public_url, else the path /runbooks/<rule>.
+    rules = linked(rule_set.rules, collector_url)
     if args.command == "check":
         inhibit = len(rule_set.inhibit_rules)
         print(f"{source}: {len(rules)} rule{'' if len(rules) == 1 else 's'}, {inhibit} inhibit "
@@ -113,3 +120,15 @@ def main(argv: list[str], prog: str = "regie rules") -> int:
         return 1
     print(f"wrote {what} to {args.out}", file=sys.stderr)
     return 0
+
+
+def _public_url(found: installation.Installation) -> str:
+    """The installation's oncall.public_url ("" when unset): where people reach the collector."""
+    oncall = found.tables.get("oncall") or {}
+    value = oncall.get("public_url") if isinstance(oncall, dict) else None
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(found.source, "oncall.public_url",
+                          "must start with http:// or https://")
+    return value

@@ -105,10 +105,12 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
     from collector.evaluator import Evaluator, EvaluatorMetrics, EvaluatorTarget
     from collector.host_names import KnownHosts
     from collector.leadership import AdvisoryLock, SoleLeader
+    from collector.runbooks import linked
     from collector.store.agent_names import agent_names
     from collector.store.evaluator_tickets import active_evaluator_tickets
 
-    rules = rule_set.rules
+    # A rule without a runbook link of its own links its bundled page here (collector/runbooks.py)
+    rules = linked(rule_set.rules, public_url(settings))
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         # Inhibition and host names apply to every path into the store, evaluator or not.
@@ -230,7 +232,7 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
         oncall = settings.oncall
         links = None
         if oncall.link_secret is not None:
-            links = Links(base_url=oncall.public_url or _own_url(settings),
+            links = Links(base_url=public_url(settings),
                           secret=oncall.link_secret.reveal().encode(),
                           expires_seconds=oncall.link_expires_seconds)
         notifier = Notifier(
@@ -275,6 +277,11 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
                     await task
 
     return context
+
+
+def public_url(settings: CollectorSettings) -> str:
+    """Where people reach this collector: oncall.public_url, else its own listen address."""
+    return settings.oncall.public_url or _own_url(settings)
 
 
 def _own_url(settings: CollectorSettings) -> str:

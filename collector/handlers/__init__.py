@@ -14,6 +14,7 @@ from collector.handlers import (
     oncall,
     prometheus,
     registry,
+    runbooks,
     system,
     tickets,
 )
@@ -55,6 +56,10 @@ ROUTES: list[Route] = [
           "action_page"),
     Route("POST", r"/api/v1/actions/{token:[^/]+}", actions.action_post, None, "action"),
     Route("GET", r"/ui/tickets/{id:[^/]+}", ui.show, None, "ticket_page"),
+    # Public: Regie's own documentation, opened from a notification (handlers/runbooks.py).
+    Route("GET", "/runbooks/", runbooks.index, None, "runbooks"),
+    Route("GET", "/ui/runbook.css", runbooks.stylesheet, None, "runbook_css"),
+    Route("GET", r"/runbooks/{rule:[^/]+}", runbooks.page, None, "runbook"),
     Route("GET", "/api/v1/hosts", hosts.list_hosts, Permission.READ, "hosts"),
     Route("GET", r"/api/v1/hosts/{name:[^/]+}", hosts.show_host, Permission.READ, "host"),
     Route("GET", "/api/v1/prometheus/targets", prometheus.targets, Permission.READ,

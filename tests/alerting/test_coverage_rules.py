@@ -22,12 +22,14 @@ from alerting.rule_export import alerting_rule, to_prometheus
 from alerting.rule_templates import render
 from alerting.rules import Evaluation, Rule, Sample
 from collector.rules_file import load_rule_set
+from collector.runbooks import linked
 from tests.alerting.test_rule_export import promtool, scrape_labels
 
 pytestmark = pytest.mark.services
 
 RULE_SET = load_rule_set(None)
-BY_NAME = {r.name: r for r in RULE_SET.rules}
+# With the runbook links the collector gives them (collector/runbooks.py), as exported.
+BY_NAME = {r.name: r for r in linked(RULE_SET.rules, "https://regie.example.org")}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STALE = "stale"
 GB = 1e9
@@ -286,7 +288,13 @@ def test_every_rule_has_a_runbook_and_every_runbook_a_rule():
 
     runbooks = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
     names = {r.name for r in RULE_SET.rules}
-    assert all(r.runbook_url == f"docs/runbooks/{r.name}.md" for r in RULE_SET.rules)
+    from collector.runbooks import Runbooks
+
+    # No link in the file: the collector links each to its bundled page, at its own address.
+    assert all(r.runbook_url is None for r in RULE_SET.rules)
+    assert [r.runbook_url for r in linked(RULE_SET.rules, "https://regie.example.org/")] == [
+        f"https://regie.example.org/runbooks/{r.name}" for r in RULE_SET.rules]
+    assert Runbooks.bundled().names == names   # the installed package carries every page
     assert {p.stem for p in runbooks.glob("*.md")} - {"README"} == names
     for name in names:
         text = (runbooks / f"{name}.md").read_text()

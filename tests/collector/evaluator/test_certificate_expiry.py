@@ -20,6 +20,7 @@ from collector.evaluator import Evaluator, EvaluatorTarget
 from collector.intake import Intake
 from collector.metrics import CollectorMetrics
 from collector.rules_file import load_rule_set
+from collector.runbooks import linked
 from collector.store.engine import create_engine, database_url
 from collector.store.tickets import TicketFilter, TicketStore
 from tests.agent.certs import make_ca, make_leaf
@@ -33,6 +34,10 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
+
+
+# The collector links rules to its bundled runbooks at its public address (as service.py does).
+PUBLIC_URL = "https://regie.example.org"
 
 
 def run_rounds(tmp_path, expires: dt.datetime, days_left: tuple[float, ...]):
@@ -58,7 +63,8 @@ def run_rounds(tmp_path, expires: dt.datetime, days_left: tuple[float, ...]):
 
             async with aiohttp.ClientSession() as session:
                 evaluator = Evaluator([EvaluatorTarget(f"127.0.0.1:{agent_port}", host)],
-                                      rule_set.rules, interval_seconds=60, ingest=ingest,
+                                      linked(rule_set.rules, PUBLIC_URL),
+                                      interval_seconds=60, ingest=ingest,
                                       session=session, clock=clock)
                 seen = []
                 for left in days_left:
@@ -95,7 +101,7 @@ def test_a_certificate_expires_into_the_warning_then_the_critical_tier(tmp_path)
     for ticket, rule in ((warning, "CertificateExpiresSoon"),
                          (critical, "CertificateExpiresVerySoon")):
         assert ticket.host == host
-        assert ticket.details["annotations"]["runbook_url"] == f"docs/runbooks/{rule}.md"
+        assert ticket.details["annotations"]["runbook_url"] == f"{PUBLIC_URL}/runbooks/{rule}"
         assert ticket.details["labels"]["subject"] == "CN=shop.example.net"
         assert ticket.details["labels"]["issuer"] == "CN=Regie Test CA"
         assert ticket.details["labels"]["path"] == str(leaf.cert)
