@@ -67,6 +67,7 @@ def test_revoked_token_stops_working(collector):
     assert collector.call("GET", "/api/v1/tickets", token=token)[0] == 401
 
 
+@pytest.mark.timeout(300)  # 15-60 s (default: 120 s)
 def test_token_list_shows_last_use(collector):
     """A token's first use is recorded (the LAST USED column of `token list`)."""
     from tests.collector.conftest import create_token, regie

@@ -10,6 +10,8 @@ import signal
 import threading
 import urllib.error
 
+import pytest
+
 from tests.collector.conftest import collector_process
 
 BATCHES = 60
@@ -39,6 +41,7 @@ def all_tickets(collector) -> list[dict]:
     raise AssertionError(f"ticket pages never ended ({len(out)} tickets read, before {before})")
 
 
+@pytest.mark.timeout(300)  # burst, kill -9, restart: 20-40 s (default: 120 s)
 def test_kill_9_mid_burst_loses_nothing_acknowledged(tmp_path, collector_db):
     committed: set[int] = set()
     lock = threading.Lock()

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.collector.conftest import _in_process
 from tests.services import free_port, http_get, http_ok, running, wait_for
 
@@ -148,6 +150,7 @@ def test_demo_restarts_its_agent_when_it_dies(tmp_path):
                  what="the new agent")
 
 
+@pytest.mark.timeout(300)  # a process per command: 20-70 s (default: 120 s)
 def test_reading_commands_never_create_a_database(tmp_path):
     """Outside any installation, a report fails with the path and the fix and leaves no
     ./regie.db behind; `registry match` then still answers from the bundled data."""

@@ -55,6 +55,7 @@ def test_every_request_body_obeys_the_body_rules():
     assert bodies == set(REQUEST_BODIES)
 
 
+@pytest.mark.timeout(600)  # fuzzes every operation: 30-130 s (default: 120 s)
 @pytest.mark.parametrize(("setup", "backend"), [("plain", "sqlite"), ("oncall", "sqlite"),
                                                 ("oncall", "postgresql")])
 def test_schemathesis_all_checks(tmp_path, setup, backend):

@@ -63,6 +63,7 @@ def host_software(db: str, host: str):
     return asyncio.run(_in_process(db, work))
 
 
+@pytest.mark.timeout(300)  # a real agent's push: 30-60 s (default: 120 s)
 def test_a_real_agent_push_is_matched_by_the_collector(collector, tmp_path):
     """The agent (its own process) pushes its real inventory; the collector matches it in
     the push's transaction. The result equals matching this machine's os-release, kernel and

@@ -10,6 +10,8 @@ import re
 import sys
 from datetime import date
 
+import pytest
+
 from collector.demo_registry import import_samples
 from tests.collector.conftest import regie
 from tests.services import free_port, http_ok, running, wait_for
@@ -63,6 +65,7 @@ def eos_rows(db: str, within: str) -> dict[tuple[str, str, str], dict[str, str]]
     return {(r["HOST"], r["PRODUCT"], r["VERSION"]): r for r in columns(out)}
 
 
+@pytest.mark.timeout(300)  # a report per horizon: 25-65 s (default: 120 s)
 def test_the_status_of_an_item_does_not_change_with_the_horizon(collector):
     """Debian 12 (security support over, LTS to 2028-06-30) is `extended` at 8m and at 5y;
     its prometheus package is covered by Debian 12 (rule distro), upstream's 2023 date

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from agent.inventory import collect_inventory
 from agent.inventory.packages import Package
 from tests.collector.conftest import _in_process
@@ -32,6 +34,7 @@ def stored_document(db: str, host: str) -> dict:
     return asyncio.run(_in_process(db, work))
 
 
+@pytest.mark.timeout(300)  # a real agent's inventory: 40-100 s (default: 120 s)
 def test_the_agents_source_packages_reach_the_registry(collector):
     document = collect_inventory()
     host = f"src-{uuid.uuid4().hex[:8]}"
