@@ -108,6 +108,17 @@ def test_every_bundled_runbook_renders_its_sections(name):
     assert runbook.summary and len(runbook.summary) < 300 and "\n" not in runbook.summary
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_every_runbook_confirms_with_a_block_the_docs_test_runs(name):
+    """tests/test_docs_run.py runs each page's ```sh block; a page adds at most one no-run
+    block, after it, for what only the affected host has."""
+    from tests.test_docs_run import doc_blocks
+
+    blocks = [b for b in doc_blocks() if b.source.startswith(f"docs/runbooks/{name}.md:")]
+    assert [b.no_run for b in blocks] in ([False], [False, True])
+    assert any(line.startswith("regie ") for line in blocks[0].text.splitlines())
+
+
 def test_the_index_lists_every_runbook_with_its_summary():
     runbooks = Runbooks.bundled()
     assert sorted(runbooks.names) == PAGES
@@ -173,7 +184,7 @@ def test_served_without_a_token(collector):
     assert headers["Content-Security-Policy"].startswith("default-src 'none'; style-src 'self'")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "<h1>DiskIoSaturated</h1>" in page
-    assert re.search(r'<pre><code class="language-sh">[^<]*\ncat /proc/pressure/io\n', page)
+    assert re.search(r'<pre><code class="language-sh">[^<]*\ncat /proc/pressure/io</code>', page)
 
     status, headers, index = get(f"{collector.url}/runbooks/")
     assert status == 200
@@ -192,6 +203,12 @@ def test_served_without_a_token(collector):
     ("/runbooks/DiskFull.md", "application/json", 400,
      "rule: a rule name: a letter, then letters, digits or '_' (at most 200)"),
     ("/runbooks/%2E%2E%2Fapi", "application/json", 400,
+     "rule: a rule name: a letter, then letters, digits or '_' (at most 200)"),
+    ("/runbooks/%00", "application/json", 400,
+     "rule: a rule name: a letter, then letters, digits or '_' (at most 200)"),
+    ("/runbooks/Oom%ED%A0%80", "application/json", 400,
+     "rule: percent-encoded bytes that are not UTF-8 text"),
+    ("/runbooks/" + "A" * 201, "application/json", 400,
      "rule: a rule name: a letter, then letters, digits or '_' (at most 200)"),
     ("/runbooks/OomKill?x=1", "application/json", 400, "x: unknown query parameter"),
     ("/runbooks/?lang=de", "application/json", 400, "lang: unknown query parameter"),
