@@ -208,6 +208,11 @@ class TicketRow(Base):
         Index("ix_tickets_correlated_service", "service", "created_at",
               sqlite_where=text(CORRELATED_PREDICATE),
               postgresql_where=text(CORRELATED_PREDICATE)),
+        # The console's queue: active, unattached tickets by priority then age, read a page
+        # at a time from a (priority, created_at, id) cursor (collector/store/queue.py).
+        Index("ix_tickets_queue", "priority", "created_at", "id",
+              sqlite_where=text(CORRELATED_PREDICATE),
+              postgresql_where=text(CORRELATED_PREDICATE)),
         {"comment": "The ticket queue: monitoring alerts and user reports alike."},
     )
 
@@ -525,3 +530,22 @@ class ContractRow(Base):
         String(32), comment="Renewal status: pending, in-progress, renewed, not-renewing.")
     owner: Mapped[str | None] = mapped_column(String(255), comment="Who handles renewal.")
     imported_at: Mapped[Moment] = mapped_column(comment="When it was imported.")
+
+
+# -- the operator console (docs/console.md)
+
+class ConsoleSessionRow(Base):
+    __tablename__ = "console_sessions"
+    __table_args__ = (
+        Index("ix_console_sessions_expires_at", "expires_at"),
+        {"comment": "Logged-in console sessions (only the hash of each session cookie)."},
+    )
+
+    id_hash: Mapped[str] = mapped_column(
+        String(64), primary_key=True,
+        comment="SHA-256 of the session cookie; the cookie itself is not kept.")
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("tokens.id"), comment="The token the person logged in with: their rights.")
+    csrf: Mapped[str] = mapped_column(String(64), comment="The session's anti-forgery token.")
+    created_at: Mapped[Moment] = mapped_column(comment="When the person logged in.")
+    expires_at: Mapped[Moment] = mapped_column(comment="When the session ends.")

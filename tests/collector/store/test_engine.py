@@ -187,8 +187,9 @@ def test_downgrade_and_upgrade_again(db):
     with pytest.raises(SchemaError, match="has no Regie schema"):
         asyncio.run(_check(db.url))
     assert migrate(db.url) == NEWEST
-    assert asyncio.run(tables()) == ["action_uses", "alembic_version", "assets", "contracts",
-                                     "eos_products", "escalation_policies", "escalations",
+    assert asyncio.run(tables()) == ["action_uses", "alembic_version", "assets",
+                                     "console_sessions", "contracts", "eos_products",
+                                     "escalation_policies", "escalations",
                                      "hardware_models", "host_software", "inventory_pushes",
                                      "notifications", "registry_syncs", "ticket_events",
                                      "tickets", "tokens"]
