@@ -175,6 +175,11 @@ def make_app(settings: CollectorSettings, *, stores_ctx,
         by_resource[(route.method, resource.canonical)] = route
     app.cleanup_ctx.append(stores_ctx)
     app.cleanup_ctx.append(_watch_store)
+    if settings.ui.enabled:   # the operator console: its own session check per route
+        from collector.handlers import CONSOLE_ROUTES
+        from collector.ui.session import install
+
+        install(app, CONSOLE_ROUTES)
     for ctx in extra_ctx or ():
         app.cleanup_ctx.append(ctx)
     return app

@@ -156,6 +156,18 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UiSettings:
+    # The operator console under /ui/ (docs/console.md): off unless asked for (`regie demo`
+    # turns it on).
+    enabled: bool = False
+    # A console session ends this long after its login, whatever happens meanwhile.
+    session_hours: float = field(default=12.0, metadata=check(positive))
+    # Mark the session cookie Secure although the collector itself speaks plain HTTP: set it
+    # when a reverse proxy terminates TLS in front of it. Under [server] tls_* it is always set.
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectorSettings:
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -164,6 +176,7 @@ class CollectorSettings:
     priority: PrioritySettings = PrioritySettings()
     oncall: OncallSettings = OncallSettings()
     registry: RegistrySettings = RegistrySettings()
+    ui: UiSettings = UiSettings()
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
 

@@ -134,6 +134,7 @@ Regie demo: the installation is {config}
                   (or run the commands from {shown}/: they find ./regie.toml)
   agent metrics   http://{args.agent_listen}/metrics
   collector API   http://{args.listen}   (token in {state / "admin.token"})
+  console         http://{args.listen}/ui/   log in with the token: cat {state / "admin.token"}
   tickets         regie ticket list
   report one      regie ticket report --summary "Printer on floor 3 jams" --impact low
   rules           bundled defaults, evaluated every {args.interval:g}s (regie rules export --out -)
@@ -178,6 +179,10 @@ targets = [{{ address = "{args.agent_listen}" }}]
 schedule_file = "oncall.yml"
 public_url = "http://{args.listen}"
 link_secret_file = "link.key"
+
+# The operator console at http://{args.listen}/ui/ (docs/console.md).
+[ui]
+enabled = true
 
 [[oncall.channels]]
 name = "demo-file"

@@ -1,6 +1,10 @@
-"""The route table: every endpoint, its handler and the permission it needs, in one place.
+"""The route tables: every endpoint, its handler and the permission it needs, in one place.
 
-The OpenAPI document (collector/openapi.py) is checked against this table by the tests.
+ROUTES is the API (and the pages a notification's signed links open): the OpenAPI document
+(collector/openapi.py) is checked against it by the tests. CONSOLE_ROUTES is the operator
+console (docs/console.md), served when `[ui] enabled`: HTML for people signed in with a session
+cookie, not an API, so it is not in the OpenAPI document; each route's permission is checked
+against the session's token (collector/ui/session.py). None: no session needed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collector.handlers import (
     system,
     tickets,
 )
+from collector.ui import console, eos_page, host_pages, oncall_page, render, report_page, session
 from collector.ui import handlers as ui
 
 ROUTES: list[Route] = [
@@ -69,4 +74,33 @@ ROUTES: list[Route] = [
           "registry_contracts"),
     Route("GET", "/api/v1/registry/hardware", registry.hardware, Permission.READ,
           "registry_hardware"),
+]
+
+_TICKET = r"/ui/ticket/{id:[^/]+}"
+
+CONSOLE_ROUTES: list[Route] = [
+    Route("GET", "/ui/", session.home, None, "console_home"),
+    Route("GET", "/ui/login", session.login_page, None, "console_login_page"),
+    Route("POST", "/ui/login", session.login, None, "console_login"),
+    Route("POST", "/ui/logout", session.logout, Permission.READ, "console_logout"),
+    Route("GET", r"/ui/static/{name:[^/]+}", render.static, None, "console_static"),
+    Route("GET", "/ui/queue", console.queue, Permission.READ, "console_queue"),
+    Route("GET", "/ui/queue/live", console.queue_rows, Permission.READ, "console_queue_live"),
+    Route("GET", _TICKET, console.ticket, Permission.READ, "console_ticket"),
+    Route("POST", _TICKET + "/ack", console.acknowledge, Permission.RESPOND, "console_ack"),
+    Route("POST", _TICKET + "/resolve", console.resolve, Permission.RESPOND,
+          "console_resolve"),
+    Route("POST", _TICKET + "/close", console.close, Permission.RESPOND, "console_close"),
+    Route("POST", _TICKET + "/note", console.note, Permission.RESPOND, "console_note"),
+    Route("POST", _TICKET + "/priority", console.override_priority, Permission.RESPOND,
+          "console_priority"),
+    Route("POST", _TICKET + "/assign", console.assign_ticket, Permission.RESPOND,
+          "console_assign"),
+    Route("GET", "/ui/oncall", oncall_page.oncall, Permission.READ, "console_oncall"),
+    Route("GET", "/ui/eos", eos_page.eos, Permission.READ, "console_eos"),
+    Route("GET", "/ui/hosts", host_pages.hosts, Permission.READ, "console_hosts"),
+    Route("GET", r"/ui/hosts/{name:[^/]+}", host_pages.host, Permission.READ, "console_host"),
+    Route("GET", "/ui/report", report_page.report_form, Permission.REPORT,
+          "console_report_form"),
+    Route("POST", "/ui/report", report_page.report, Permission.REPORT, "console_report"),
 ]

@@ -1,5 +1,7 @@
 """A real headless Chromium, driven over the DevTools protocol (CDP) with aiohttp's websocket
-client: open a page, read its DOM text, click a button, take a screenshot.
+client: open a page, read its DOM text, type into a field, click a button, take a screenshot,
+and, once `watch()` is called, record every request the page makes and every console error,
+Content-Security-Policy violations included.
 
 No browser automation library is needed (Playwright's own browser download is not possible
 here); Chromium comes from the distribution (`apt-get install chromium`, deploy/test-deps.sh).
@@ -32,6 +34,8 @@ class Page:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future] = {}
         self._loads: asyncio.Queue[None] = asyncio.Queue()
+        self.requests: list[str] = []          # every URL requested, once watch() is on
+        self.console_errors: list[str] = []    # console errors, exceptions, CSP reports
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -41,6 +45,17 @@ class Page:
                 self._pending.pop(data["id"]).set_result(data)
             elif data.get("method") == "Page.loadEventFired":
                 self._loads.put_nowait(None)
+            elif data.get("method") == "Network.requestWillBeSent":
+                self.requests.append(data["params"]["request"]["url"])
+            elif data.get("method") == "Runtime.exceptionThrown":
+                details = data["params"]["exceptionDetails"]
+                self.console_errors.append(details.get("text", "exception"))
+            elif data.get("method") == "Runtime.consoleAPICalled" and \
+                    data["params"].get("type") in ("error", "assert"):
+                self.console_errors.append(json.dumps(data["params"].get("args"))[:500])
+            elif data.get("method") == "Log.entryAdded" and \
+                    data["params"]["entry"].get("level") == "error":
+                self.console_errors.append(data["params"]["entry"].get("text", ""))
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
         call_id = next(self._ids)
@@ -82,6 +97,33 @@ class Page:
             f"if (!e) return false; e.click(); return true; }})()")
         assert found, f"no element matches {selector!r}"
         await self._loaded()
+
+    async def watch(self) -> None:
+        """Record requests and console errors from now on."""
+        for domain in ("Network.enable", "Runtime.enable", "Log.enable"):
+            await self.send(domain)
+
+    async def fill(self, selector: str, value: str) -> None:
+        """Set a form field's value (as typing would leave it)."""
+        found = await self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+            f"if (!e) return false; e.value = {json.dumps(value)}; return true; }})()")
+        assert found, f"no element matches {selector!r}"
+
+    async def wait_for(self, expression: str, seconds: float) -> float:
+        """Poll `expression` (JavaScript) until it is true; the seconds it took, or an
+        AssertionError after `seconds`."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while not await self.evaluate(expression):
+            if loop.time() - start > seconds:
+                raise AssertionError(f"not true within {seconds} s: {expression}")
+            await asyncio.sleep(0.05)
+        return loop.time() - start
+
+    async def viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
+        await self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                        deviceScaleFactor=1, mobile=mobile)
 
     async def screenshot(self, path: Path) -> Path:
         shot = await self.send("Page.captureScreenshot", format="png")
