@@ -11,6 +11,7 @@ import yaml
 from alerting.rule_export import to_alertmanager_inhibit_rules, to_prometheus
 from collector.rules_cli import main
 from collector.rules_file import default_rules_source, load_rule_set, load_rules
+from collector.runbooks import linked
 from tests.services import require_binary
 
 SHIPPED_ALERTMANAGER = (Path(__file__).resolve().parents[3] / "deploy" / "alertmanager"
@@ -99,7 +100,10 @@ def test_export_writes_a_file_promtool_accepts(rules_file, tmp_path, capsys):
 def test_export_bundled_to_stdout(tmp_path, capsys):
     assert main(["export", "--out", "-"]) == 0
     text = capsys.readouterr().out
-    assert yaml.safe_load(text) == to_prometheus(load_rules(None))
+    # No installation here, so no oncall.public_url: the bundled runbooks' links are paths.
+    assert yaml.safe_load(text) == to_prometheus(linked(load_rules(None), ""))
+    assert yaml.safe_load(text)["groups"][0]["rules"][0]["annotations"]["runbook_url"] == \
+        "/runbooks/RegieAgentDown"
     path = tmp_path / "stdout.yml"
     path.write_text(text)
     assert promtool_check(path).returncode == 0
