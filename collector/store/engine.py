@@ -222,6 +222,12 @@ def observe(engine: AsyncEngine, *, answered: Callable[[], None],
     _COMMIT_OBSERVERS.setdefault(engine.sync_engine, []).append(committed)
 
 
+def wrote(connection: AsyncConnection) -> None:
+    """Record that this transaction changed a row with a statement run on the driver directly
+    (collector/store/sqlite_bulk.py), which `observe` does not see."""
+    connection.sync_connection.info[_WROTE] = True
+
+
 # Set on a connection's info when its transaction changed a row (observe); read at commit.
 _WROTE = "regie_wrote"
 _COMMIT_OBSERVERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (

@@ -543,7 +543,8 @@ class SignalBatch:
     async def _update(self, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         await self._bulk(update_statement(self.dialect, columns), rows)
 
-    async def _bulk(self, statement: Executable, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    async def _bulk(self, statement: Executable,
+                    rows: list[dict[str, Any]]) -> Sequence[Sequence[Any]]:
         """Run a bulk statement for `rows`: as one JSON record set on PostgreSQL (one
         statement in the server instead of one per row: 2-3x faster there), as tuples straight
         to the driver on SQLite (in-process, no round trips; extracting each column from JSON
