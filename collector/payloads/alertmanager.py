@@ -19,10 +19,21 @@ from datetime import datetime
 from typing import Any
 
 from alerting.ticket import Action, Recovery, Signal, Urgency
-from collector.payloads.details import capped, string_bound
-from collector.payloads.fields import BadPayload, mapping, string, string_map, timestamp
+from collector.payloads.details import MAX_DETAILS_BYTES, capped, string_bound
+from collector.payloads.fields import (
+    BadPayload,
+    go_utc,
+    mapping,
+    plain_string_map,
+    string,
+    string_map,
+    timestamp,
+)
 
 MAX_ALERTS = 10_000
+# A label used as host, service or component name is cut to the 255 characters those columns
+# hold (a blackbox `instance` may be a long URL): refusing it would refuse the whole batch,
+# and the cut is the same on every repeat, so dedup and correlation hold.
 MAX_NAME = 255
 SEVERITY_URGENCY = {
     "critical": Urgency.HIGH, "page": Urgency.HIGH, "error": Urgency.HIGH,
@@ -63,13 +74,6 @@ def urgency_of(labels: dict[str, str]) -> Urgency:
     return SEVERITY_URGENCY.get(labels.get("severity", "").lower(), Urgency.MEDIUM)
 
 
-def _name(label: str | None) -> str | None:
-    """A label used as host, service or component name, cut to the 255 characters those
-    columns hold (a blackbox `instance` may be a long URL): refusing it would refuse the
-    whole batch, and the cut is the same on every repeat, so dedup and correlation hold."""
-    return label[:MAX_NAME] if label else label
-
-
 def parse_webhook(body: Any, *, now: datetime,
                   known_host: Callable[[str], str | None] | None = None) -> list[Signal]:
     message = mapping(body, "body")
@@ -81,40 +85,68 @@ def parse_webhook(body: Any, *, now: datetime,
         raise BadPayload("alerts: must be an array")
     if len(alerts) > MAX_ALERTS:
         raise BadPayload(f"alerts: more than {MAX_ALERTS} in one request")
-    return [_alert(alert, f"alerts[{i}]", now=now, known_host=known_host)
-            for i, alert in enumerate(alerts)]
+    return [_alert(alert, i, now=now, known_host=known_host) for i, alert in enumerate(alerts)]
 
 
-def _alert(raw: Any, path: str, *, now: datetime,
+_ACTIONS = {"firing": Action.TRIGGER, "resolved": Action.RESOLVE}
+
+
+def _alert(raw: Any, i: int, *, now: datetime,
            known_host: Callable[[str], str | None] | None) -> Signal:
-    alert = mapping(raw, path)
+    # Every alert of every request comes here, so each field is first tested as Alertmanager
+    # writes it, without building its path for an error message; whatever that test does
+    # not accept goes through the general reader (fields.py), which refuses it with its
+    # path and reason, field by field in the same order as before.
+    alert = raw if type(raw) is dict else mapping(raw, f"alerts[{i}]")
     status = alert.get("status")
-    if status not in ("firing", "resolved"):
-        raise BadPayload(f"{path}.status: must be 'firing' or 'resolved'")
-    fingerprint = string(alert.get("fingerprint"), f"{path}.fingerprint", max_length=128)
-    labels = string_map(alert.get("labels", {}), f"{path}.labels")
-    annotations = string_map(alert.get("annotations", {}), f"{path}.annotations")
-    starts = timestamp(alert.get("startsAt"), f"{path}.startsAt", default=now)
-    ends = timestamp(alert.get("endsAt"), f"{path}.endsAt", default=now)
-    generator = string(alert.get("generatorURL"), f"{path}.generatorURL", max_length=4096,
-                       required=False, allow_empty=True)
+    try:
+        action = _ACTIONS.get(status)
+    except TypeError:  # an unhashable status (an array, an object)
+        action = None
+    if action is None:
+        raise BadPayload(f"alerts[{i}].status: must be 'firing' or 'resolved'")
+    fingerprint = alert.get("fingerprint")
+    if not (type(fingerprint) is str and 0 < len(fingerprint) <= 128
+            and not fingerprint.isspace() and "\x00" not in fingerprint):
+        fingerprint = string(fingerprint, f"alerts[{i}].fingerprint", max_length=128)
+    labels = alert.get("labels", {})
+    if not plain_string_map(labels):
+        labels = string_map(labels, f"alerts[{i}].labels")
+    annotations = alert.get("annotations", {})
+    if not plain_string_map(annotations):
+        annotations = string_map(annotations, f"alerts[{i}].annotations")
+    starts_at = alert.get("startsAt")
+    starts = go_utc(starts_at) or timestamp(starts_at, f"alerts[{i}].startsAt", default=now)
+    ends_at = alert.get("endsAt")
+    ends = go_utc(ends_at) or timestamp(ends_at, f"alerts[{i}].endsAt", default=now)
+    generator = alert.get("generatorURL")
+    if generator is None:
+        generator = ""
+    elif not (type(generator) is str and len(generator) <= 4096 and "\x00" not in generator):
+        generator = string(generator, f"alerts[{i}].generatorURL", max_length=4096,
+                           required=False, allow_empty=True)
     name = labels.get("alertname", "")
     summary = (annotations.get("summary") or annotations.get("description") or name
                or f"alert {fingerprint}")
+    details = {"labels": labels, "annotations": annotations, "generator_url": generator,
+               "starts_at": starts.isoformat()}
+    if string_bound(labels, annotations, generator) > MAX_DETAILS_BYTES:
+        details = capped(details)
+    host = host_of(labels, known_host)
+    service = labels.get("service") or labels.get("job")
+    component = labels.get("component")
     return Signal(
         dedup_key=f"alertmanager/{fingerprint}",
-        action=Action.TRIGGER if status == "firing" else Action.RESOLVE,
+        action=action,
         origin="alertmanager",
         summary=summary[:1024],
-        occurred_at=starts if status == "firing" else ends,
-        host=_name(host_of(labels, known_host)),
-        service=_name(labels.get("service") or labels.get("job")),
-        component=_name(labels.get("component")),
+        occurred_at=starts if action is Action.TRIGGER else ends,
+        host=host[:MAX_NAME] if host else host,
+        service=service[:MAX_NAME] if service else service,
+        component=component[:MAX_NAME] if component else component,
         urgency=urgency_of(labels),
         recovery=Recovery.CONFIRM if labels.get("regie_recovery") == "confirm"
         else Recovery.RESOLVE,
         host_down=labels.get("regie_host_down") == "true" or name in HOST_DOWN_ALERTS,
-        details=capped({"labels": labels, "annotations": annotations,
-                        "generator_url": generator or "", "starts_at": starts.isoformat()},
-                       strings=string_bound(labels, annotations, generator or "")),
+        details=details,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import re
 from collections.abc import Mapping
@@ -63,19 +62,26 @@ def choice(value: Any, kind: type[E], path: str, *, default: E | None = None) ->
         raise BadPayload(f"{path}: must be one of {choices}") from None
 
 
+def plain_string_map(value: Any, *, max_items: int = 200, max_length: int = 4096) -> bool:
+    """Whether `value` is a decoded JSON object that `string_map` takes as it is: the same
+    checks in C-coded passes over the map, for the label maps of every alert. A caller that
+    owns the decoded body may keep `value` itself (no copy); anything this does not accept
+    goes through `string_map`, which names the first offending entry."""
+    if type(value) is not dict or len(value) > max_items:
+        return False
+    values = value.values()
+    return (set(map(type, values)) <= _STR_ONLY
+            and max(map(len, values), default=0) <= max_length
+            and max(map(len, value), default=0) <= 256)
+
+
 def string_map(value: Any, path: str, *, max_items: int = 200,
                max_length: int = 4096) -> dict[str, str]:
+    if plain_string_map(value, max_items=max_items, max_length=max_length):
+        return dict(value)
     items = mapping(value, path)
     if len(items) > max_items:
         raise BadPayload(f"{path}: more than {max_items} entries")
-    values = items.values()
-    # Fast path (every label map of every alert comes here): the same checks in C-coded
-    # passes over the map; anything it does not accept goes through the loop below, which
-    # names the first offending entry.
-    if (type(items) is dict and set(map(type, values)) <= _STR_ONLY
-            and max(map(len, values), default=0) <= max_length
-            and max(map(len, items), default=0) <= 256):
-        return dict(items)
     out = {}
     for key, item in items.items():
         if not isinstance(item, str):
@@ -86,16 +92,25 @@ def string_map(value: Any, path: str, *, max_items: int = 200,
     return out
 
 
+def go_utc(value: Any) -> datetime | None:
+    """`value` read when it is what Alertmanager and Prometheus write (UTC, "Z", up to
+    nanoseconds) and not Go's zero time, else None (then `timestamp` reads it, or refuses it
+    with its reason). Python reads that form as it is, cutting the digits past microseconds
+    as the general path does, and it is UTC already."""
+    if type(value) is str and _GO_UTC.fullmatch(value) and not value.startswith("0001-"):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:  # an impossible date: the general path names it
+            return None
+    return None
+
+
 def timestamp(value: Any, path: str, *, default: datetime) -> datetime:
     """RFC 3339; Go's zero time (0001-01-01...) and absence mean `default`."""
     if value is None or value == "" or (isinstance(value, str) and value.startswith("0001-")):
         return default
-    if type(value) is str and _GO_UTC.fullmatch(value):
-        # What Alertmanager and Prometheus write: UTC, "Z", up to nanoseconds. Python reads
-        # that form as it is, cutting the digits past microseconds as the general path does,
-        # and it is UTC already. An impossible date falls through to the general path's error.
-        with contextlib.suppress(ValueError):
-            return datetime.fromisoformat(value)
+    if (parsed := go_utc(value)) is not None:
+        return parsed
     if not isinstance(value, str):
         raise BadPayload(f"{path}: must be an RFC 3339 timestamp string")
     text = value.strip()
