@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.agent.conftest import agent_process
 from tests.agent.push_receiver import Receiver
 from tests.services import http_get, wait_for
 
 
+@pytest.mark.timeout(300)  # 10-90 s (default: 120 s)
 def test_agent_serves_snmp_and_pushes_inventory(tmp_path, snmpd):
     token = tmp_path / "agent.token"
     token.write_text("agent-token-e2e-0123456789\n")
@@ -46,10 +49,12 @@ priv_password = "{snmpd.priv_password}"
                 return [r for r in receiver.delivered()
                         if any(o["source"] == "snmp" for o in r.json["document"]["observations"])]
 
-            wait_for(snmp_up, timeout=30, interval=0.2, what="the SNMP target to be polled")
+            # Bounds for a poll or push that never comes: a busy 2-CPU machine takes up to a
+            # minute and a half for this test (the inventory alone is 10-30 s).
+            wait_for(snmp_up, timeout=120, interval=0.2, what="the SNMP target to be polled")
             # The inventory is pushed at start and again when it changes: once the first SNMP
             # round has answered, the device's sysDescr is new content and must be pushed.
-            (with_snmp, *_) = wait_for(pushed_with_snmp, timeout=60, interval=0.2,
+            (with_snmp, *_) = wait_for(pushed_with_snmp, timeout=120, interval=0.2,
                                        what="an inventory push carrying the SNMP observation")
             metrics = http_get(f"{agent.url}/metrics").decode()
             first = receiver.delivered()[0]

@@ -18,6 +18,8 @@ from tests.agent.conftest import agent_process
 from tests.agent.push_receiver import Receiver
 from tests.services import wait_for
 
+pytestmark = pytest.mark.timeout(300)  # an agent's first push each: 10-30 s, waits 120 s
+
 
 @pytest.fixture(autouse=True)
 def umask_022() -> Iterator[None]:
@@ -45,7 +47,9 @@ token_file = "{token}"
 spool_dir = "{spool}"
 """
         with agent_process(tmp_path, config):
-            wait_for(receiver.delivered, timeout=30, what="the first inventory push")
+            # Collecting the inventory (dpkg-query, apt-get -s) takes 10-30 s on a busy 2-CPU
+            # machine: the bound is for a push that never comes, not for a slow one.
+            wait_for(receiver.delivered, timeout=120, what="the first inventory push")
             yield str(token)
 
 
