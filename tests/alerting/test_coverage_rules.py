@@ -115,7 +115,8 @@ CASES: dict[str, Case] = {
     ),
     "counters: OOM kills, page faults, swap, pressure, errors, disks": Case(
         ("OomKill", "MemoryMajorPageFaultsHigh", "SwapInHigh", "MemoryPressureStalling",
-         "NetworkReceiveErrors", "DiskIoSaturated", "NetworkInterfaceFlapping"),
+         "NetworkReceiveErrors", "NetworkTransmitErrors", "DiskIoSaturated",
+         "NetworkInterfaceFlapping"),
         (Series("web1", "regie_vmstat_oom_kills_total", (0,) * 20 + (1,) * 20 + (3,) * 30),
          Series("web1", "regie_vmstat_major_page_faults_total",
                 ramp(0, 600 * 60, 40) + ramp(600 * 60 * 40, 50 * 60, 30)),
@@ -130,6 +131,12 @@ CASES: dict[str, Case] = {
                 {"device": "eth0"}),
          Series("web1", "regie_network_receive_errors_total", ramp(0, 1, 70),
                 {"device": "eth1"}),
+         # Transmit errors: 15 every 2 minutes on eth0 (over 10 once the window holds two
+         # minutes, firing an hour later), 5 on eth1 (under the threshold).
+         Series("web1", "regie_network_transmit_errors_total", ramp(0, 7.5, 70),
+                {"device": "eth0"}),
+         Series("web1", "regie_network_transmit_errors_total", ramp(0, 2.5, 70),
+                {"device": "eth1"}),
          Series("web1", "regie_disk_io_time_seconds_total", ramp(0, 57, 70),
                 {"device": "sda"}),
          Series("web1", "regie_network_carrier_changes_total",
@@ -137,7 +144,7 @@ CASES: dict[str, Case] = {
         must_fire=((20, "OomKill", "web1"), (40, "OomKill", "web1"),
                    (20, "MemoryMajorPageFaultsHigh", "web1"),
                    (17, "MemoryPressureStalling", "web1"),
-                   (61, "NetworkReceiveErrors", "web1"),
+                   (61, "NetworkReceiveErrors", "web1"), (62, "NetworkTransmitErrors", "web1"),
                    (35, "DiskIoSaturated", "web1"),
                    (14, "NetworkInterfaceFlapping", "web1")),
         must_not_fire=(("SwapInHigh", "web1"),),
@@ -171,8 +178,9 @@ CASES: dict[str, Case] = {
                        ("FileDescriptorsAlmostExhausted", "a")),
     ),
     "certificates, reboots and security updates by the clock": Case(
-        ("CertificateExpiresSoon", "CertificateExpiresVerySoon", "RebootRequiredForAWeek",
-         "SecurityUpdatesPending"),
+        ("CertificateExpiresSoon", "CertificateExpiresVerySoon", "CertificateFileUnreadable",
+         "RebootRequiredForAWeek", "SecurityUpdatesPending", "FilesystemDeviceError",
+         "SystemdUnitFailed"),
         (Series("web1", "regie_certificate_not_after_timestamp_seconds", (7 * DAY + 300,) * 12,
                 {"path": "/etc/ssl/site.pem", "subject": "CN=www.example.net",
                  "issuer": "CN=Example CA", "serial": "1f"}),
@@ -188,10 +196,27 @@ CASES: dict[str, Case] = {
          Series("web2", "regie_reboot_required_since_timestamp_seconds",
                 (-6 * DAY,) * 12, {"reason": "packages"}),
          Series("web1", "regie_updates_security_pending_since_timestamp_seconds",
-                (-14 * DAY + 420,) * 12)),
+                (-14 * DAY + 420,) * 12),
+         # A file unreadable from minute 1 (fires 10 minutes later); web2's was unreadable for
+         # 5 minutes only (never).
+         Series("web1", "regie_certificate_file_error", (0,) + (1,) * 11,
+                {"path": "/etc/ssl/gone.pem"}),
+         Series("web2", "regie_certificate_file_error", (0,) + (1,) * 5 + (0,) * 6,
+                {"path": "/etc/ssl/flaky.pem"}),
+         # A dead NFS mount from minute 2, a unit failed from minute 3 (each fires 5 minutes
+         # later); web2's unit failed for 3 minutes and was restarted (never).
+         Series("web1", "regie_filesystem_device_error", (0, 0) + (1,) * 10,
+                {"device": "nfs:/export", "fstype": "nfs4", "mountpoint": "/mnt/share"}),
+         Series("web1", "regie_systemd_unit_failed", (0, 0, 0) + (1,) * 9,
+                {"unit": "backup.service"}),
+         Series("web2", "regie_systemd_unit_failed", (0, 1, 1, 1) + (0,) * 8,
+                {"unit": "backup.service"})),
         must_fire=((0, "CertificateExpiresSoon", "web1"), (6, "CertificateExpiresVerySoon", "web1"),
-                   (5, "RebootRequiredForAWeek", "web1"), (8, "SecurityUpdatesPending", "web1")),
-        must_not_fire=(("RebootRequiredForAWeek", "web2"),),
+                   (5, "RebootRequiredForAWeek", "web1"), (8, "SecurityUpdatesPending", "web1"),
+                   (11, "CertificateFileUnreadable", "web1"),
+                   (7, "FilesystemDeviceError", "web1"), (8, "SystemdUnitFailed", "web1")),
+        must_not_fire=(("RebootRequiredForAWeek", "web2"), ("CertificateFileUnreadable", "web2"),
+                       ("SystemdUnitFailed", "web2")),
     ),
 }
 
