@@ -21,7 +21,7 @@ from alerting.priority import (
     Matrix,
     assess,
 )
-from alerting.ticket import Signal, Urgency, UserReport
+from alerting.ticket import Criticality, Signal, Urgency, UserReport
 from collector.config import CriticalitySettings
 from collector.metrics import CollectorMetrics
 from collector.payloads.fields import BadPayload
@@ -37,6 +37,10 @@ ticket_log = logging.getLogger("regie.collector.tickets")
 GROUP_MAX_SIGNALS = 5_000
 # Outcomes after which a ticket's escalation has something to do.
 _CHANGES = frozenset({"created", "resolved", "acknowledged"})
+# Entries of each of the assessment memos (assess_signal).
+_MEMO_ENTRIES = 10_000
+# Outcomes that are logged and counted per ticket (repeats are only counted).
+_LOGGED = frozenset({"created", "resolved"})
 
 
 def utcnow() -> datetime:
@@ -67,6 +71,10 @@ class Intake:
         self._matrix = matrix
         self._metrics = metrics
         self._clock = clock
+        # (host, service) -> (criticality, rule); (that, urgency, systems, past end of
+        # support) -> Assessment. Bounded: emptied when full (hosts come and go).
+        self._explained: dict[tuple[str | None, str | None], tuple[Criticality, str]] = {}
+        self._assessed: dict[tuple, Assessment] = {}
         # Group commit: batches that arrive while a transaction runs wait here and go into
         # the next one together, so N concurrent requests cost one transaction, not N.
         self._pending: collections.deque[tuple[Sequence[Signal], asyncio.Future]] = \
@@ -81,15 +89,33 @@ class Intake:
         return self._clock()
 
     def assess_signal(self, signal: Signal, systems_affected: int) -> Assessment:
-        criticality, rule = self._criticality.explain(host=signal.host, service=signal.service)
-        return assess(
-            criticality=criticality,
-            urgency=signal.urgency,
-            systems_affected=systems_affected,
-            past_end_of_support=self.past_end_of_support(signal.host),
-            matrix=self._matrix,
-            source=ImpactSource("system", rule),
-        )
+        # Remembered: a batch's new tickets share hosts, services and rules, and the settings
+        # and matrix are fixed for the process. End of support is asked every time (the
+        # registry's answer changes as it syncs); an Assessment is immutable, so shared.
+        host, service = signal.host, signal.service
+        explained = self._explained.get((host, service))
+        if explained is None:
+            if len(self._explained) >= _MEMO_ENTRIES:
+                self._explained.clear()
+            explained = self._criticality.explain(host=host, service=service)
+            self._explained[host, service] = explained
+        past_end_of_support = self.past_end_of_support(host)
+        key = (explained, signal.urgency, systems_affected, past_end_of_support)
+        assessment = self._assessed.get(key)
+        if assessment is None:
+            if len(self._assessed) >= _MEMO_ENTRIES:
+                self._assessed.clear()
+            criticality, rule = explained
+            assessment = assess(
+                criticality=criticality,
+                urgency=signal.urgency,
+                systems_affected=systems_affected,
+                past_end_of_support=past_end_of_support,
+                matrix=self._matrix,
+                source=ImpactSource("system", rule),
+            )
+            self._assessed[key] = assessment
+        return assessment
 
     def reassess(self, host: str | None, service: str | None, urgency: Urgency,
                  systems_affected: int) -> Assessment:
@@ -111,23 +137,39 @@ class Intake:
         outcomes = await done
         if self.on_change is not None and any(o.result in _CHANGES for o in outcomes):
             self.on_change()
-        # Counted per distinct label set, not per signal: a label lookup costs more than
-        # the rest of a repeat's bookkeeping here.
+        self._counted(signals, outcomes)
+        return outcomes
+
+    def _counted(self, signals: Sequence[Signal], outcomes: Sequence[Outcome]) -> None:
+        """A request's metrics and the opened and resolved tickets' log lines. Counters are
+        counted per distinct label set, one `inc(n)` each: a label lookup costs more than
+        the rest of a repeat's bookkeeping here. Repeats are not logged."""
         counts = collections.Counter((s.origin, o.result) for s, o in zip(signals, outcomes,
                                                                            strict=True))
         for labels, count in counts.items():
             self._metrics.signals.labels(*labels).inc(count)
+        if not any(result in _LOGGED for _, result in counts):
+            return
+        log = ticket_log.isEnabledFor(logging.INFO)
+        now = self.now()
+        created: collections.Counter = collections.Counter()
+        resolved: collections.Counter = collections.Counter()
         for signal, outcome in zip(signals, outcomes, strict=True):
             if outcome.result == "created":
-                self._metrics.created.labels(outcome.priority, outcome.component or "",
-                                             "monitoring").inc()
-                ticket_log.info("ticket %s opened at %s from %s: %s", outcome.ticket_id,
-                                _value(outcome.priority), signal.origin, outcome.dedup_key)
+                created[outcome.priority, outcome.component or ""] += 1
+                if log:
+                    _ticket_line("ticket %s opened at %s from %s: %s", outcome.ticket_id,
+                                 _value(outcome.priority), signal.origin, outcome.dedup_key)
             elif outcome.result == "resolved":
-                self.resolved(outcome.priority, outcome.component, outcome.opened_at)
-                ticket_log.info("ticket %s resolved by %s (recovered)", outcome.ticket_id,
-                                signal.origin)
-        return outcomes
+                resolved[outcome.priority, outcome.component or ""] += 1
+                self._time_to_resolve(outcome.priority, outcome.opened_at, now)
+                if log:
+                    _ticket_line("ticket %s resolved by %s (recovered)", outcome.ticket_id,
+                                 signal.origin)
+        for (priority, component), count in created.items():
+            self._metrics.created.labels(priority, component, "monitoring").inc(count)
+        for (priority, component), count in resolved.items():
+            self._metrics.resolved.labels(priority, component).inc(count)
 
     async def _write_pending(self) -> None:
         """Apply queued batches, as many as fit in one transaction at a time, until none wait."""
@@ -198,9 +240,21 @@ class Intake:
 
     def resolved(self, priority, component: str | None, opened_at: datetime | None) -> None:
         self._metrics.resolved.labels(priority, component or "").inc()
+        self._time_to_resolve(priority, opened_at, self.now())
+
+    def _time_to_resolve(self, priority, opened_at: datetime | None, now: datetime) -> None:
         if opened_at is not None:
             self._metrics.time_to_resolve.labels(priority).observe(
-                max(0.0, (self.now() - opened_at).total_seconds()))
+                max(0.0, (now - opened_at).total_seconds()))
+
+
+def _ticket_line(msg: str, *args: object) -> None:
+    """One INFO line of `ticket_log` (the caller has checked that INFO is on), handed to its
+    handlers as `Logger.info` would, without looking up the caller's file and line (a walk
+    over the stack, about a fifth of a line's cost): a request opening 50 tickets logs 50
+    lines. The log format (regie/log_format.py) names no file or line."""
+    ticket_log.handle(ticket_log.makeRecord(ticket_log.name, logging.INFO, __file__, 0, msg,
+                                            args, None, "signals"))
 
 
 def _value(priority) -> str:
