@@ -40,7 +40,7 @@ _CHANGES = frozenset({"created", "resolved", "acknowledged"})
 # Entries of each of the assessment memos (assess_signal).
 _MEMO_ENTRIES = 10_000
 # Outcomes that are logged and counted per ticket (repeats are only counted).
-_LOGGED = frozenset({"created", "resolved"})
+_LOGGED = frozenset({"created", "resolved", "acknowledged"})
 
 
 def utcnow() -> datetime:
@@ -141,9 +141,9 @@ class Intake:
         return outcomes
 
     def _counted(self, signals: Sequence[Signal], outcomes: Sequence[Outcome]) -> None:
-        """A request's metrics and the opened and resolved tickets' log lines. Counters are
-        counted per distinct label set, one `inc(n)` each: a label lookup costs more than
-        the rest of a repeat's bookkeeping here. Repeats are not logged."""
+        """A request's metrics and the opened, resolved and acknowledged tickets' log lines.
+        Counters are counted per distinct label set, one `inc(n)` each: a label lookup costs
+        more than the rest of a repeat's bookkeeping here. Repeats are not logged."""
         counts = collections.Counter((s.origin, o.result) for s, o in zip(signals, outcomes,
                                                                            strict=True))
         for labels, count in counts.items():
@@ -165,6 +165,15 @@ class Intake:
                 self._time_to_resolve(outcome.priority, outcome.opened_at, now)
                 if log:
                     _ticket_line("ticket %s resolved by %s (recovered)", outcome.ticket_id,
+                                 signal.origin)
+            elif outcome.result == "acknowledged":
+                # An Events API `acknowledge`: the same time to acknowledge as
+                # `POST /api/v1/tickets/{id}/ack` observes.
+                if outcome.opened_at is not None:
+                    self._metrics.time_to_ack.labels(outcome.priority).observe(
+                        max(0.0, (now - outcome.opened_at).total_seconds()))
+                if log:
+                    _ticket_line("ticket %s acknowledged by %s", outcome.ticket_id,
                                  signal.origin)
         for (priority, component), count in created.items():
             self._metrics.created.labels(priority, component, "monitoring").inc(count)

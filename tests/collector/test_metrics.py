@@ -84,6 +84,10 @@ TICKETS = {
     ("low", "low", "P4"): [(3000, 100000)],
 }
 
+# Events API tickets (dedup key -> seconds to its `acknowledge` and `resolve` events), whose
+# priority comes from the default criticality and the events' severity.
+EVENTS = {"events-mtta-1": (400, 9000), "events-mtta-2": (35, 130)}
+
 
 def histogram(values: dict, name: str, priority: str) -> tuple[float, float, dict[str, float]]:
     """(_count, _sum, {le: cumulative count}) of one priority's series."""
@@ -102,7 +106,8 @@ def expected(durations: list[int]) -> tuple[float, float, dict[str, float]]:
 
 def test_time_to_acknowledge_and_resolve_are_the_clock_durations(collector_db, tmp_path):
     """Tickets of every priority opened at one instant, acknowledged and resolved through the
-    API as the clock reaches each one's offsets; /metrics then holds exactly those durations
+    API (and, for two, through the Events API's acknowledge and resolve) as the clock reaches
+    each one's offsets; /metrics then holds exactly those durations
     per priority: count, sum and the bucket each fell in, for acknowledgement and resolution."""
     tokens = create_tokens(collector_db)
     clock = Clock()
@@ -126,6 +131,15 @@ def test_time_to_acknowledge_and_resolve_are_the_clock_durations(collector_db, t
                         assert response.status in (200, 201), (method, path, text)
                         return json.loads(text) if path != "/metrics" else text
 
+                async def event(action: str, key: str) -> None:
+                    body = {"routing_key": tokens["ingest"], "event_action": action,
+                            "dedup_key": key}
+                    if action == "trigger":
+                        body["payload"] = {"summary": f"event {key}", "source": "events-host",
+                                           "severity": "critical"}
+                    async with session.post(url + "/api/v1/events", json=body) as response:
+                        assert response.status == 202, await response.text()
+
                 moves = []   # (offset, ticket id, act)
                 for (impact, urgency, priority), plans in TICKETS.items():
                     for ack, resolve in plans:
@@ -134,18 +148,36 @@ def test_time_to_acknowledge_and_resolve_are_the_clock_durations(collector_db, t
                             "urgency": urgency})
                         assert ticket["priority"] == priority
                         moves += [(ack, ticket["id"], "ack"), (resolve, ticket["id"], "resolve")]
+                # Through the Events API (PagerDuty's shape): trigger, then acknowledge and
+                # resolve by dedup key, as a monitoring tool does.
+                for key in EVENTS:
+                    await event("trigger", key)
                 start = clock.now
                 for offset, ticket_id, act in sorted(m for m in moves if m[0] is not None):
                     clock.now = start + timedelta(seconds=offset)
                     await call("POST", f"/api/v1/tickets/{ticket_id}/{act}")
+                for offset, key, act in sorted((at, key, act) for key, plan in EVENTS.items()
+                                               for at, act in zip(plan, ("acknowledge",
+                                                                         "resolve"),
+                                                                   strict=True)):
+                    clock.now = start + timedelta(seconds=offset)
+                    await event(act, key)
+                listed = await call("GET", "/api/v1/tickets?status=resolved&limit=100",
+                                    role="viewer")
+                # stored under the Events API's namespace: "events/<dedup_key>"
+                by_key = {t["dedup_key"].removeprefix("events/"): t["priority"]
+                          for t in listed["tickets"] if t["dedup_key"]}
                 text = await call("GET", "/metrics", role="viewer")
         finally:
             await runner.cleanup()
-        return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                for family in text_string_to_metric_families(text) for s in family.samples}
+        return by_key, {(s.name, tuple(sorted(s.labels.items()))): s.value
+                        for family in text_string_to_metric_families(text)
+                        for s in family.samples}
 
-    values = asyncio.run(main())
+    by_key, values = asyncio.run(main())
+    assert set(by_key) >= set(EVENTS)
     for (_impact, _urgency, priority), plans in TICKETS.items():
+        plans = plans + [EVENTS[k] for k in EVENTS if by_key[k] == priority]
         acks = [ack for ack, _ in plans if ack is not None]
         resolutions = [resolve for _, resolve in plans if resolve is not None]
         assert histogram(values, "regie_ticket_time_to_acknowledge_seconds", priority) == \
