@@ -53,10 +53,47 @@ def utc(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
+class _Undefined(jinja2.Undefined):
+    """A key missing from a dict (an optional form value, a filter not given) is empty, as
+    Jinja has it; an attribute missing from any other object is a template error, not an empty
+    string, so that the tests rendering every page catch a template asking for what its object
+    does not have."""
+
+    __slots__ = ()
+
+    def _strict(self) -> None:
+        if self._undefined_obj is not jinja2.utils.missing and \
+                not isinstance(self._undefined_obj, dict):
+            self._fail_with_undefined_error()
+
+    def __str__(self) -> str:
+        self._strict()
+        return super().__str__()
+
+    def __bool__(self) -> bool:
+        self._strict()
+        return super().__bool__()
+
+    def __iter__(self):
+        self._strict()
+        return super().__iter__()
+
+    def __eq__(self, other: object) -> bool:
+        self._strict()
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self._strict()
+        return super().__ne__(other)
+
+    __hash__ = jinja2.Undefined.__hash__
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
+        undefined=_Undefined,
         trim_blocks=True, lstrip_blocks=True)
     env.globals["nav"] = NAV
     env.filters["utc"] = utc

@@ -248,3 +248,49 @@ def test_the_queue_is_by_priority_then_age_in_pages(backend, tmp_path):
         for priority, _, _ in opened:
             by_priority[priority] = by_priority.get(priority, 0) + 1
         assert {p: int(n) for p, n in counts.items() if int(n)} == by_priority
+
+
+def test_end_of_support_page_shows_what_the_cli_shows(sqlite_db, tokens, tmp_path):
+    """The demo's sample hardware and contracts plus a host past end of support; the page's
+    groups and lines against `regie registry eos --by host --json` for the same day."""
+    import json
+    import uuid
+
+    from collector.demo_registry import import_samples
+
+    run(import_samples(sqlite_db))
+
+    async def main():
+        async with world(sqlite_db, tmp_path, tokens) as (c, _):
+            await c.call("POST", "/api/v1/inventory", role="agent", expect=202, body={
+                "idempotency_key": uuid.uuid4().hex,
+                "document": {"schema": "regie.inventory/v1", "host": {"hostname": "db-old"},
+                             "observations": [{"source": "os-release",
+                                               "raw": {"ID": "debian", "VERSION_ID": "10"}}]}})
+            person = Browserless(c.url)
+            try:
+                await person.login(tokens["viewer"])
+                status, text, _ = await person.get("/ui/eos?by=host")
+                assert status == 200
+                return text, c.clock.now.date()
+            finally:
+                await person.close()
+
+    text, today = run(main())
+    cli = subprocess.run(
+        [sys.executable, "-m", "regie", "registry", "eos", "--db", sqlite_db, "--by", "host",
+         "--json", "--today", today.isoformat(), "--within", "8m"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert cli.returncode == 0, cli.stderr
+    items = json.loads(cli.stdout)["items"]
+    groups: dict[str, list[dict]] = {}   # per host, in the order hosts first appear
+    for item in items:
+        groups.setdefault(item["host"], []).append(item)
+    assert "db-old" in groups
+    shown_hosts = re.findall(r'<h2><a href="/ui/hosts/[^"]+">([^<]+)</a> <small>\((\d+)\)',
+                             text)
+    assert [(host, str(len(members))) for host, members in groups.items()] == shown_hosts
+    for members in groups.values():
+        for item in members:
+            assert f'<td class="eos {item["status"]}">{item["status"]}</td>' in text
+            assert (item["date"] or "-") in text
