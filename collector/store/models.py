@@ -22,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from alerting.changes import ChangeStatus, ChangeType
+from alerting.changes import Outcome as ChangeOutcome
 from alerting.ticket import Criticality, Priority, Recovery, Source, Status, Urgency
 
 # The one-open-ticket-per-key rule, as the partial unique index's predicate. Written out
@@ -549,3 +551,85 @@ class ConsoleSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64), comment="The session's anti-forgery token.")
     created_at: Mapped[Moment] = mapped_column(comment="When the person logged in.")
     expires_at: Mapped[Moment] = mapped_column(comment="When the session ends.")
+
+
+# -- changes (docs/changes.md)
+
+class ChangeRow(Base):
+    __tablename__ = "changes"
+    __table_args__ = (
+        # The calendar and the maintenance windows: changes by state and planned start.
+        Index("ix_changes_status_planned_start", "status", "planned_start"),
+        Index("ix_changes_planned_start", "planned_start"),
+        {"comment": "Changes: planned work on hosts and services, approved, done and reviewed."},
+    )
+
+    id: Mapped[IntPK]
+    type: Mapped[ChangeType] = mapped_column(
+        EnumText(ChangeType), comment="standard (pre-approved), normal or emergency.")
+    status: Mapped[ChangeStatus] = mapped_column(
+        EnumText(ChangeStatus),
+        comment="draft, submitted, approved, rejected, in_progress, completed or reviewed.")
+    summary: Mapped[str] = mapped_column(Text, comment="One line: what changes.")
+    author: Mapped[Name] = mapped_column(comment="Who created it (may not approve it).")
+    host_patterns: Mapped[list[Any]] = mapped_column(
+        Document, comment="The affected hosts as given (names and globs).")
+    services: Mapped[list[Any]] = mapped_column(Document, comment="The affected services.")
+    planned_start: Mapped[Moment] = mapped_column(comment="Start of the planned window.")
+    planned_end: Mapped[Moment] = mapped_column(comment="End of the planned window.")
+    timezone: Mapped[str] = mapped_column(
+        String(64), comment="The IANA time zone the window was given in (shown in it).")
+    actual_start: Mapped[Moment | None] = mapped_column(comment="When the work started.")
+    actual_end: Mapped[Moment | None] = mapped_column(comment="When the work ended.")
+    outcome: Mapped[ChangeOutcome | None] = mapped_column(
+        EnumText(ChangeOutcome), comment="successful, failed or rolled_back, once completed.")
+    risk_assessment: Mapped[str] = mapped_column(Text, comment="Risk and impact, in words.")
+    implementation_plan: Mapped[str] = mapped_column(Text, comment="How it is done.")
+    rollback_plan: Mapped[str] = mapped_column(Text, comment="How it is undone.")
+    documentation_url: Mapped[str | None] = mapped_column(Text, comment="Where it is written up.")
+    tickets: Mapped[list[Any]] = mapped_column(Document, comment="Linked ticket ids.")
+    packages: Mapped[list[Any] | None] = mapped_column(
+        Document, comment="Packages a patch change installs: [{name, version}]; NULL if none.")
+    risk: Mapped[dict[str, Any]] = mapped_column(
+        Document, comment="The computed risk score: score, level and reasons.")
+    risk_override: Mapped[dict[str, Any] | None] = mapped_column(
+        Document, comment="A person's risk level with the reason and who set it.")
+    approver: Mapped[str | None] = mapped_column(
+        String(255), comment="Who approved or rejected it (system for a standard change).")
+    decision_reason: Mapped[str | None] = mapped_column(
+        Text, comment="Why it was approved or rejected.")
+    decided_at: Mapped[Moment | None] = mapped_column(comment="When it was approved or rejected.")
+    freeze_override_reason: Mapped[str | None] = mapped_column(
+        Text, comment="Why a normal change inside a freeze was approved anyway.")
+    created_at: Mapped[Moment] = mapped_column(comment="When it was created.")
+    updated_at: Mapped[Moment] = mapped_column(comment="When it last changed.")
+
+
+class ChangeHostRow(Base):
+    __tablename__ = "change_hosts"
+    __table_args__ = (
+        Index("ix_change_hosts_host", "host"),
+        {"comment": "The hosts each change touches, its patterns resolved when it was saved."},
+    )
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), primary_key=True,
+                                           comment="The change.")
+    host: Mapped[str] = mapped_column(String(255), primary_key=True, comment="A host it touches.")
+
+
+class ChangeEventRow(Base):
+    __tablename__ = "change_events"
+    __table_args__ = (
+        Index("ix_change_events_change_id_id", "change_id", "id"),
+        {"comment": "Each change's timeline, oldest first by id."},
+    )
+
+    id: Mapped[IntPK]
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), comment="The change.")
+    at: Mapped[Moment] = mapped_column(comment="When it happened.")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="created, submitted, approved, rejected, started, completed, "
+                            "reviewed, note or risk_overridden.")
+    actor: Mapped[Name] = mapped_column(comment="Who did it.")
+    message: Mapped[str] = mapped_column(Text, comment="What happened, for people.")
+    data: Mapped[JSONObject] = mapped_column(comment="What happened, for programs.")

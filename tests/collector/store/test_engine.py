@@ -188,6 +188,7 @@ def test_downgrade_and_upgrade_again(db):
         asyncio.run(_check(db.url))
     assert migrate(db.url) == NEWEST
     assert asyncio.run(tables()) == ["action_uses", "alembic_version", "assets",
+                                     "change_events", "change_hosts", "changes",
                                      "console_sessions", "contracts", "eos_products",
                                      "escalation_policies", "escalations",
                                      "hardware_models", "host_software", "inventory_pushes",
