@@ -262,6 +262,9 @@ class TicketRow(Base):
         Text, comment="Why a person set the priority by hand (NULL when assessed).")
     details: Mapped[JSONObject] = mapped_column(
         comment="Labels, annotations and links from the signal.")
+    maintenance: Mapped[dict[str, Any] | None] = mapped_column(
+        Document, comment="The maintenance window it fired in ({window, name, start, end}): "
+                          "its escalation was held; NULL outside maintenance.")
 
 
 class TicketEventRow(Base):
@@ -633,3 +636,33 @@ class ChangeEventRow(Base):
     actor: Mapped[Name] = mapped_column(comment="Who did it.")
     message: Mapped[str] = mapped_column(Text, comment="What happened, for people.")
     data: Mapped[JSONObject] = mapped_column(comment="What happened, for programs.")
+
+
+# -- maintenance windows (docs/maintenance.md)
+
+class MaintenanceWindowRow(Base):
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (
+        Index("ix_maintenance_windows_ended_at", "ended_at"),
+        {"comment": "Maintenance windows: alerts on their scope are recorded but do not page."},
+    )
+
+    id: Mapped[IntPK]
+    name: Mapped[Name] = mapped_column(comment="What the window is for, shown on tickets.")
+    starts_at: Mapped[Moment] = mapped_column(
+        comment="Start of the (first) occurrence; a recurrence counts from here.")
+    duration_seconds: Mapped[int] = mapped_column(comment="How long each occurrence lasts.")
+    rrule: Mapped[str | None] = mapped_column(
+        Text, comment="RFC 5545 recurrence rule (RRULE), NULL for a one-off window.")
+    timezone: Mapped[str] = mapped_column(
+        String(64), comment="IANA time zone the recurrence is computed in (DST-correct).")
+    hosts: Mapped[list[Any]] = mapped_column(Document, comment="Host names or globs.")
+    services: Mapped[list[Any]] = mapped_column(Document, comment="Service names.")
+    matchers: Mapped[list[Any]] = mapped_column(
+        Document, comment="Label matchers in Alertmanager's syntax (name=\"value\", =~ ...).")
+    comment: Mapped[str] = mapped_column(Text, comment="Why; free text.")
+    created_by: Mapped[Name] = mapped_column(comment="Who added it.")
+    created_at: Mapped[Moment] = mapped_column(comment="When it was added.")
+    ended_at: Mapped[Moment | None] = mapped_column(
+        comment="When it was ended by hand (no occurrence counts after); NULL otherwise.")
+    ended_by: Mapped[str | None] = mapped_column(String(255), comment="Who ended it.")

@@ -48,6 +48,7 @@ from sqlalchemy import Executable, Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting.inhibition import InhibitRule, alert_labels, inhibited_by
+from alerting.maintenance import Occurrence
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
 from collector.store import sqlite_bulk
@@ -103,6 +104,10 @@ class Outcome:
 
 
 Assess = Callable[[Signal, int], Assessment]
+# (host, service, labels, at) -> the maintenance occurrence covering an alert, or None
+# (collector/maintenance.py: the active windows, held in memory).
+InMaintenance = Callable[[str | None, str | None, dict[str, str], datetime],
+                         "Occurrence | None"]
 
 
 class KeyTaken(Exception):
@@ -140,6 +145,8 @@ class _Entry:
     labels: dict[str, str] = field(default_factory=dict)
     service: str | None = None
     reparented: bool = False
+    # A new ticket opened inside a maintenance window: its escalation waits until the end.
+    held_until: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -156,8 +163,10 @@ class SignalBatch:
 
     def __init__(self, connection: AsyncConnection, dialect: str, now: datetime,
                  assess: Assess, escalation: EscalationPlan | None = None, *,
-                 in_chunk: int, inhibit_rules: Sequence[InhibitRule] = ()) -> None:
+                 in_chunk: int, inhibit_rules: Sequence[InhibitRule] = (),
+                 maintenance: InMaintenance | None = None) -> None:
         self.connection = connection
+        self.maintenance = maintenance
         self.dialect = dialect
         self.now = now
         self.assess = assess
@@ -403,6 +412,7 @@ class SignalBatch:
             "assignee": None, "first_seen": signal.occurred_at, "created_at": self.now,
             "closed_at": None, "host_down": signal.host_down, "recovery": signal.recovery,
             "priority_override_reason": None, "details": dict(signal.details),
+            "maintenance": None,
         }
         self.by_key[signal.dedup_key] = entry
         self.new.append(entry)
@@ -415,6 +425,18 @@ class SignalBatch:
         created = created_event_row(None, self.now, signal.origin, assessment,
                                     systems_affected=systems)
         self._event(entry, "created", signal.origin, created["message"], created["data"])
+        occurrence = None if self.maintenance is None else \
+            self.maintenance(signal.host, signal.service, labels, self.now)
+        if occurrence is not None:
+            # Recorded, not paged: the escalation starts when the window ends (and then only
+            # if the ticket is still active: collector/escalator.py).
+            marker = occurrence.marker()
+            entry.values["maintenance"] = marker
+            entry.held_until = occurrence.end
+            self._event(entry, "maintenance", "regie",
+                        f"during maintenance: {occurrence.window.name} (window "
+                        f"{occurrence.window.key}, until {marker['end']}); escalation held",
+                        marker)
         if parent is None:
             return entry, Result.CREATED
         self._event(parent, "attached", signal.origin, f"attached: {signal.summary}",
@@ -503,8 +525,9 @@ class SignalBatch:
             # Escalations: for the tickets opened here that page (not those attached to an
             # inhibitor) and the released ones; tickets that moved make theirs due now.
             plan = self.escalation
-            starts = [plan.row(ticket_id=e.id, priority=e.priority, host=e.host,
-                               service=e.service, component=e.component, now=self.now)
+            starts = [_held(plan.row(ticket_id=e.id, priority=e.priority, host=e.host,
+                                     service=e.service, component=e.component, now=self.now),
+                            e.held_until)
                       for e in [*opened, *released] if e.parent is None]
             if starts:
                 await self._bulk(escalations_statement(self.dialect), starts)
@@ -566,6 +589,14 @@ class SignalBatch:
             # A parent opened in this batch has no id yet: linked after the insert.
             "parent_id": parent.id if parent is not None and not parent.opened_here else None,
         }
+
+
+def _held(row: dict[str, Any], until: datetime | None) -> dict[str, Any]:
+    """An escalation row that starts at the end of a maintenance window: its first step is
+    due then, and later steps count from then."""
+    if until is not None:
+        row["epoch"] = row["due_at"] = until
+    return row
 
 
 _REPEAT_COLUMNS = ("occurrences", "last_seen", "recovered_at", "updated_at")

@@ -40,7 +40,14 @@ from alerting.ticket import (
 from collector.store.engine import write_transaction
 from collector.store.escalations import ESCALATIONS, EscalationPlan, poke
 from collector.store.escalations import restart as restart_escalation
-from collector.store.signal_batch import Assess, KeyTaken, Outcome, Result, SignalBatch
+from collector.store.signal_batch import (
+    Assess,
+    InMaintenance,
+    KeyTaken,
+    Outcome,
+    Result,
+    SignalBatch,
+)
 from collector.store.ticket_rows import (
     EVENTS,
     IS_ACTIVE,
@@ -111,6 +118,8 @@ class Ticket:
     recovery: Recovery | None
     priority_override_reason: str | None
     details: dict[str, Any]
+    # The maintenance window it fired in (window, name, start, end): its escalation was held.
+    maintenance: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +159,9 @@ class TicketStore:
         # The rules file's inhibit rules (alerting/inhibition.py): which active tickets hold
         # a new one back (host-down tickets always do).
         self.inhibit_rules: tuple[InhibitRule, ...] = ()
+        # The maintenance windows (collector/maintenance.py): a ticket opened inside one is
+        # marked and its escalation held until the window ends.
+        self.maintenance: InMaintenance | None = None
 
     # -- monitoring signals ---------------------------------------------------------------
 
@@ -175,7 +187,8 @@ class TicketStore:
                 async with write_transaction(self._engine) as connection:
                     batch = SignalBatch(connection, self._dialect, now, assess,
                                         self.escalation, in_chunk=IN_CHUNK,
-                                        inhibit_rules=self.inhibit_rules)
+                                        inhibit_rules=self.inhibit_rules,
+                                        maintenance=self.maintenance)
                     return await batch.apply(signals)
             except KeyTaken as taken:
                 reason = f"{len(taken.keys)} key(s) opened meanwhile by another collector"
@@ -201,7 +214,7 @@ class TicketStore:
             "created_at": now, "updated_at": now, "acknowledged_at": None,
             "resolved_at": None, "closed_at": None, "recovered_at": None, "parent_id": None,
             "host_down": False, "recovery": None, "priority_override_reason": None,
-            "details": {},
+            "details": {}, "maintenance": None,
         }
         async with write_transaction(self._engine) as connection:
             row = (await connection.execute(insert(TICKETS).values(values)

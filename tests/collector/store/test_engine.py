@@ -192,6 +192,7 @@ def test_downgrade_and_upgrade_again(db):
                                      "console_sessions", "contracts", "eos_products",
                                      "escalation_policies", "escalations",
                                      "hardware_models", "host_software", "inventory_pushes",
+                                     "maintenance_windows",
                                      "notifications", "registry_syncs", "ticket_events",
                                      "tickets", "tokens"]
 

@@ -1,0 +1,361 @@
+"""Maintenance windows: when planned work makes alerts expected, so they are recorded but do
+not page.
+
+A window is one-off (a start and an end) or recurring: an RFC 5545 recurrence rule
+(https://www.rfc-editor.org/rfc/rfc5545#section-3.3.10, e.g. ``FREQ=WEEKLY;BYDAY=SU``) counted
+from its first start, each occurrence lasting the window's duration. A recurrence is computed
+in the window's time zone on the wall clock, as a calendar does: "every Sunday 02:00-04:00
+Europe/Amsterdam" is 01:00-03:00 UTC in winter and 00:00-02:00 UTC in summer; on the night
+clocks go forward it runs from the jump (02:00 that does not exist is 03:00) to 04:00, on the
+night they go back from the first 02:00 to 04:00 (three hours).
+
+Its scope says which alerts it covers, in the terms Alertmanager silences use, so a window can
+be mirrored into Alertmanager as one silence (collector/silences.py): each part given must
+match (host AND service AND every label matcher); within a part any entry may match (a host
+among the globs, a service among the names). Label matchers use Alertmanager's syntax
+(``name="value"``, ``!=``, ``=~``, ``!~``; regexes anchored at both ends: alerting/inhibition.py).
+
+Pure: plain data in, plain data out, `now` as an argument; parsing refuses bad input with a
+`WindowError` naming the field.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import YEARLY, rrule, rrulestr
+
+from alerting.inhibition import Matcher, parse_matcher
+
+# Recurrences finer than a day are refused: nobody plans maintenance every hour, and an
+# impossible fine-grained rule (FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30) would be searched hour by
+# hour up to the year 9999 before it is known never to occur.
+_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_FORBIDDEN_PARTS = ("DTSTART", "EXDATE", "RDATE", "EXRULE")
+# Longest occurrence: a window of a month is a freeze, not maintenance.
+MAX_DURATION = timedelta(days=31)
+MAX_NAME = 255
+MAX_SCOPE_ENTRIES = 100
+
+
+class WindowError(ValueError):
+    """A window that cannot be: `field` names the input, the message says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Which alerts a window covers: every part given must match."""
+
+    hosts: tuple[str, ...] = ()           # names or globs (*, ?, [...])
+    services: tuple[str, ...] = ()
+    matchers: tuple[Matcher, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.hosts or self.services or self.matchers)
+
+    def covers(self, host: str | None, service: str | None,
+               labels: Mapping[str, str]) -> bool:
+        if self.hosts and not (host and any(fnmatch.fnmatchcase(host, glob)
+                                            for glob in self.hosts)):
+            return False
+        if self.services and service not in self.services:
+            return False
+        return all(m.matches(labels) for m in self.matchers)
+
+    def as_matchers(self) -> tuple[Matcher, ...]:
+        """The scope as Alertmanager label matchers (one silence): the host globs as one
+        anchored regex on `host`, the services as one on `service`, then the matchers."""
+        out = []
+        if self.hosts:
+            out.append(Matcher("host", "=~", "|".join(glob_regex(g) for g in self.hosts)))
+        if self.services:
+            out.append(Matcher("service", "=~", "|".join(re.escape(s) for s in self.services)))
+        return (*out, *self.matchers)
+
+    def describe(self) -> str:
+        parts = []
+        if self.hosts:
+            parts.append("hosts " + ", ".join(self.hosts))
+        if self.services:
+            parts.append("services " + ", ".join(self.services))
+        if self.matchers:
+            parts.append("labels " + ", ".join(str(m) for m in self.matchers))
+        return "; ".join(parts)
+
+
+def glob_regex(glob: str) -> str:
+    """A host glob as a regular expression both Python and Go (Alertmanager) read alike."""
+    out, i = [], 0
+    while i < len(glob):
+        char = glob[i]
+        close = glob.find("]", i + 2) if char == "[" else -1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif close > 0:   # a set, as fnmatch reads it: [abc], [a-z], [!a]
+            body = glob[i + 1:close]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = close
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A maintenance window. `key` identifies it ("7" for a stored window, "change-12" for an
+    approved change's planned window); `duration` is on the wall clock of `timezone` for a
+    recurring window, elapsed time for a one-off."""
+
+    key: str
+    name: str
+    starts_at: datetime                 # UTC: the (first) occurrence's start
+    duration: timedelta
+    timezone: str = "UTC"
+    rrule: str | None = None
+    scope: Scope
+    ended_at: datetime | None = None    # ended by hand: nothing counts from then on
+    source: str = "window"              # window | change
+
+    def occurrences(self, start: datetime, end: datetime) -> list[Occurrence]:
+        """The occurrences overlapping [start, end), in order; one cut short where the window
+        was ended by hand."""
+        if self.ended_at is not None:
+            end = min(end, self.ended_at)
+        if end <= start:
+            return []
+        if self.rrule is None:
+            spans = [(self.starts_at, self.starts_at + self.duration)]
+        else:
+            zone = ZoneInfo(self.timezone)
+            rule = _rule(self.rrule, self.starts_at.astimezone(zone))
+            # Wall-clock starts that began up to one (wall) duration plus a day (a DST jump)
+            # before `start` may still run.
+            since = (start - self.duration - timedelta(days=1)).astimezone(zone)
+            spans = []
+            for local in rule.between(since, end.astimezone(zone), inc=True):
+                spans.append((local.astimezone(UTC), (local + self.duration).astimezone(UTC)))
+        out = []
+        for first, last in spans:
+            if self.ended_at is not None:
+                last = min(last, self.ended_at)
+            if first < end and last > start and first < last:
+                out.append(Occurrence(window=self, start=first, end=last))
+        return out
+
+    def occurrence_at(self, at: datetime) -> Occurrence | None:
+        """The occurrence running at `at` (the one ending last if several overlap)."""
+        running = [o for o in self.occurrences(at, at + timedelta(microseconds=1))
+                   if o.start <= at < o.end]
+        return max(running, key=lambda o: o.end) if running else None
+
+    def next_occurrence(self, after: datetime) -> Occurrence | None:
+        """The first occurrence running at or starting after `after` (within a year)."""
+        found = self.occurrences(after, after + timedelta(days=366))
+        return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    window: Window
+    start: datetime
+    end: datetime
+
+    def marker(self) -> dict[str, Any]:
+        """What a ticket that fired in it keeps (tickets.maintenance)."""
+        return {"window": self.window.key, "name": self.window.name,
+                "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def covering(windows: Iterable[Occurrence], host: str | None, service: str | None,
+             labels: Mapping[str, str], at: datetime) -> Occurrence | None:
+    """The occurrence among `windows` that covers an alert at `at` (the one ending last)."""
+    best = None
+    for occurrence in windows:
+        if occurrence.start <= at < occurrence.end and (best is None or occurrence.end > best.end) \
+                and occurrence.window.scope.covers(host, service, labels):
+            best = occurrence
+    return best
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_window(*, key: str, name: str, start: str | datetime, end: str | datetime | None,
+                 duration: str | timedelta | None, timezone: str | None,
+                 rrule_text: str | None, hosts: Sequence[str], services: Sequence[str],
+                 matchers: Sequence[str], now: datetime) -> Window:
+    """A window from what a person gave: `start` (and `end`, else `duration`) as ISO 8601; a
+    time without an offset is read in `timezone` (default UTC). Refused with a WindowError
+    naming the field: an unknown time zone, an end not after the start, a recurrence that
+    never occurs, a window entirely in the past, a bad matcher, an empty scope."""
+    if not isinstance(name, str) or not name.strip():
+        raise WindowError("name", "must be a non-empty string")
+    if len(name) > MAX_NAME:
+        raise WindowError("name", f"must be at most {MAX_NAME} characters")
+    zone_name = timezone or "UTC"
+    zone = _zone(zone_name)
+    first = _instant("start", start, zone)
+    if end is not None and duration is not None:
+        raise WindowError("end", "give an end or a duration, not both")
+    if end is None and duration is None:
+        raise WindowError("end", "give an end (or a duration)")
+    if end is not None:
+        last = _instant("end", end, zone)
+        if last <= first:
+            raise WindowError("end", f"must be after the start ({first.isoformat()}), "
+                                     f"not {last.isoformat()}")
+        if rrule_text:   # the wall-clock length of the first occurrence
+            length = last.astimezone(zone).replace(tzinfo=None) - \
+                first.astimezone(zone).replace(tzinfo=None)
+        else:
+            length = last - first
+    else:
+        length = parse_duration("duration", duration)
+    if length <= timedelta(0):
+        raise WindowError("end", "must be after the start")
+    if length > MAX_DURATION:
+        raise WindowError("end" if end is not None else "duration",
+                          f"a window lasts at most {MAX_DURATION.days} days")
+    scope = parse_scope(hosts, services, matchers)
+    rule = None
+    if rrule_text:
+        rule = check_rrule(rrule_text, first.astimezone(zone))
+    window = Window(key=key, name=name.strip(), starts_at=first, duration=length,
+                    timezone=zone_name, rrule=rule, scope=scope)
+    if window.next_occurrence(now) is None:
+        if rule is None:
+            raise WindowError("end", f"is in the past ({(first + length).isoformat()})")
+        raise WindowError("rrule", "has no occurrence from now on (within a year)")
+    return window
+
+
+def parse_scope(hosts: Sequence[str], services: Sequence[str],
+                matchers: Sequence[str]) -> Scope:
+    for field, values in (("hosts", hosts), ("services", services), ("matchers", matchers)):
+        if not isinstance(values, (list, tuple)) or not all(
+                isinstance(v, str) and v.strip() for v in values):
+            raise WindowError(field, "must be a list of non-empty strings")
+        if len(values) > MAX_SCOPE_ENTRIES:
+            raise WindowError(field, f"at most {MAX_SCOPE_ENTRIES} entries")
+        for value in values:
+            if len(value) > MAX_NAME:
+                raise WindowError(field, f"entries are at most {MAX_NAME} characters")
+    parsed = []
+    for i, text in enumerate(matchers):
+        try:
+            matcher = parse_matcher(text)
+        except ValueError as exc:
+            raise WindowError(f"matchers[{i}]", str(exc)) from None
+        if "\n" in matcher.value or "\x00" in matcher.value:
+            raise WindowError(f"matchers[{i}]", "a value may not hold a line break or NUL")
+        parsed.append(matcher)
+    for i, glob in enumerate(hosts):
+        if any(c in glob for c in "\x00\n\"\\"):
+            raise WindowError(f"hosts[{i}]", f"{glob!r} is not a host name or glob")
+        try:
+            re.compile(glob_regex(glob))
+        except (re.error, ValueError):
+            raise WindowError(f"hosts[{i}]", f"{glob!r} is not a host glob") from None
+    scope = Scope(hosts=tuple(h.strip() for h in hosts),
+                  services=tuple(s.strip() for s in services), matchers=tuple(parsed))
+    if not scope:
+        raise WindowError("hosts", "give at least one host, service or label matcher "
+                                   "(a window covers only what it names)")
+    return scope
+
+
+def check_rrule(text: str, local_start: datetime) -> str:
+    """The rule, normalised (no "RRULE:" prefix), or WindowError: not one RFC 5545 rule,
+    finer than daily, or never occurring from `local_start` (aware, the window's zone)."""
+    if not isinstance(text, str):
+        raise WindowError("rrule", "must be a string such as 'FREQ=WEEKLY;BYDAY=SU'")
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[len("RRULE:"):]
+    upper = body.upper()
+    if not body or "\n" in body or any(part in upper for part in _FORBIDDEN_PARTS):
+        raise WindowError("rrule", "must be one recurrence rule such as 'FREQ=WEEKLY;BYDAY=SU' "
+                                   "(the start is given separately)")
+    parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
+    if parts.get("FREQ") not in _FREQUENCIES:
+        raise WindowError("rrule", f"FREQ must be one of {', '.join(_FREQUENCIES)}, "
+                                   f"not {parts.get('FREQ')!r}")
+    try:
+        rule = _rule(body, local_start)
+        # Whether an impossible combination of dates (30 February) ever occurs is first asked
+        # of the same rule counted yearly: that search ends at the year 9999 in milliseconds,
+        # where a daily one takes seconds.
+        yearly = rule.replace(freq=YEARLY, interval=1, count=None, until=None, bysetpos=None)
+        if yearly.after(local_start, inc=True) is None or \
+                rule.after(local_start, inc=True) is None:
+            raise WindowError("rrule", "never occurs")
+    except WindowError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise WindowError("rrule", f"is not an RFC 5545 recurrence rule: {exc}") from None
+    return body
+
+
+def parse_duration(field: str, value: str | timedelta | None) -> timedelta:
+    """"90m", "2h", "1d", "1h30m" -> timedelta, or WindowError."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise WindowError(field, "must be a duration such as '2h' or '90m'")
+    match = _DURATION.fullmatch(value.strip())
+    if not match or not value.strip():
+        raise WindowError(field, f"{value!r} is not a duration such as '2h', '90m' or '1h30m'")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+_DURATION = re.compile(r"(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,6})m)?(?:(\d{1,7})s)?")
+
+
+def _zone(name: str) -> ZoneInfo:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise WindowError("timezone", "must be an IANA time zone such as 'Europe/Amsterdam'")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WindowError("timezone", f"unknown time zone {name!r}") from None
+
+
+def _instant(field: str, value: str | datetime, zone: ZoneInfo) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise WindowError(field, f"{value!r} is not an ISO 8601 time such as "
+                                     "'2026-03-29T02:00' or '2026-03-29T02:00:00+02:00'") \
+                from None
+    if not isinstance(value, datetime):
+        raise WindowError(field, "must be an ISO 8601 time")
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    if not 1971 <= value.year <= 9998:
+        raise WindowError(field, f"{value.isoformat()} is out of range")
+    return value.astimezone(UTC)
+
+
+def _rule(body: str, local_start: datetime) -> rrule:
+    rule = rrulestr(body, dtstart=local_start, cache=True)
+    if not isinstance(rule, rrule):
+        raise ValueError("not a single rule")
+    return rule
