@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -143,31 +142,61 @@ class RegistryGauges:
         yield from families
 
 
-class PendingUpdates:
-    """regie_host_pending_updates{host,kind}: pending package updates per host, `security`
-    or `other`, from the latest inventory push this collector process received (set by the
-    ingest handler; an agent pushes on its interval, so after a restart a host shows again
-    with its next push)."""
+class PatchGauges:
+    """Patching gauges, read from the store's update history at scrape time (set by the app,
+    refreshed at most every `cache_seconds` and after each push this process stores): right
+    after a restart and the same on every collector sharing the database.
 
-    def __init__(self) -> None:
-        self.counts: dict[str, tuple[int, int]] = {}
+    - regie_host_pending_updates{host,kind}: pending updates per host, `security` or `other`;
+    - regie_host_security_update_pending_since_timestamp_seconds{host}: when the oldest
+      pending security update was first seen (its age: `time() - ...`);
+    - regie_patch_last_change_lag_seconds{change,path,statistic}: the patch lag of the last
+      completed patch change, `mean` and `max` over its hosts (docs/patching.md)."""
 
-    def pushed(self, host: str, document: Mapping[str, Any]) -> None:
-        updates = document.get("updates")
-        if not isinstance(updates, list):
-            return
-        security = sum(1 for u in updates if isinstance(u, Mapping) and u.get("security") is True)
-        self.counts[host] = (security, len(updates) - security)
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 cache_seconds: float = 30.0) -> None:
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._at = float("-inf")
+        self.hosts: list = []            # collector.store.patches.HostPending
+        self.last_change = None          # registry.patch_lag.ChangeLag | None
+
+    def stale(self) -> bool:
+        return self._clock() - self._at >= self._cache_seconds
+
+    def invalidate(self) -> None:
+        self._at = float("-inf")
+
+    def update(self, *, hosts: list, last_change) -> None:
+        self.hosts, self.last_change = hosts, last_change
+        self._at = self._clock()
 
     def collect(self) -> Iterable[Metric]:
-        family = GaugeMetricFamily("regie_host_pending_updates",
-                                   "Pending package updates per host (security or other), "
-                                   "from its latest inventory push.",
-                                   labels=["host", "kind"])
-        for host, (security, other) in sorted(self.counts.items()):
-            family.add_metric([host, "security"], security)
-            family.add_metric([host, "other"], other)
-        yield family
+        pending = GaugeMetricFamily("regie_host_pending_updates",
+                                    "Pending package updates per host (security or other), "
+                                    "as of its latest inventory push.",
+                                    labels=["host", "kind"])
+        since = GaugeMetricFamily(
+            "regie_host_security_update_pending_since_timestamp_seconds",
+            "When the host's oldest pending security update was first seen pending, "
+            "Unix time.", labels=["host"])
+        lag = GaugeMetricFamily(
+            "regie_patch_last_change_lag_seconds",
+            "Patch lag (installed, as the inventory shows, minus planned start) of the last "
+            "completed patch change: mean and max over its patched hosts.",
+            labels=["change", "path", "statistic"])
+        for host in self.hosts:
+            pending.add_metric([host.host, "security"], host.security)
+            pending.add_metric([host.host, "other"], host.other)
+            if host.oldest_security is not None:
+                since.add_metric([host.host], host.oldest_security.timestamp())
+        change = self.last_change
+        if change is not None and change.lags:
+            lags = change.lags
+            labels = [str(change.change.id), change.change.path]
+            lag.add_metric([*labels, "mean"], sum(lags) / len(lags))
+            lag.add_metric([*labels, "max"], max(lags))
+        yield from (pending, since, lag)
 
 
 def _timestamp(day) -> float:
@@ -247,7 +276,7 @@ class CollectorMetrics:
         self.registry.register(self.queue)
         self.eos = RegistryGauges()
         self.registry.register(self.eos)
-        self.updates = PendingUpdates()
+        self.updates = PatchGauges()
         self.registry.register(self.updates)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",
                                          "From a ticket's creation to its resolution.",

@@ -15,6 +15,8 @@ from collector.handlers.hosts import HOST_PATH
 from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
 from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
+from collector.handlers.patching import LAG_QUERY as PATCH_LAG_QUERY
+from collector.handlers.patching import STATUS_QUERY as PATCH_STATUS_QUERY
 from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
 from collector.handlers.runbooks import RUNBOOK_PATH
@@ -217,6 +219,19 @@ def document() -> dict[str, Any]:
                 "summary": "Assets whose model is past or reaching end of support (EOSL)",
                 "parameters": HARDWARE_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/EosReport", "the report"),
+                              **READ_ERRORS}}},
+            "/api/v1/patch/status": {"get": {
+                "summary": "Pending updates per host, security ones apart, with the oldest "
+                           "pending security update's first-seen time (docs/patching.md)",
+                "parameters": PATCH_STATUS_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/PatchStatus", "the hosts"),
+                              **READ_ERRORS}}},
+            "/api/v1/patch/lag": {"get": {
+                "summary": "Patch lag (installed minus planned, per host and change, "
+                           "emergency apart) and exposure of updates tied to no change "
+                           "(installed minus first seen pending, security apart)",
+                "parameters": PATCH_LAG_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/PatchLag", "the report"),
                               **READ_ERRORS}}},
             "/api/v1/actions/{token}": {
                 "get": {"summary": "A one-click link: a page with a button that POSTs, or, "

@@ -296,6 +296,41 @@ SCHEMAS: dict[str, Any] = {
                                       "criticality": {"type": "string",
                                                       "enum": _ENUM["criticality"]}}}}},
     },
+    # GET /api/v1/patch/status and /api/v1/patch/lag (docs/patching.md).
+    "PatchStatus": {"type": "object", "required": ["now", "hosts", "totals"], "properties": {
+        "now": _STR,
+        "totals": {"type": "object", "required": ["hosts", "security", "other"],
+                   "properties": {k: {"type": "integer"}
+                                  for k in ("hosts", "security", "other")}},
+        "hosts": {"type": "array", "items": {
+            "type": "object",
+            "required": ["host", "security", "other", "oldest_security_first_seen",
+                         "oldest_security_age_days"],
+            "properties": {"host": _STR, "security": {"type": "integer"},
+                           "other": {"type": "integer"},
+                           "oldest_security_first_seen": {"type": ["string", "null"]},
+                           "oldest_security_age_days": {"type": ["number", "null"]},
+                           "updates": {"type": "array", "items": {"type": "object"}}}}}}},
+    "PatchLag": {"type": "object", "required": ["since", "now", "by", "lag", "exposure",
+                                                "changes"], "properties": {
+        "since": _STR, "now": _STR, "by": {"type": "string", "enum": ["month", "host", "change"]},
+        "lag": {"type": "array", "items": {
+            "type": "object", "required": ["path", "changes", "hosts_applied", "hosts_pending"],
+            "properties": {"path": {"type": "string", "enum": ["planned", "emergency"]},
+                           "changes": {"type": "integer"},
+                           "hosts_applied": {"type": "integer"},
+                           "hosts_pending": {"type": "integer"},
+                           "mean_days": {"type": ["number", "null"]},
+                           "median_days": {"type": ["number", "null"]},
+                           "max_days": {"type": ["number", "null"]}}}},
+        "exposure": {"type": "array", "items": {
+            "type": "object", "required": ["kind", "updates"],
+            "properties": {"kind": {"type": "string", "enum": ["security", "other"]},
+                           "updates": {"type": "integer"},
+                           "mean_days": {"type": ["number", "null"]},
+                           "median_days": {"type": ["number", "null"]},
+                           "max_days": {"type": ["number", "null"]}}}},
+        "changes": {"type": "array", "items": {"type": "object"}}}},
     "InventoryResult": {"type": "object", "required": ["status", "host"],
                         "properties": {"status": {"type": "string",
                                                   "enum": ["stored", "duplicate"]},

@@ -16,6 +16,7 @@ from collector.handlers import (
     hosts,
     ingest,
     oncall,
+    patching,
     prometheus,
     registry,
     runbooks,
@@ -74,6 +75,9 @@ ROUTES: list[Route] = [
           "registry_contracts"),
     Route("GET", "/api/v1/registry/hardware", registry.hardware, Permission.READ,
           "registry_hardware"),
+    Route("GET", "/api/v1/patch/status", patching.patch_status, Permission.READ,
+          "patch_status"),
+    Route("GET", "/api/v1/patch/lag", patching.patch_lag, Permission.READ, "patch_lag"),
 ]
 
 _TICKET = r"/ui/ticket/{id:[^/]+}"

@@ -13,6 +13,7 @@ from collector.payloads.alertmanager import parse_webhook
 from collector.payloads.events import parse_event
 from collector.payloads.fields import BadPayload
 from collector.payloads.inventory import parse_inventory
+from collector.store.patches import record_push
 
 
 async def alertmanager(request: web.Request) -> web.Response:
@@ -69,6 +70,8 @@ async def inventory(request: web.Request) -> web.Response:
 
     async def also(connection) -> None:
         await registry.store.replace_host_software(connection, push.host, rows)
+        # The host's update history (docs/patching.md): pending since, installed when.
+        await record_push(connection, push.host, push.document, now)
         if asset is not None:
             await registry.store.upsert_assets([asset], source="inventory", now=now,
                                                connection=connection)
@@ -81,6 +84,6 @@ async def inventory(request: web.Request) -> web.Response:
             fqdn = push.document["host"].get("fqdn")
             hosts.learn(push.host, fqdn if isinstance(fqdn, str) else None)
         request.app[METRICS].eos.invalidate()
-        request.app[METRICS].updates.pushed(push.host, push.document)
+        request.app[METRICS].updates.invalidate()
         return web.json_response({"status": "stored", "host": push.host}, status=202)
     return web.json_response({"status": "duplicate", "host": push.host}, status=200)

@@ -55,6 +55,14 @@ async def metrics(request: web.Request) -> web.Response:
             software=await store.software(), hardware=await store.hardware(),
             contracts=await store.contracts(), today=today,
             until=horizon_end(today, request.app[SETTINGS].registry.near_horizon))
+    if registry.updates.stale():
+        from collector.patching import last_completed
+        from collector.store.patches import pending_by_host
+
+        engine = request.app[STORES].engine
+        registry.updates.update(hosts=await pending_by_host(engine),
+                                last_change=await last_completed(engine,
+                                                                 request.app[INTAKE].now()))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry.registry),
                         headers={"Content-Type": content_type})

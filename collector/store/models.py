@@ -318,6 +318,43 @@ class InventoryPushRow(Base):
     document: Mapped[JSONObject] = mapped_column(comment="The inventory document.")
 
 
+# -- patching (docs/patching.md) ---------------------------------------------------------------
+
+# History entries still pending: each push reads its host's, the status report all of them.
+PACKAGE_UPDATE_OPEN_PREDICATE = "installed_at IS NULL AND withdrawn_at IS NULL"
+
+
+class PackageUpdateRow(Base):
+    __tablename__ = "package_updates"
+    __table_args__ = (
+        Index("ix_package_updates_open_host", "host",
+              sqlite_where=text(PACKAGE_UPDATE_OPEN_PREDICATE),
+              postgresql_where=text(PACKAGE_UPDATE_OPEN_PREDICATE)),
+        Index("ix_package_updates_installed_at", "installed_at"),
+        Index("ix_package_updates_package_host", "package", "host"),
+        {"comment": "Each update a host's package manager offered (from its inventory "
+                    "pushes): when it was first seen pending and when it was installed."},
+    )
+
+    id: Mapped[IntPK]
+    host: Mapped[Name] = mapped_column(comment="The host.")
+    manager: Mapped[str] = mapped_column(String(16), comment="apt or dnf: whose update.")
+    package: Mapped[Name] = mapped_column(comment="The package name.")
+    architecture: Mapped[str] = mapped_column(
+        String(32), comment="The package architecture; empty when the manager does not say.")
+    version: Mapped[str] = mapped_column(String(255), comment="The candidate version offered.")
+    security: Mapped[bool] = mapped_column(comment="Offered from a security source.")
+    first_seen_at: Mapped[Moment] = mapped_column(
+        comment="The first push that offered it (when that push was collected).")
+    installed_at: Mapped[Moment | None] = mapped_column(
+        comment="The first push showing the package at the candidate version or later.")
+    installed_version: Mapped[str | None] = mapped_column(
+        String(255), comment="The version that push showed installed.")
+    withdrawn_at: Mapped[Moment | None] = mapped_column(
+        comment="When it stopped being offered without being installed (package removed, "
+                "update pulled).")
+
+
 # -- escalation and notification (docs/oncall.md) ---------------------------------------------
 
 # Escalations with something to do; the timer sweep reads only these, oldest due first.

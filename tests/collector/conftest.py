@@ -138,6 +138,7 @@ def wipe(db: str) -> None:
         HostSoftwareRow,
         InventoryPushRow,
         NotificationRow,
+        PackageUpdateRow,
         RegistrySyncRow,
         TicketEventRow,
         TicketRow,
@@ -147,7 +148,7 @@ def wipe(db: str) -> None:
         async with engine.begin() as connection:
             for row in (NotificationRow, EscalationRow, ActionUseRow, TicketEventRow,
                         TicketRow, InventoryPushRow, HostSoftwareRow, AssetRow, ContractRow,
-                        HardwareModelRow, EosProductRow, RegistrySyncRow):
+                        HardwareModelRow, EosProductRow, RegistrySyncRow, PackageUpdateRow):
                 table = row.__table__
                 await connection.execute(table.delete())
 

@@ -193,7 +193,8 @@ def test_downgrade_and_upgrade_again(db):
                                      "escalation_policies", "escalations",
                                      "hardware_models", "host_software", "inventory_pushes",
                                      "maintenance_windows",
-                                     "notifications", "registry_syncs", "ticket_events",
+                                     "notifications", "package_updates",
+                                     "registry_syncs", "ticket_events",
                                      "tickets", "tokens"]
 
 
