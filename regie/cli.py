@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("registry.cli", "end-of-support data and matching, EOS/EOSL and contract reports"),
     "dashboards": ("dashboards.cli", "Grafana dashboards and provisioning files, PNG previews"),
     "deploy": ("collector.deploy_cli", "Prometheus targets (file_sd) from the agents' pushes"),
+    "patch": ("collector.patch_cli", "pending updates, patch lag and exposure from the inventory"),
 }
 
 

@@ -12,12 +12,13 @@ tests); a change is marked completed in the database directly for the metric's c
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.collector.conftest import _in_process
+from tests.collector.conftest import _in_process, regie
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 BASE = NOW - timedelta(days=40)
@@ -164,6 +165,23 @@ def test_lag_and_exposure_from_real_pushes(collector):
     assert (f'regie_patch_last_change_lag_seconds{{change="{emergency}",path="emergency",'
             f'statistic="max"}} 86400.0') in text
 
+    # The CLI reads the same store through the same functions: the same figures.
+    out = regie("patch", "lag", "--since", "90d", "--by", "change", "--host", f"{prefix}-*",
+                "--json", "--db", collector.db)
+    cli = json.loads(out.stdout)
+    assert cli["lag"] == body["lag"] and cli["exposure"] == body["exposure"]
+    assert [c["id"] for c in cli["changes"]] == [c["id"] for c in body["changes"]]
+    table = regie("patch", "lag", "--by", "change", "--host", f"{prefix}-*",
+                  "--db", collector.db).stdout
+    assert f"change {change} (normal" in table and f"waiting: {web3}" in table
+    cli = json.loads(regie("patch", "status", "--host", f"{prefix}-*", "--json",
+                           "--db", collector.db).stdout)
+    assert cli["hosts"] == pending["hosts"] or [h["host"] for h in cli["hosts"]] == [web3]
+    table = regie("patch", "status", "--security", "--host", f"{prefix}-*",
+                  "--db", collector.db).stdout
+    assert table.splitlines()[0] == "1 host(s) with pending updates: 1 security, 0 other"
+    assert f"openssl {OPENSSL_NEW} (security" in table
+
 
 def test_replayed_and_failed_readings_change_nothing(collector):
     """A replayed push is stored once; a push whose update reader failed withdraws nothing
@@ -209,3 +227,16 @@ def test_bad_queries_are_refused_with_the_parameter_named(collector, query, fiel
 def test_reports_need_a_token_that_may_read(collector):
     assert collector.call("GET", "/api/v1/patch/status", token=None)[0] == 401
     assert collector.call("GET", "/api/v1/patch/lag", token="agent")[0] == 403
+
+
+def test_cli_refusals(tmp_path, collector):
+    missing = tmp_path / "none.db"
+    result = regie("patch", "status", "--db", f"sqlite:///{missing}", check=False)
+    assert result.returncode == 2 and not missing.exists()
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    result = regie("patch", "lag", "--since", "ninety", "--db", collector.db, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("regie patch: --since: 'ninety' is not a horizon such as "
+                                     "90d, 6w, 8m or 1y"), result.stderr
+    result = regie("patch", "lag", "--by", "week", "--db", collector.db, check=False)
+    assert result.returncode == 2 and "--by" in result.stderr
