@@ -37,6 +37,7 @@ STORES = web.AppKey("stores", object)
 ONCALL = web.AppKey("oncall", object)     # service.Oncall, when on-call is configured
 REGISTRY = web.AppKey("registry", object)  # collector.registry.Registry
 HOSTS = web.AppKey("hosts", object)        # collector.host_names.KnownHosts
+MAINTENANCE = web.AppKey("maintenance", object)  # collector.maintenance.Maintenance
 # One failure streak per kind of database failure (collector/failure_streak.py).
 FAILURES = web.AppKey("failures", dict)
 # The authenticated caller, stored on the request (a typed key where aiohttp has them).

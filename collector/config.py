@@ -167,6 +167,27 @@ class UiSettings:
     secure_cookies: bool = False
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        return "must be an http:// or https:// URL such as 'http://127.0.0.1:9093'"
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceSettings:
+    # How soon a window added or ended by another process (the CLI, another collector), or
+    # a change approved or completed, is seen; the silences are checked as often.
+    refresh_seconds: float = field(default=10.0, metadata=check(positive))
+    # An approved or in-progress change's planned window is a maintenance window.
+    changes: bool = True
+    # Mirror each running window into this Alertmanager as a silence (API v2), expired when
+    # the window ends; unset: no mirroring (docs/maintenance.md).
+    alertmanager_url: str | None = field(default=None, metadata=check(_http_url))
+    # The silences' `createdBy`: only silences with it (and a window comment) are touched.
+    silence_created_by: str = "regie"
+    alertmanager_timeout_seconds: float = field(default=5.0, metadata=check(positive))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CollectorSettings:
     server: ServerSettings = ServerSettings()
@@ -177,6 +198,7 @@ class CollectorSettings:
     oncall: OncallSettings = OncallSettings()
     registry: RegistrySettings = RegistrySettings()
     ui: UiSettings = UiSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
 

@@ -19,10 +19,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerting.escalation import Audit, NoticeKind, decide
+from alerting.escalation import Audit, Decision, NoticeKind, decide
 from alerting.escalation_policy import Policies
+from alerting.inhibition import alert_labels
+from alerting.maintenance import Occurrence
 from alerting.notify.channels import Channel
 from alerting.schedule import Schedules
+from alerting.ticket import ACTIVE_STATUSES
 from collector.rounds import Rounds
 from collector.store.escalations import (
     SWEEP_LIMIT,
@@ -65,6 +68,9 @@ class Escalator:
         # (ticket, audit) of the steps the running sweep_once fired, logged (and counted) after
         # its commit; None outside sweep_once (a caller sweeping the store itself logs nothing).
         self._told_log: list[tuple[int, Audit]] | None = None
+        # The maintenance windows (collector/maintenance.py): a due step of a monitoring
+        # ticket inside one waits for its end. None: no windows are held.
+        self.maintenance: Any = None
 
     # -- what new tickets start with --------------------------------------------------------
 
@@ -115,10 +121,22 @@ class Escalator:
     # -- one escalation ---------------------------------------------------------------------
 
     def planned(self, due: Due, now: datetime) -> Planned:
+        audits: list[Audit] = []
+        if self.maintenance is not None and due.source == "monitoring" \
+                and due.facts.status in ACTIVE_STATUSES:
+            labels = alert_labels(details=due.details, host=due.host, component=due.component)
+            occurrence = self.maintenance.covering(due.host, due.service, labels, now)
+            if occurrence is not None:
+                return _held(due, occurrence)
+            marker = due.maintenance
+            if marker and due.state.next_step == 0 and not due.state.notified:
+                audits.append(Audit(
+                    "maintenance_ended",
+                    f"maintenance {marker.get('name')} (window {marker.get('window')}) is "
+                    "over and the alert is still active: escalating now", dict(marker)))
         decision = decide(due.policy, due.state, due.facts, now, who=self._who,
                           hours=self._hours)
         queued: list[Queued] = []
-        audits: list[Audit] = []
         # (step, person) -> the channels a notice was queued on: what the timeline says.
         told: dict[tuple[int | None, str | None], list[str]] = {}
         reasons: dict[int | None, str] = {}
@@ -205,6 +223,20 @@ class Escalator:
         if found.in_business_hours(at):
             return True, None
         return False, _next_business_start(found.in_business_hours, at)
+
+
+def _held(due: Due, occurrence: Occurrence) -> Planned:
+    """No notice while the ticket is in a maintenance window: look again at its end. An
+    escalation that has paged nobody yet counts its steps from then."""
+    state = due.state
+    if state.next_step == 0 and not state.notified:
+        state = replace(state, epoch=occurrence.end)
+    marker = occurrence.marker()
+    audit = Audit("escalation_held",
+                  f"escalation held: during maintenance {occurrence.window.name} (window "
+                  f"{occurrence.window.key}) until {marker['end']}", marker)
+    return Planned(decision=Decision(notices=(), audits=(audit,), state=state,
+                                     due_at=occurrence.end), maintenance=marker)
 
 
 def _next_business_start(inside: Callable[[datetime], bool], at: datetime) -> datetime | None:

@@ -14,6 +14,8 @@ from collector.handlers.actions import LINK_PATH
 from collector.handlers.hosts import HOST_PATH
 from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
 from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
+from collector.handlers.maintenance import LIST_QUERY as MAINTENANCE_QUERY
+from collector.handlers.maintenance import WINDOW_PATH
 from collector.handlers.oncall import NOTIFICATIONS_QUERY, WHO_QUERY
 from collector.handlers.patching import LAG_QUERY as PATCH_LAG_QUERY
 from collector.handlers.patching import STATUS_QUERY as PATCH_STATUS_QUERY
@@ -93,6 +95,41 @@ def _transition(summary: str) -> dict[str, Any]:
                       **COMMON_ERRORS},
     }}
 
+
+
+(WINDOW_ID,) = WINDOW_PATH.openapi()
+_WINDOW = "#/components/schemas/MaintenanceWindow"
+
+
+def _maintenance_paths() -> dict[str, Any]:
+    """/api/v1/maintenance (docs/maintenance.md)."""
+    cannot = _error("a window that cannot be: end not after start, unknown time zone, a "
+                    "recurrence that never occurs, wholly in the past, a bad matcher, no "
+                    "scope (the reason names the field); nothing is stored")
+    return {
+        "/api/v1/maintenance": {
+            "get": {"summary": "Maintenance windows (not ended by hand; all=true: all), and "
+                               "the occurrences holding alerts now, changes' windows too",
+                    "parameters": MAINTENANCE_QUERY.openapi(),
+                    "responses": {"200": _json("#/components/schemas/MaintenanceList",
+                                               "the windows"), **READ_ERRORS}},
+            "post": {"summary": "Add a maintenance window: alerts on its scope are recorded "
+                                "but do not page while it runs",
+                     "requestBody": _body("#/components/schemas/MaintenanceWindowAdd"),
+                     "responses": {"201": _json(_WINDOW, "added"), "409": cannot,
+                                   **COMMON_ERRORS}}},
+        "/api/v1/maintenance/{id}": {"get": {
+            "summary": "One maintenance window, whether it runs now and its next occurrence",
+            "parameters": [WINDOW_ID],
+            "responses": {"200": _json(_WINDOW, "the window"),
+                          "404": _error("no such maintenance window"), **READ_ERRORS}}},
+        "/api/v1/maintenance/{id}/end": {"post": {
+            "summary": "End a window now: what it held and still fires pages now",
+            "parameters": [WINDOW_ID],
+            "requestBody": _body("#/components/schemas/MaintenanceEnd", required=False),
+            "responses": {"200": _json(_WINDOW, "the window, ended"),
+                          "404": _error("no such maintenance window"), **COMMON_ERRORS}}},
+    }
 
 
 def document() -> dict[str, Any]:
@@ -204,6 +241,7 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json("#/components/schemas/NotificationList",
                                            "notifications"),
                               "404": _error("on-call not configured"), **READ_ERRORS}}},
+            **_maintenance_paths(),
             "/api/v1/registry/eos": {"get": {
                 "summary": "Software and hardware past or reaching end of support, soonest "
                            "first (the date that applies: security, then extended support)",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from collector.auth import PERSON_PATTERN
+from collector.openapi_maintenance import REQUEST_BODIES as MAINTENANCE_BODIES
+from collector.openapi_maintenance import schemas as maintenance_schemas
 from collector.payloads.json_body import MAX_DEPTH
 from collector.query import NUL_FREE
 from regie import scrape_target
@@ -133,6 +135,9 @@ SCHEMAS: dict[str, Any] = {
             "acknowledged_at": _TIME, "resolved_at": _TIME, "closed_at": _TIME,
             "recovered_at": _TIME, "parent_id": {"type": ["integer", "null"]},
             "priority_override_reason": _NULLABLE_STR,
+            "maintenance": {"type": ["object", "null"], "description": (
+                "the maintenance window it fired in (window, name, start, end): its "
+                "escalation was held (docs/maintenance.md)")},
             "details": {"type": "object", "description": (
                 "What the signal carried (labels, annotations, custom details), at most 64 KiB "
                 "stored (docs/api.md); left out of ticket lists unless details=true")},
@@ -342,6 +347,9 @@ SCHEMAS: dict[str, Any] = {
 # (keys too), so `storable` says so in each; tests check every requestBody is listed here.
 REQUEST_BODIES = ("UserReport", "Transition", "Note", "PriorityOverride", "Assignment",
                   "AlertmanagerWebhook", "Event", "InventoryPush")
+# Maintenance windows: collector/openapi_maintenance.py.
+SCHEMAS |= maintenance_schemas(ACTOR)
+REQUEST_BODIES += MAINTENANCE_BODIES
 _JSON_VALUE = {"$ref": "#/components/schemas/JsonValue"}
 
 

@@ -25,7 +25,7 @@ from alerting.escalation_policy import Policies
 from alerting.rules import RuleSet
 from alerting.schedule import Schedules
 from alerting.ticket import Signal
-from collector.app import AUTH, HOSTS, INTAKE, METRICS, ONCALL, REGISTRY, STORES
+from collector.app import AUTH, HOSTS, INTAKE, MAINTENANCE, METRICS, ONCALL, REGISTRY, STORES
 from collector.auth import Authenticator
 from collector.config import CollectorSettings
 from collector.intake import Intake, utcnow
@@ -83,14 +83,16 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
             app[REGISTRY] = registry
             app[INTAKE].past_end_of_support = registry.past_end_of_support
             refresh = asyncio.create_task(registry.run(), name="regie-registry")
+            maintenance_tasks = await _start_maintenance(app, settings, engine, clock)
             checkpoints = None
             if engine.dialect.name == "sqlite":
                 checkpoints = asyncio.create_task(sqlite_checkpoints(engine),
                                                   name="regie-sqlite-checkpoints")
             yield
-            refresh.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresh
+            for task in (refresh, *maintenance_tasks):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if checkpoints is not None:
                 checkpoints.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -99,6 +101,34 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
             await engine.dispose()
 
     return context
+
+
+async def _start_maintenance(app: web.Application, settings: CollectorSettings,
+                             engine: AsyncEngine,
+                             clock: Callable[[], datetime]) -> list[asyncio.Task]:
+    """The maintenance windows in memory, asked by the intake for every ticket it opens; the
+    refresh loop; the silence mirror when an Alertmanager is configured."""
+    from collector.maintenance import Maintenance
+
+    configured = settings.maintenance
+    maintenance = Maintenance(engine, clock=clock, refresh_seconds=configured.refresh_seconds,
+                              changes=configured.changes)
+    await maintenance.reload()
+    app[MAINTENANCE] = maintenance
+    app[STORES].tickets.maintenance = maintenance.covering
+    app[METRICS].registry.register(maintenance.gauges)
+    tasks = [asyncio.create_task(maintenance.run(), name="regie-maintenance")]
+    if configured.alertmanager_url:
+        from collector.silences import SilenceMirror
+
+        mirror = SilenceMirror(maintenance.active, url=configured.alertmanager_url,
+                               created_by=configured.silence_created_by, clock=clock,
+                               interval_seconds=configured.refresh_seconds,
+                               timeout_seconds=configured.alertmanager_timeout_seconds)
+        maintenance.on_reload = mirror.wake
+        maintenance.mirror = mirror
+        tasks.append(asyncio.create_task(mirror.run(), name="regie-silences"))
+    return tasks
 
 
 def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
@@ -258,6 +288,7 @@ def oncall_context(settings: CollectorSettings, loaded: tuple[Schedules, Policie
             sweep_interval_seconds=oncall.sweep_interval_seconds, on_sweep=swept,
             reassess=intake.reassess)
         stores.tickets.escalation = await escalator.plan()
+        escalator.maintenance = app.get(MAINTENANCE)
         app[ONCALL] = Oncall(schedules=schedules, policies=policies, escalator=escalator,
                              notifier=notifier, links=links)
         intake.on_change = escalator.wake

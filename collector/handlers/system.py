@@ -10,6 +10,7 @@ from prometheus_client.exposition import choose_encoder
 from collector.app import (
     FAILURES,
     INTAKE,
+    MAINTENANCE,
     METRICS,
     ONCALL,
     REGISTRY,
@@ -46,6 +47,8 @@ async def metrics(request: web.Request) -> web.Response:
         oncall = request.app.get(ONCALL)
         if oncall is not None:
             registry.queue.counts = await oncall.notifier.store.counts()
+    if (maintenance := request.app.get(MAINTENANCE)) is not None:
+        await maintenance.gauges.refresh()
     if registry.eos.stale():
         from registry.lifecycle import horizon_end
 

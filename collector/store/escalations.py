@@ -91,6 +91,9 @@ class Due:
     # Why the escalation started over ("priority changed P3 → P1 by alice: ..."), until its
     # first step fired again; None for a ticket's own first run.
     restart_reason: str | None = None
+    # monitoring or user; the maintenance occurrence the ticket fired in (tickets.maintenance)
+    source: str = "monitoring"
+    maintenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,8 @@ class Planned:
     decision: Decision
     notifications: Sequence[Queued] = ()
     audits: Sequence[Audit] = ()          # besides the decision's (e.g. unreachable people)
+    # Held by a maintenance window: the occurrence, written to tickets.maintenance.
+    maintenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +163,8 @@ class EscalationStore:
         query = (select(ESCALATIONS, POLICIES.c.document, TICKETS.c.status,
                         TICKETS.c.priority, TICKETS.c.summary, TICKETS.c.host,
                         TICKETS.c.service, TICKETS.c.component, TICKETS.c.acknowledged_at,
-                        TICKETS.c.created_at, TICKETS.c.details)
+                        TICKETS.c.created_at, TICKETS.c.details, TICKETS.c.source,
+                        TICKETS.c.maintenance)
                  .join(POLICIES, POLICIES.c.id == ESCALATIONS.c.policy_id)
                  .join(TICKETS, TICKETS.c.id == ESCALATIONS.c.ticket_id)
                  .where(text(f"escalations.{ESCALATION_DUE_PREDICATE}"),
@@ -176,6 +182,7 @@ class EscalationStore:
             queued: list[dict[str, Any]] = []
             changes: list[dict[str, Any]] = []
             reopen: list[dict[str, Any]] = []
+            held: list[dict[str, Any]] = []
             for row in rows:
                 policy = Policy.from_snapshot(row.document)
                 systems = 1
@@ -195,7 +202,8 @@ class EscalationStore:
                                       systems_affected=systems),
                     summary=row.summary, host=row.host, service=row.service,
                     component=row.component, created_at=row.created_at, details=row.details,
-                    restart_reason=row.restart_reason)
+                    restart_reason=row.restart_reason, source=row.source.value,
+                    maintenance=row.maintenance)
                 try:
                     planned = planner(due, now)
                 except Exception as exc:  # one bad escalation must not stop the others
@@ -220,6 +228,8 @@ class EscalationStore:
                     "multi_system_at": state.multi_system_at, "updated_at": now,
                     # Said once, with the first step it restarted: kept while none fired.
                     "restart_reason": row.restart_reason if state.next_step == 0 else None})
+                if planned.maintenance is not None:
+                    held.append({"b_id": row.ticket_id, "maintenance": dict(planned.maintenance)})
                 if decision.reopen and row.status is Status.ACKNOWLEDGED:
                     reopen.append({"b_id": row.ticket_id, "updated_at": now})
                 if (reassess is not None and row.multi_system_at is None
@@ -238,6 +248,8 @@ class EscalationStore:
             await connection.execute(_STATE_UPDATE, changes)
             if reopen:
                 await connection.execute(_REOPEN, reopen)
+            if held:
+                await connection.execute(_HELD, held)
             if queued:
                 await connection.execute(insert(NOTIFICATIONS), queued)
                 notifications = len(queued)
@@ -316,6 +328,8 @@ _REOPEN = (update(TICKETS)
            .values(status=Status.OPEN, acknowledged_at=None, updated_at=bindparam("updated_at")))
 
 
+_HELD = (update(TICKETS).where(TICKETS.c.id == bindparam("b_id"))
+         .values(maintenance=bindparam("maintenance")))
 _RAISE = (update(TICKETS)
           .where(TICKETS.c.id == bindparam("b_id"), TICKETS.c.priority_override_reason.is_(None))
           .values(priority=bindparam("priority"), impact=bindparam("impact"),
