@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("registry.cli", "end-of-support data and matching, EOS/EOSL and contract reports"),
     "dashboards": ("dashboards.cli", "Grafana dashboards and provisioning files, PNG previews"),
     "deploy": ("collector.deploy_cli", "Prometheus targets (file_sd) from the agents' pushes"),
+    "maintenance": ("collector.maintenance_cli",
+                    "add, list, show and end maintenance windows (API client)"),
     "patch": ("collector.patch_cli", "pending updates, patch lag and exposure from the inventory"),
 }
 

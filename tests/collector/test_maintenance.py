@@ -50,7 +50,7 @@ async def event(c: Running, action: str, *, host: str = "db1", key: str = "disk-
 
 async def ticket_of(c: Running, host: str) -> dict[str, Any]:
     tickets = (await c.call("GET", f"/api/v1/tickets?host={host}&status=open,acknowledged,"
-                                   f"resolved&details=true", role="viewer"))["tickets"]
+                                   f"resolved&source=monitoring", role="viewer"))["tickets"]
     assert len(tickets) == 1, tickets
     return await c.call("GET", f"/api/v1/tickets/{tickets[0]['id']}", role="viewer")
 
@@ -298,6 +298,49 @@ def test_a_recurring_window_holds_each_occurrence(oncall):
             await c.settle()
             assert receiver.told() == []
             clock.advance(hours=1, minutes=30)         # 03:00 UTC: the occurrence ends
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+
+    run(main())
+
+
+def test_an_approved_changes_window_holds_alerts_until_it_completes(oncall):
+    """A standard change (approved when submitted) on db1: its planned window is a maintenance
+    window; completing the change early pages what it held and still fires."""
+    receiver, clock = oncall.receiver, oncall.clock
+
+    async def main():
+        from collector.app import MAINTENANCE
+
+        async with oncall.running() as c:
+            await c.call("POST", "/api/v1/tickets", expect=201,
+                         body={"summary": "db1 is known", "host": "db1"})   # host resolution
+            await c.settle()
+            receiver.deliveries.clear()
+            change = await c.call("POST", "/api/v1/changes", role="admin", expect=201, body={
+                "type": "standard", "summary": "postgres minor upgrade", "hosts": ["db1"],
+                "planned_start": iso(clock.now + timedelta(minutes=10)),
+                "planned_end": iso(clock.now + timedelta(hours=2)), "timezone": "UTC"})
+            path = f"/api/v1/changes/{change['id']}"
+            approved = await c.call("POST", path + "/submit", role="admin", expect=200)
+            assert approved["status"] == "approved", approved
+            clock.advance(minutes=15)
+            await c.app[MAINTENANCE].reload()     # what the refresh loop does every 10 s
+            listed = await c.call("GET", "/api/v1/maintenance", role="viewer")
+            assert [(a["source"], a["window"]) for a in listed["active"]] == [
+                ("change", f"change-{change['id']}")]
+            await event(c, "trigger")
+            await c.settle()
+            assert receiver.told() == []
+            assert (await ticket_of(c, "db1"))["maintenance"]["name"] == \
+                f"change {change['id']}: postgres minor upgrade"
+            await c.call("POST", path + "/start", role="admin", expect=200)
+            await c.app[MAINTENANCE].reload()      # in progress: still a window
+            await c.settle()
+            assert receiver.told() == []
+            await c.call("POST", path + "/complete", role="admin", expect=200,
+                         body={"outcome": "successful"})
+            await c.app[MAINTENANCE].reload()      # completed early: the window is gone
             await c.settle()
             assert receiver.told() == [("trigger", "alice")]
 
