@@ -35,6 +35,8 @@ class Role(enum.StrEnum):
     AGENT = "agent"
     VIEWER = "viewer"
     INGEST = "ingest"
+    # Approves, rejects and reviews changes, overrides their risk (docs/changes.md).
+    CHANGE_MANAGER = "change_manager"
 
 
 class Permission(enum.StrEnum):
@@ -43,12 +45,15 @@ class Permission(enum.StrEnum):
     RESPOND = "respond"        # acknowledge, resolve, close, note, override priority
     INGEST = "ingest"          # Alertmanager webhook, Events API
     INVENTORY = "inventory"    # an agent's inventory push
+    CHANGE = "change"          # create and move changes (approving needs change_manager)
 
 
 # The only place a role's rights are decided.
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RESPONDER: frozenset({Permission.READ, Permission.REPORT, Permission.RESPOND}),
+    Role.RESPONDER: frozenset({Permission.READ, Permission.REPORT, Permission.RESPOND,
+                               Permission.CHANGE}),
+    Role.CHANGE_MANAGER: frozenset({Permission.READ, Permission.CHANGE}),
     Role.VIEWER: frozenset({Permission.READ}),
     Role.INGEST: frozenset({Permission.INGEST, Permission.REPORT}),
     Role.AGENT: frozenset({Permission.INVENTORY}),

@@ -29,7 +29,8 @@ The installation file: {installation.RULE} (docs/configuration.md, "Finding the
 installation"); without one, built-in defaults and ./regie.db. Only 'migrate' creates a
 database; the other commands refuse a missing one.
 
-Roles: admin (everything), responder (read, report, acknowledge/resolve),
+Roles: admin (everything), responder (read, report, acknowledge/resolve, create and run
+changes), change_manager (read, create and run changes, approve, reject and review them),
 viewer (read), ingest (Alertmanager webhook, Events API, report), agent (inventory push).
 Configuration keys are documented in docs/configuration.md.
 """
@@ -60,7 +61,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = common(token_sub.add_parser("create", help="create a token; it is printed once"))
     create.add_argument("--role", required=True,
-                        choices=["admin", "responder", "agent", "viewer", "ingest"])
+                        choices=["admin", "responder", "agent", "viewer", "ingest",
+                                 "change_manager"])
     create.add_argument("--name", required=True, type=_token_name,
                         help="who or what holds it (the actor in ticket timelines unless "
                              "--person is given): 1 to 64 letters, digits, '.', '_', '@' or '-'")

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from alerting.priority import DEFAULT_MATRIX, IMPACT_ORDER, Matrix
 from alerting.ticket import Criticality, Priority, Urgency
+from collector.change_settings import ChangeSettings, parse_change_settings
 from regie.configfile import (
     INTERNAL,
     ConfigError,
@@ -199,6 +200,7 @@ class CollectorSettings:
     registry: RegistrySettings = RegistrySettings()
     ui: UiSettings = UiSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    changes: ChangeSettings = field(default_factory=ChangeSettings)
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
 
@@ -251,6 +253,7 @@ def load_settings(path: Path | None, *, db: str | None = None,
     oncall_data = dict(data.pop("oncall", {}) or {})
     channels_data = oncall_data.pop("channels", [])
     prio_data = dict(data.pop("priority", {}) or {})
+    changes = parse_change_settings(data.pop("changes", None), source=source)
     settings = build(CollectorSettings, data, source=source)
     criticality = CriticalitySettings(
         default=_criticality_table({"default": crit_data.pop("default", "medium")},
@@ -267,7 +270,8 @@ def load_settings(path: Path | None, *, db: str | None = None,
         raise ConfigError(source, f"priority.{unknown}", "unknown key")
     settings = replace(settings, criticality=criticality,
                        priority=PrioritySettings(matrix=matrix), source=source,
-                       oncall=_oncall(oncall_data, channels_data, source=source))
+                       oncall=_oncall(oncall_data, channels_data, source=source),
+                       changes=changes)
     if path is not None:
         url = _beside(settings.database.url, path)
         settings = replace(settings, database=replace(settings.database, url=url))

@@ -276,6 +276,10 @@ class CollectorMetrics:
         self.registry.register(self.queue)
         self.eos = RegistryGauges()
         self.registry.register(self.eos)
+        from collector.change_metrics import ChangeGauges
+
+        self.changes = ChangeGauges()
+        self.registry.register(self.changes)
         self.updates = PatchGauges()
         self.registry.register(self.updates)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",

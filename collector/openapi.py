@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from collector.handlers.actions import LINK_PATH
+from collector.handlers.changes import CALENDAR_QUERY, CHANGE_PATH, INCIDENTS_QUERY
+from collector.handlers.changes import LIST_QUERY as CHANGES_QUERY
 from collector.handlers.hosts import HOST_PATH
 from collector.handlers.hosts import LIST_QUERY as HOSTS_QUERY
 from collector.handlers.hosts import ONE_QUERY as HOST_QUERY
@@ -95,6 +97,81 @@ def _transition(summary: str) -> dict[str, Any]:
                       **COMMON_ERRORS},
     }}
 
+
+
+(CHANGE_ID,) = CHANGE_PATH.openapi()
+_CHANGE = "#/components/schemas/Change"
+
+
+def _change_paths() -> dict[str, Any]:
+    """/api/v1/changes (docs/changes.md)."""
+    refused = _error("the change's state or type does not allow it (the reason says what "
+                     "it can do), or a normal change inside a freeze without an override")
+    forbidden = _error("the token's role may not do this, or the actor is the change's "
+                       "author (a second person decides)")
+
+    def move(summary: str, body: str, *, required: bool = False) -> dict[str, Any]:
+        return {"post": {"summary": summary, "parameters": [CHANGE_ID],
+                         "requestBody": _body(f"#/components/schemas/{body}",
+                                              required=required),
+                         "responses": {"200": _json(_CHANGE, "the change after the move"),
+                                       "404": _error("no such change"), "409": refused,
+                                       **COMMON_ERRORS, "403": forbidden}}}
+
+    return {
+        "/api/v1/changes": {
+            "get": {"summary": "Changes, newest first", "parameters": CHANGES_QUERY.openapi(),
+                    "responses": {"200": _json("#/components/schemas/ChangeList", "changes"),
+                                  **READ_ERRORS}},
+            "post": {"summary": "Create a change (a draft): hosts resolved, risk scored, "
+                                "conflicts shown",
+                     "requestBody": _body("#/components/schemas/ChangeDraft"),
+                     "responses": {"201": _json(_CHANGE, "created"), **COMMON_ERRORS}}},
+        "/api/v1/changes/calendar": {"get": {
+            "summary": "The change calendar: changes holding time in a range, with conflicts, "
+                       "and the freezes", "parameters": CALENDAR_QUERY.openapi(),
+            "responses": {"200": _json("#/components/schemas/ChangeCalendar", "the calendar"),
+                          **READ_ERRORS}}},
+        "/api/v1/changes/calendar.ics": {"get": {
+            "summary": "The change calendar as iCalendar (RFC 5545)",
+            "parameters": CALENDAR_QUERY.openapi(),
+            "responses": {"200": {"description": "iCalendar",
+                                  "content": {"text/calendar": {"schema": _STR}}},
+                          **READ_ERRORS}}},
+        "/api/v1/changes/incidents": {"get": {
+            "summary": "Failed or rolled-back changes and the incidents opened on their hosts "
+                       "during and after their window", "parameters": INCIDENTS_QUERY.openapi(),
+            "responses": {"200": _json("#/components/schemas/ChangeIncidents", "the report"),
+                          **READ_ERRORS}}},
+        "/api/v1/changes/{id}": {"get": {
+            "summary": "One change with its timeline and conflicts", "parameters": [CHANGE_ID],
+            "responses": {"200": _json(_CHANGE, "the change"),
+                          "404": _error("no such change"), **READ_ERRORS}}},
+        "/api/v1/changes/{id}/submit": move("Submit a draft (a standard change is approved "
+                                            "with it)", "ChangeSubmit"),
+        "/api/v1/changes/{id}/approve": move("Approve (change_manager or admin, not the "
+                                             "author)", "ChangeApprove"),
+        "/api/v1/changes/{id}/reject": move("Reject, with a reason", "ChangeReject",
+                                            required=True),
+        "/api/v1/changes/{id}/start": move("Start the work (an emergency change may start "
+                                           "before approval)", "ChangeStart"),
+        "/api/v1/changes/{id}/complete": move("Complete, with the outcome", "ChangeComplete",
+                                              required=True),
+        "/api/v1/changes/{id}/review": move("Review a completed change (required for "
+                                            "emergency changes)", "ChangeReview"),
+        "/api/v1/changes/{id}/note": {"post": {
+            "summary": "Add a note to the change's timeline", "parameters": [CHANGE_ID],
+            "requestBody": _body("#/components/schemas/Note"),
+            "responses": {"201": _json("#/components/schemas/TimelineEntry", "noted"),
+                          "404": _error("no such change"), **COMMON_ERRORS}}},
+        "/api/v1/changes/{id}/risk": {"post": {
+            "summary": "Override the risk level, with a reason (recorded)",
+            "parameters": [CHANGE_ID],
+            "requestBody": _body("#/components/schemas/RiskOverride"),
+            "responses": {"200": _json(_CHANGE, "the change"),
+                          "404": _error("no such change"), **COMMON_ERRORS,
+                          "403": forbidden}}},
+    }
 
 
 (WINDOW_ID,) = WINDOW_PATH.openapi()
@@ -241,6 +318,7 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json("#/components/schemas/NotificationList",
                                            "notifications"),
                               "404": _error("on-call not configured"), **READ_ERRORS}}},
+            **_change_paths(),
             **_maintenance_paths(),
             "/api/v1/registry/eos": {"get": {
                 "summary": "Software and hardware past or reaching end of support, soonest "

@@ -14,6 +14,8 @@ from typing import Any
 from collector.auth import PERSON_PATTERN
 from collector.openapi_maintenance import REQUEST_BODIES as MAINTENANCE_BODIES
 from collector.openapi_maintenance import schemas as maintenance_schemas
+from collector.payloads.changes import REQUEST_BODIES as CHANGE_BODIES
+from collector.payloads.changes import schemas as change_schemas
 from collector.payloads.json_body import MAX_DEPTH
 from collector.query import NUL_FREE
 from regie import scrape_target
@@ -347,6 +349,9 @@ SCHEMAS: dict[str, Any] = {
 # (keys too), so `storable` says so in each; tests check every requestBody is listed here.
 REQUEST_BODIES = ("UserReport", "Transition", "Note", "PriorityOverride", "Assignment",
                   "AlertmanagerWebhook", "Event", "InventoryPush")
+# Changes: their schemas live beside their parser (collector/payloads/changes.py).
+SCHEMAS |= change_schemas()
+REQUEST_BODIES += CHANGE_BODIES
 # Maintenance windows: collector/openapi_maintenance.py.
 SCHEMAS |= maintenance_schemas(ACTOR)
 REQUEST_BODIES += MAINTENANCE_BODIES

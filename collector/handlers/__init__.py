@@ -13,6 +13,7 @@ from collector.app import Route
 from collector.auth import Permission
 from collector.handlers import (
     actions,
+    changes,
     hosts,
     ingest,
     maintenance,
@@ -55,6 +56,24 @@ ROUTES: list[Route] = [
           Permission.RESPOND, "assign"),
     Route("GET", r"/api/v1/tickets/{id:[^/]+}/escalation", oncall.escalation,
           Permission.READ, "escalation"),
+    Route("GET", "/api/v1/changes", changes.list_changes, Permission.READ, "changes"),
+    Route("POST", "/api/v1/changes", changes.create_change, Permission.CHANGE,
+          "create_change"),
+    # Before /api/v1/changes/{id}: these names are not ids.
+    Route("GET", "/api/v1/changes/calendar", changes.calendar, Permission.READ,
+          "change_calendar"),
+    Route("GET", "/api/v1/changes/calendar.ics", changes.calendar_ical, Permission.READ,
+          "change_calendar_ical"),
+    Route("GET", "/api/v1/changes/incidents", changes.incidents, Permission.READ,
+          "change_incidents"),
+    Route("GET", r"/api/v1/changes/{id:[^/]+}", changes.show_change, Permission.READ,
+          "change"),
+    *(Route("POST", rf"/api/v1/changes/{{id:[^/]+}}/{action}", handler, Permission.CHANGE,
+            f"change_{action}")
+      for action, handler in (("submit", changes.submit), ("approve", changes.approve),
+                              ("reject", changes.reject), ("start", changes.start),
+                              ("complete", changes.complete), ("review", changes.review),
+                              ("note", changes.note), ("risk", changes.override_risk))),
     Route("GET", "/api/v1/oncall", oncall.who, Permission.READ, "oncall"),
     Route("GET", "/api/v1/notifications", oncall.notifications, Permission.READ,
           "notifications"),

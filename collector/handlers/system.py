@@ -66,6 +66,11 @@ async def metrics(request: web.Request) -> web.Response:
         registry.updates.update(hosts=await pending_by_host(engine),
                                 last_change=await last_completed(engine,
                                                                  request.app[INTAKE].now()))
+    if registry.changes.stale():
+        from collector.store.changes import outcome_counts, review_due_count
+
+        engine = request.app[STORES].engine
+        registry.changes.update(await outcome_counts(engine), await review_due_count(engine))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(registry.registry),
                         headers={"Content-Type": content_type})

@@ -619,6 +619,8 @@ class ChangeRow(Base):
     planned_end: Mapped[Moment] = mapped_column(comment="End of the planned window.")
     timezone: Mapped[str] = mapped_column(
         String(64), comment="The IANA time zone the window was given in (shown in it).")
+    team: Mapped[str | None] = mapped_column(
+        String(255), comment="The team doing it: whose maintenance hours and on-call apply.")
     actual_start: Mapped[Moment | None] = mapped_column(comment="When the work started.")
     actual_end: Mapped[Moment | None] = mapped_column(comment="When the work ended.")
     outcome: Mapped[ChangeOutcome | None] = mapped_column(

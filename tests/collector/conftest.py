@@ -131,6 +131,9 @@ def wipe(db: str) -> None:
     from collector.store.models import (
         ActionUseRow,
         AssetRow,
+        ChangeEventRow,
+        ChangeHostRow,
+        ChangeRow,
         ContractRow,
         EosProductRow,
         EscalationRow,
@@ -146,6 +149,8 @@ def wipe(db: str) -> None:
 
     async def work(engine) -> None:
         async with engine.begin() as connection:
+            for row in (ChangeEventRow, ChangeHostRow, ChangeRow):
+                await connection.execute(row.__table__.delete())
             for row in (NotificationRow, EscalationRow, ActionUseRow, TicketEventRow,
                         TicketRow, InventoryPushRow, HostSoftwareRow, AssetRow, ContractRow,
                         HardwareModelRow, EosProductRow, RegistrySyncRow, PackageUpdateRow):
@@ -185,7 +190,7 @@ class Collector:
             return status, payload.decode(errors="replace")
 
 
-ROLES = ("admin", "responder", "viewer", "ingest", "agent")
+ROLES = ("admin", "responder", "viewer", "ingest", "agent", "change_manager")
 
 
 def evaluator_config(tmp_path: Path, rules: str, targets: dict[int, str | None], *,

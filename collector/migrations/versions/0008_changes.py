@@ -52,6 +52,8 @@ def upgrade() -> None:
         _moment("planned_end", "End of the planned window."),
         sa.Column("timezone", sa.String(64), nullable=False,
                   comment="The IANA time zone the window was given in (shown in it)."),
+        sa.Column("team", sa.String(255), nullable=True,
+                  comment="The team doing it: whose maintenance hours and on-call apply."),
         _moment("actual_start", "When the work started.", nullable=True),
         _moment("actual_end", "When the work ended.", nullable=True),
         sa.Column("outcome", sa.String(32), nullable=True,
