@@ -335,7 +335,6 @@ SCHEMAS: dict[str, Any] = {
             "properties": {"kind": {"type": "string", "enum": ["security", "other"]},
                            "updates": {"type": "integer"},
                            "mean_days": {"type": ["number", "null"]},
-                           "median_days": {"type": ["number", "null"]},
                            "max_days": {"type": ["number", "null"]}}}},
         "changes": {"type": "array", "items": {"type": "object"}}}},
     "InventoryResult": {"type": "object", "required": ["status", "host"],

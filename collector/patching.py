@@ -17,7 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector.store import patches
 from collector.store.changes import patch_changes
-from registry.patch_lag import ChangeLag, LagReport, Target, change_lag, emergency, lag_report
+from registry.patch_lag import (
+    BY,
+    LOOKBACK,
+    ChangeLag,
+    ExposureGroup,
+    Figures,
+    LagReport,
+    Target,
+    change_lag,
+    changes_lag,
+    emergency,
+    lag_report,
+)
 
 # A change is done patching once it is completed (or reviewed after).
 DONE = frozenset({"completed", "reviewed"})
@@ -54,15 +66,24 @@ async def report(engine: AsyncEngine, *, since: datetime, now: datetime, by: str
                  host: str | None = None) -> LagReport:
     """The lag report: changes planned and updates installed since `since`; `host` (a glob)
     keeps those hosts only."""
+    if by not in BY:
+        raise ValueError(f"by: must be one of {', '.join(BY)}")
     found = await targets(engine, since)
+    hosts = None
     if host is not None:
         found = [t for t in ((_only(t, host)) for t in found) if t.hosts]
-    names = {name for t in found for name, _ in t.packages}
-    history = await patches.entries(engine, names, {h for t in found for h in t.hosts})
-    installed = await patches.installed(engine, since, now)
-    if host is not None:
-        installed = [row for row in installed if fnmatch.fnmatchcase(row[1], host)]
-    return lag_report(found, history, installed, since=since, now=now, by=by)
+        hosts = matching(await patches.hosts(engine), host)
+    history = await patches.entries(
+        engine, {name for t in found for name, _ in t.packages},
+        {h for t in found for h in t.hosts},
+        installed_from=min((t.planned_start for t in found), default=now) - LOOKBACK)
+    changes, tied = changes_lag(found, history, now)
+    groups = [ExposureGroup(row.key, "security" if row.security else "other",
+                            Figures(row.count, row.total_seconds / row.count, None,
+                                    row.max_seconds))
+              for row in await patches.exposure(engine, since, now, by, tied=tied,
+                                                hosts=hosts) if row.count]
+    return lag_report(changes, groups, since=since, now=now, by=by, tied=tied)
 
 
 def _only(target: Target, pattern: str) -> Target:
@@ -77,7 +98,8 @@ async def last_completed(engine: AsyncEngine, now: datetime) -> ChangeLag | None
     if not done:
         return None
     last = max(done, key=lambda t: (t.planned_start, t.id))
-    history = await patches.entries(engine, {n for n, _ in last.packages}, last.hosts)
+    history = await patches.entries(engine, {n for n, _ in last.packages}, last.hosts,
+                                    installed_from=last.planned_start - LOOKBACK)
     return change_lag(last, history, now)
 
 

@@ -8,13 +8,16 @@
   - without one: every update of the package that was pending when the change started
     (first seen at or before `planned_start`) is installed; the last of them is the time.
   **Patch lag = applied - planned start**, per host; negative when the host was patched
-  before the planned date. A host with nothing the change names in its history is *not
-  applicable*; one still waiting is *pending* (its lag is still growing).
+  before the planned date (up to LOOKBACK, 30 days, before it: earlier than that, the host
+  was patched before the change was thought of, and the change does not count it). A host
+  with nothing the change names in its history is *not applicable*; one still waiting is
+  *pending* (its lag is still growing).
   Per change: the hosts' mean and the largest (when the last host was patched).
 - **Emergency** patches, changes of type `emergency` or linked to a P1 ticket, are the
   `emergency` path; the others `planned`. Their figures are kept apart.
 - For updates **not tied to a change** (no change's figure came from them), **exposure =
-  installed - first seen pending**, security updates apart from the others.
+  installed - first seen pending**, security updates apart from the others: count, mean and
+  largest, aggregated by the database (collector/store/patches.py `exposure`).
 
 Pure functions on plain data and `now`; the store reads the rows (collector/store/patches.py).
 """
@@ -25,13 +28,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from registry.package_versions import compare
 
 DAY = 86400.0
 BY = ("month", "host", "change")
+# A host that installed what a change names more than this long before the change's planned
+# start was patched before the change was thought of: not part of its work (not applicable).
+LOOKBACK = timedelta(days=30)
 
 
 class HostState(StrEnum):
@@ -66,8 +72,6 @@ class Entry:
     host: str
     manager: str
     package: str
-    version: str
-    security: bool
     first_seen_at: datetime
     installed_at: datetime | None = None
     installed_version: str | None = None
@@ -102,6 +106,8 @@ class ChangeLag:
 
 def _package_applied(target: Target, host: str, name: str, version: str | None,
                      entries: Sequence[Entry]) -> tuple[HostState, datetime | None, list[int]]:
+    earliest = target.planned_start - LOOKBACK
+    entries = [e for e in entries if e.installed_at is None or e.installed_at >= earliest]
     if version is not None:
         reached = [e for e in entries if e.installed_at is not None
                    and e.installed_version is not None
@@ -121,14 +127,18 @@ def _package_applied(target: Target, host: str, name: str, version: str | None,
     return HostState.APPLIED, max(e.installed_at for e in due), [e.id for e in due]  # type: ignore[type-var]
 
 
-def change_lag(target: Target, entries: Iterable[Entry], now: datetime) -> ChangeLag:
-    """Each host's state and lag for one patch change, from its history entries (entries of
-    other hosts or packages are ignored)."""
-    names = {name for name, _ in target.packages}
-    by_key: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+def by_host_package(entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
+    found: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for entry in entries:
-        if entry.package in names:
-            by_key[(entry.host, entry.package)].append(entry)
+        found[(entry.host, entry.package)].append(entry)
+    return found
+
+
+def change_lag(target: Target, entries: Iterable[Entry] | Mapping[tuple[str, str], list[Entry]],
+               now: datetime) -> ChangeLag:
+    """Each host's state and lag for one patch change, from its history entries (entries of
+    other hosts or packages are ignored); `entries` may come grouped by (host, package)."""
+    by_key = entries if isinstance(entries, Mapping) else by_host_package(entries)
     results = []
     for host in target.hosts:
         states, times, used = [], [], []
@@ -154,7 +164,8 @@ def change_lag(target: Target, entries: Iterable[Entry], now: datetime) -> Chang
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Durations in seconds: how many, mean, median, largest."""
+    """Durations in seconds: how many, mean, median (None where the database aggregated
+    them: exposure), largest."""
 
     count: int
     mean: float | None
@@ -234,42 +245,25 @@ def lag_groups(changes: Sequence[ChangeLag], by: str) -> tuple[LagGroup, ...]:
                  for key, path in sorted(members))
 
 
-def exposure_groups(rows: Iterable[tuple[int, str, bool, float, float]], by: str,
-                    tied: frozenset[int] | set[int]) -> tuple[ExposureGroup, ...]:
-    """Rows (entry id, host, security, first seen, installed; Unix seconds) of installed
-    updates -> exposure grouped by the month installed or the host (by change: one group,
-    "none", as these updates belong to no change), security apart from the rest."""
-    values: dict[tuple[str, str], list[float]] = defaultdict(list)
-    months: dict[int, str] = {}
-    for entry_id, host, security, first_seen, installed in rows:
-        if entry_id in tied:
-            continue
-        if by == "host":
-            key = host
-        elif by == "month":
-            # Months repeat: one strftime per distinct month start, not per row.
-            start = int(installed // DAY)
-            key = months.get(start) or months.setdefault(
-                start, datetime.fromtimestamp(start * DAY, UTC).strftime("%Y-%m"))
-        else:
-            key = "none"
-        values[(key, "security" if security else "other")].append(installed - first_seen)
-    return tuple(ExposureGroup(key, kind, Figures.of(found))
-                 for (key, kind), found in sorted(values.items()))
+def changes_lag(targets: Sequence[Target], entries: Sequence[Entry],
+                now: datetime) -> tuple[tuple[ChangeLag, ...], frozenset[int]]:
+    """Every change's hosts, and the history entries their figures came from (`tied`: the
+    exposure leaves them out)."""
+    grouped = by_host_package(entries)
+    changes = tuple(change_lag(t, grouped, now) for t in targets)
+    return changes, frozenset(i for c in changes for h in c.hosts for i in h.entries)
 
 
-def lag_report(targets: Sequence[Target], entries: Sequence[Entry],
-               installed: Iterable[tuple[int, str, bool, float, float]], *,
-               since: datetime, now: datetime, by: str) -> LagReport:
-    """The whole report: every change's hosts, their lag grouped, and the exposure of the
-    updates installed since `since` that no change's figure came from."""
+def lag_report(changes: Sequence[ChangeLag], exposure: Iterable[ExposureGroup], *,
+               since: datetime, now: datetime, by: str,
+               tied: frozenset[int] = frozenset()) -> LagReport:
+    """The whole report: every change's hosts, their lag grouped, and the exposure groups."""
     if by not in BY:
         raise ValueError(f"by: must be one of {', '.join(BY)}")
-    changes = tuple(change_lag(t, entries, now) for t in targets)
-    tied = frozenset(i for c in changes for h in c.hosts for i in h.entries)
-    return LagReport(since=since, now=now, by=by, changes=changes,
+    return LagReport(since=since, now=now, by=by, changes=tuple(changes),
                      lag=lag_groups(changes, by),
-                     exposure=exposure_groups(installed, by, tied), tied=tied)
+                     exposure=tuple(sorted(exposure, key=lambda g: (g.key, g.kind))),
+                     tied=tied)
 
 
 def report_json(report: LagReport) -> dict:
@@ -288,7 +282,8 @@ def report_json(report: LagReport) -> dict:
                  **{k: v for k, v in g.applied.as_days().items() if k != "count"}}
                 for g in report.lag],
         "exposure": [{report.by: g.key, "kind": g.kind, "updates": g.figures.count,
-                      **{k: v for k, v in g.figures.as_days().items() if k != "count"}}
+                      **{k: v for k, v in g.figures.as_days().items()
+                         if k not in ("count", "median_days")}}
                      for g in report.exposure],
         "changes": [{
             "id": c.change.id, "type": c.change.type, "path": c.change.path,

@@ -14,7 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    column,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collector.store.models import PackageUpdateRow, TicketRow
@@ -38,9 +52,10 @@ async def record_push(connection: AsyncConnection, host: str, document: Mapping[
                       received_at: datetime) -> Step:
     """Apply one push to the host's history, in the caller's transaction."""
     rows = (await connection.execute(
-        select(C.id, C.manager, C.package, C.architecture, C.version)
+        select(C.id, C.manager, C.package, C.architecture, C.version, C.first_seen_at)
         .where(C.host == host, _open()))).all()
-    change = step([OpenEntry(*row) for row in rows], document)
+    first_seen = {row[0]: row[5] for row in rows}
+    change = step([OpenEntry(*row[:5]) for row in rows], document)
     if not change:
         return change
     at = observed_at(document, received_at)
@@ -49,9 +64,15 @@ async def record_push(connection: AsyncConnection, host: str, document: Mapping[
             {"host": host, "manager": o.manager, "package": o.package,
              "architecture": o.architecture, "version": o.version, "security": o.security,
              "first_seen_at": at} for o in change.new])
-    for entry_id, version in change.installed:
-        await connection.execute(update(UPDATES).where(C.id == entry_id, _open())
-                                 .values(installed_at=at, installed_version=version))
+    if change.installed:
+        # One executemany for all of them.
+        await connection.execute(
+            update(UPDATES).where(C.id == bindparam("entry"), _open())
+            .values(installed_at=at, installed_version=bindparam("reached"),
+                    exposure_seconds=bindparam("exposure")),
+            [{"entry": entry_id, "reached": version,
+              "exposure": max(0.0, (at - first_seen[entry_id]).total_seconds())}
+             for entry_id, version in change.installed])
     if change.withdrawn:
         await connection.execute(update(UPDATES).where(C.id.in_(change.withdrawn), _open())
                                  .values(withdrawn_at=at))
@@ -121,50 +142,106 @@ def _moment(engine: AsyncEngine, value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
-async def entries(engine: AsyncEngine, packages: Iterable[str],
-                  hosts: Iterable[str]) -> list[Entry]:
-    """The history of these packages on these hosts (every state), for change lag."""
+async def entries(engine: AsyncEngine, packages: Iterable[str], hosts: Iterable[str], *,
+                  installed_from: datetime | None = None) -> list[Entry]:
+    """The history of these packages on these hosts, for change lag: every entry still open
+    and those installed from `installed_from` on (all when None)."""
     names, wanted = sorted(set(packages)), set(hosts)
     found: list[Entry] = []
-    query = select(C.id, C.host, C.manager, C.package, C.version, C.security,
-                   C.first_seen_at, C.installed_at, C.installed_version)
+    query = select(C.id, C.host, C.manager, C.package, C.first_seen_at, C.installed_at,
+                   C.installed_version)
+    if installed_from is not None:
+        query = query.where(or_(C.installed_at.is_(None), C.installed_at >= installed_from))
     async with engine.connect() as connection:
         for chunk in _chunks(names):
-            for row in (await connection.execute(query.where(C.package.in_(chunk)))).all():
-                if row.host in wanted:
-                    found.append(Entry(id=row.id, host=row.host, manager=row.manager,
-                                       package=row.package, version=row.version,
-                                       security=row.security, first_seen_at=row.first_seen_at,
-                                       installed_at=row.installed_at,
-                                       installed_version=row.installed_version))
+            result = await connection.execute(query.where(C.package.in_(chunk),
+                                                          C.withdrawn_at.is_(None)))
+            found += [Entry(id=i, host=h, manager=m, package=p, first_seen_at=f,
+                            installed_at=t, installed_version=iv)
+                      for i, h, m, p, f, t, iv in result if h in wanted]
     return found
 
 
-def _epoch(engine: AsyncEngine, column: Any) -> ColumnElement[Any]:
-    # Seconds since 1970 computed by the database: a report over a million installed updates
-    # reads numbers, not a million times two timestamps parsed in Python.
+def _month(engine: AsyncEngine, column: Any) -> ColumnElement[str]:
     if engine.dialect.name == "sqlite":
-        return (func.julianday(column) - 2440587.5) * 86400.0
-    return func.extract("epoch", column)
+        # Stored as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff" (models.UTCDateTime).
+        return func.substr(column, 1, 7)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
 
 
-async def installed(engine: AsyncEngine, since: datetime, until: datetime,
-                    hosts: Sequence[str] | None = None
-                    ) -> list[tuple[int, str, bool, float, float]]:
-    """Updates installed in [since, until): (id, host, security, first seen, installed), the
-    times as Unix seconds."""
-    query = (select(C.id, C.host, C.security, _epoch(engine, C.first_seen_at),
-                    _epoch(engine, C.installed_at))
-             .where(C.installed_at >= since, C.installed_at < until))
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    key: str
+    security: bool
+    count: int
+    total_seconds: float
+    max_seconds: float
+
+
+async def exposure(engine: AsyncEngine, since: datetime, until: datetime, by: str, *,
+                   tied: Iterable[int] = (), hosts: Sequence[str] | None = None
+                   ) -> list[ExposureRow]:
+    """Installed - first seen of the updates installed in [since, until), left out the `tied`
+    entries (a change's figure came from them), counted, summed and maximised by the database
+    per group: the month installed, the host, or one group ("none") by change; security
+    apart. `hosts` keeps those hosts only.
+
+    The ids to leave out (and the hosts to keep) go to temporary tables joined in the same
+    transaction: a change on every host ties tens of thousands of entries, more than an
+    IN (...) list may hold."""
+    key = {"month": _month(engine, C.installed_at), "host": C.host}.get(by, literal("none"))
+    seconds = C.exposure_seconds
+    query = (select(key, C.security, func.count(), func.sum(seconds), func.max(seconds))
+             .where(C.installed_at >= since, C.installed_at < until)
+             .group_by(key, C.security))
+    postgres = engine.dialect.name == "postgresql"
+    temporary = "CREATE TEMPORARY TABLE {} ({} {}) " + ("ON COMMIT DROP" if postgres else "")
+    tied = sorted(set(tied))
+    async with engine.connect() as connection, connection.begin():
+        if tied:
+            await connection.exec_driver_sql(temporary.format("patch_tied", "id", "INTEGER"))
+            await _fill(connection, "patch_tied", tied)
+            query = query.where(C.id.not_in(select(column("id")).select_from(
+                table("patch_tied"))))
+        if hosts is not None:
+            await connection.exec_driver_sql(
+                temporary.format("patch_hosts", "host", "VARCHAR(255)"))
+            await _fill(connection, "patch_hosts", sorted(set(hosts)))
+            query = query.where(C.host.in_(select(column("host")).select_from(
+                table("patch_hosts"))))
+        rows = (await connection.execute(query)).all()
+        if not postgres:   # SQLite keeps temporary tables for the connection's life
+            for name in ("patch_tied", "patch_hosts"):
+                await connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    return [ExposureRow(str(k), bool(sec), int(n), float(total or 0), float(top or 0))
+            for k, sec, n, total, top in rows]
+
+
+# The temporary tables' fills, written out (no SQL built from names).
+_FILL = {
+    ("patch_tied", "postgresql"): "INSERT INTO patch_tied SELECT unnest($1::int[])",
+    ("patch_hosts", "postgresql"): "INSERT INTO patch_hosts SELECT unnest($1::text[])",
+    ("patch_tied", "sqlite"): "INSERT INTO patch_tied (id) VALUES (:v)",
+    ("patch_hosts", "sqlite"): "INSERT INTO patch_hosts (host) VALUES (:v)",
+}
+
+
+async def _fill(connection: AsyncConnection, name: str, values: Sequence[Any]) -> None:
+    sql = _FILL[(name, connection.dialect.name)]
+    if connection.dialect.name == "postgresql":
+        # One statement for all: asyncpg sends the array whole.
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute(sql, list(values))  # type: ignore[union-attr]
+        return
+    for offset in range(0, len(values), 50_000):
+        await connection.execute(text(sql), [{"v": v} for v in values[offset:offset + 50_000]])
+
+
+async def hosts(engine: AsyncEngine) -> list[str]:
+    """Every host with a history, sorted."""
     async with engine.connect() as connection:
-        if hosts is None:
-            result = await connection.execute(query)
-            return [(i, h, bool(s), float(f), float(t)) for i, h, s, f, t in result]
-        found = []
-        for chunk in _chunks(sorted(set(hosts))):
-            result = await connection.execute(query.where(C.host.in_(chunk)))
-            found += [(i, h, bool(s), float(f), float(t)) for i, h, s, f, t in result]
-        return found
+        return list((await connection.execute(
+            select(C.host).distinct().order_by(C.host))).scalars())
 
 
 async def ticket_priorities(engine: AsyncEngine, ids: Iterable[int]) -> dict[int, str]:

@@ -9,13 +9,16 @@ import pytest
 from registry.patch_lag import (
     DAY,
     Entry,
+    ExposureGroup,
+    Figures,
     HostState,
     Target,
     change_lag,
+    changes_lag,
     emergency,
-    exposure_groups,
     horizon_start,
     lag_report,
+    report_json,
 )
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -29,8 +32,7 @@ def d(n: float) -> datetime:
 def e(id_: int, host: str, package: str, version: str, seen: float,
       installed: float | None = None, installed_version: str | None = None,
       security: bool = True, manager: str = "apt") -> Entry:
-    return Entry(id=id_, host=host, manager=manager, package=package, version=version,
-                 security=security, first_seen_at=d(seen),
+    return Entry(id=id_, host=host, manager=manager, package=package, first_seen_at=d(seen),
                  installed_at=None if installed is None else d(installed),
                  installed_version=(installed_version or version) if installed is not None
                  else None)
@@ -92,43 +94,45 @@ def test_other_hosts_entries_do_not_count():
     assert lag.complete and lag.lags == [2 * DAY]
 
 
-def test_report_groups_paths_apart_and_exposure_leaves_out_tied_entries():
+def test_report_groups_paths_apart_and_ties_the_entries_figures_came_from():
     planned = Target(id=1, type="normal", hosts=("a", "b", "c"),
                      packages=(("openssl", "3"),), planned_start=d(10), status="completed")
     urgent = Target(id=2, type="normal", hosts=("a",), packages=(("sudo", "2"),),
                     planned_start=d(20), status="completed", emergency=True)
     entries = [e(1, "a", "openssl", "3", 1, 12), e(2, "b", "openssl", "3", 1, 16),
                e(3, "c", "openssl", "3", 1), e(4, "a", "sudo", "2", 19, 20.5)]
-    installed = [(1, "a", True, d(1).timestamp(), d(12).timestamp()),
-                 (2, "b", True, d(1).timestamp(), d(16).timestamp()),
-                 (4, "a", True, d(19).timestamp(), d(20.5).timestamp()),
-                 (9, "z", True, d(2).timestamp(), d(5).timestamp()),      # no change: 3 days
-                 (10, "z", False, d(2).timestamp(), d(9).timestamp())]    # other: 7 days
-    report = lag_report([planned, urgent], entries, installed, since=T0, now=NOW, by="change")
+    changes, tied = changes_lag([planned, urgent], entries, NOW)
+    assert tied == {1, 2, 3, 4}
+    exposure = [ExposureGroup("none", "security", Figures(1, 3 * DAY, None, 3 * DAY))]
+    report = lag_report(changes, exposure, since=T0, now=NOW, by="change", tied=tied)
     groups = {(g.key, g.path): g for g in report.lag}
     assert groups[("1", "planned")].applied.count == 2
     assert groups[("1", "planned")].applied.mean == 4 * DAY      # 2 and 6 days
+    assert groups[("1", "planned")].applied.median == 4 * DAY
     assert groups[("1", "planned")].pending == 1
     assert groups[("2", "emergency")].applied.max == 0.5 * DAY
-    assert report.tied >= {1, 2, 4}
-    assert [(g.kind, g.figures.count, g.figures.mean / DAY) for g in report.exposure] == [
-        ("other", 1, 7.0), ("security", 1, 3.0)]
-    by_month = lag_report([planned, urgent], entries, installed, since=T0, now=NOW,
-                          by="month")
+    body = report_json(report)
+    assert body["exposure"] == [{"change": "none", "kind": "security", "updates": 1,
+                                 "mean_days": 3.0, "max_days": 3.0}]
+    by_month = lag_report(changes, [], since=T0, now=NOW, by="month")
     assert {(g.key, g.path) for g in by_month.lag} == {("2026-10", "planned"),
                                                        ("2026-10", "emergency")}
-    by_host = lag_report([planned], entries, installed, since=T0, now=NOW, by="host")
+    by_host = lag_report(changes[:1], [], since=T0, now=NOW, by="host")
     assert [(g.key, g.applied.count, g.pending) for g in by_host.lag] == [
         ("a", 1, 0), ("b", 1, 0), ("c", 0, 1)]
     with pytest.raises(ValueError, match="by: must be one of"):
-        lag_report([], [], [], since=T0, now=NOW, by="week")
+        lag_report([], [], since=T0, now=NOW, by="week")
 
 
-def test_exposure_by_month_uses_the_installation_month():
-    rows = [(1, "z", True, d(-5).timestamp(), d(0).timestamp()),     # installed 2026-10-01
-            (2, "z", True, d(-40).timestamp(), d(-1).timestamp())]   # installed 2026-09-30
-    groups = exposure_groups(rows, "month", frozenset())
-    assert [(g.key, g.figures.count) for g in groups] == [("2026-09", 1), ("2026-10", 1)]
+def test_an_installation_long_before_the_change_is_not_its_work():
+    """Within LOOKBACK before the planned start: early (negative lag); before that: the host
+    was patched before the change was planned, so it is not applicable."""
+    [early] = change_lag(target([("openssl", "3")]), [e(1, "a", "openssl", "3", -40, -15)],
+                         NOW).hosts
+    assert early.state is HostState.APPLIED and early.lag_seconds == -25 * DAY
+    [before] = change_lag(target([("openssl", "3")]), [e(1, "a", "openssl", "3", -40, -21)],
+                          NOW).hosts
+    assert before.state is HostState.NOT_APPLICABLE
 
 
 @pytest.mark.parametrize(("type_", "priorities", "expected"), [

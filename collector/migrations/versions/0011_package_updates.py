@@ -45,6 +45,9 @@ def upgrade() -> None:
                 nullable=True),
         sa.Column("installed_version", sa.String(255), nullable=True,
                   comment="The version that push showed installed."),
+        sa.Column("exposure_seconds", sa.Float(), nullable=True,
+                  comment="installed_at - first_seen_at in seconds, written with installed_at "
+                          "(the exposure report sums it without date arithmetic per row)."),
         _moment("withdrawn_at", "When it stopped being offered without being installed "
                                 "(package removed, update pulled).", nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_package_updates"),
@@ -53,12 +56,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_package_updates_open_host", "package_updates", ["host"],
                     sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
-    op.create_index("ix_package_updates_installed_at", "package_updates", ["installed_at"])
+    op.create_index("ix_package_updates_installed", "package_updates",
+                    ["installed_at", "security", "exposure_seconds", "host"])
     op.create_index("ix_package_updates_package_host", "package_updates", ["package", "host"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_package_updates_package_host", table_name="package_updates")
-    op.drop_index("ix_package_updates_installed_at", table_name="package_updates")
+    op.drop_index("ix_package_updates_installed", table_name="package_updates")
     op.drop_index("ix_package_updates_open_host", table_name="package_updates")
     op.drop_table("package_updates")
