@@ -246,8 +246,12 @@ def run_settings(settings: CollectorSettings) -> int:
     rules = load_rule_set(settings.evaluator.rules_file)
     oncall = load_oncall(settings)
     _require_database(settings)  # after the settings' own files: those are checked first
+    from collector.intake import utcnow
+    from collector.vendor_case_reminders import reminders_context
+
     app = make_app(settings, stores_ctx=stores_context(settings),
                    extra_ctx=[oncall_context(settings, oncall),
+                              reminders_context(settings, clock=utcnow),
                               evaluator_context(settings, rules)])
     host, port = parse_listen(settings.server.listen)
     context = None

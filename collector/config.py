@@ -168,6 +168,16 @@ class UiSettings:
     secure_cookies: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VendorCaseSettings:
+    # A case's follow-up interval when it is opened without one (docs/vendor-cases.md).
+    follow_up_days: int = field(default=7, metadata=check(positive))
+    # The [[oncall.channels]] that remind owners of overdue cases; empty: all of them.
+    channels: tuple[str, ...] = ()
+    # How often the collector looks for cases past their follow-up date.
+    sweep_interval_seconds: float = field(default=60.0, metadata=check(positive))
+
+
 def _http_url(value: str | None) -> str | None:
     if value is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
         return "must be an http:// or https:// URL such as 'http://127.0.0.1:9093'"
@@ -200,6 +210,7 @@ class CollectorSettings:
     registry: RegistrySettings = RegistrySettings()
     ui: UiSettings = UiSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    vendor_cases: VendorCaseSettings = VendorCaseSettings()
     changes: ChangeSettings = field(default_factory=ChangeSettings)
     source: str = field(default="<defaults>", metadata=INTERNAL)
 
@@ -272,6 +283,7 @@ def load_settings(path: Path | None, *, db: str | None = None,
                        priority=PrioritySettings(matrix=matrix), source=source,
                        oncall=_oncall(oncall_data, channels_data, source=source),
                        changes=changes)
+    _check_case_channels(settings)
     if path is not None:
         url = _beside(settings.database.url, path)
         settings = replace(settings, database=replace(settings.database, url=url))
@@ -334,6 +346,15 @@ def _oncall(data: dict[str, Any], channels: object, *, source: str) -> OncallSet
             ("http://", "https://")):
         raise ConfigError(source, "oncall.public_url", "must start with http:// or https://")
     return replace(settings, channels=tuple(parsed), link_secret=secret)
+
+
+def _check_case_channels(settings: CollectorSettings) -> None:
+    known = [c.name for c in settings.oncall.channels]
+    for index, name in enumerate(settings.vendor_cases.channels):
+        if name not in known:
+            raise ConfigError(settings.source, f"vendor_cases.channels[{index}]",
+                              f"channel {name!r} is not in [[oncall.channels]] "
+                              f"({', '.join(known) or 'none configured'})")
 
 
 def _beside(url: str, path: Path) -> str:

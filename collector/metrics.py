@@ -282,6 +282,10 @@ class CollectorMetrics:
         self.registry.register(self.changes)
         self.updates = PatchGauges()
         self.registry.register(self.updates)
+        from collector.vendor_case_metrics import VendorCaseGauges
+
+        self.vendor_cases = VendorCaseGauges()
+        self.registry.register(self.vendor_cases)
         self.time_to_resolve = Histogram("regie_ticket_time_to_resolve_seconds",
                                          "From a ticket's creation to its resolution.",
                                          ["priority"], buckets=RESPONSE_BUCKETS,

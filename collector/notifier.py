@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from alerting.notify.case_reminder import CaseReminder
 from alerting.notify.channels import Channel, SendContext
 from alerting.notify.delivery import Delivery
 from alerting.notify.links import (
@@ -46,8 +47,9 @@ CLAIM_LIMIT = 50
 # Outcome -> the regie_notification_outcomes_total label.
 _COUNTED = {"delivered": "delivered", "dead": "dead", "retry": "retried",
             "released": "rate_limited"}
-# Kinds of notice that ask their person to act (a page); "resolve" only informs.
-_NOT_PAGES = frozenset({"resolve"})
+# Kinds of notice that ask their person to act (a page); "resolve" only informs, and a
+# vendor case's follow-up reminder is no on-call load.
+_NOT_PAGES = frozenset({"resolve", "vendor_case_reminder"})
 LEASE_SECONDS = 120.0        # longer than any channel's timeout
 SEND_DEADLINE_SECONDS = LEASE_SECONDS / 2
 BACKOFF_BASE_SECONDS = 10.0
@@ -141,7 +143,7 @@ class Notifier:
                 if outcome.result == "delivered":   # retries and dead letters log themselves
                     item = outcome.item
                     self._paged(item)
-                    log.info("ticket %d: %s notice delivered to %s via %s", item.ticket_id,
+                    log.info("%s: %s notice delivered to %s via %s", _about(item),
                              item.kind, item.recipient or "the channel", item.channel)
         return len(claimed)
 
@@ -212,7 +214,7 @@ class Notifier:
     def _describe(self, item: Claimed) -> str:
         """Which notice a log line is about: the ticket, its recipient, the channel, the
         attempt (and the notification's id, as `GET /api/v1/notifications` lists it)."""
-        return (f"ticket {item.ticket_id}: {item.kind} notice to "
+        return (f"{_about(item)}: {item.kind} notice to "
                 f"{item.recipient or 'the channel'} via {item.channel}, attempt "
                 f"{item.attempts + 1} of {self._max_attempts} (notification {item.id})")
 
@@ -241,8 +243,10 @@ class Notifier:
             raise ValueError(f"{recipient or 'nobody'} has no e-mail address in the schedule")
         return Channel(channel.kind, replace(channel.settings, to=(contact.email,)))
 
-    def _message(self, item: Claimed, now: datetime) -> Notification:
+    def _message(self, item: Claimed, now: datetime) -> Notification | CaseReminder:
         payload = item.payload
+        if item.vendor_case_id is not None:
+            return CaseReminder.from_payload(dict(payload), recipient=item.recipient)
         ack = resolve = ticket = None
         if self.links is not None:
             # Every link is issued to the recipient: what it does is recorded as theirs. The
@@ -265,6 +269,13 @@ class Notifier:
             runbook_url=payload.get("runbook_url"), step=payload.get("step"),
             reason=payload.get("reason"), recipient=payload.get("recipient"),
             ticket_url=ticket, ack_url=ack, resolve_url=resolve)
+
+
+def _about(item: Claimed) -> str:
+    """What a notice is about, in log lines: its ticket, or its vendor case."""
+    if item.vendor_case_id is not None:
+        return f"vendor case {item.vendor_case_id}"
+    return f"ticket {item.ticket_id}"
 
 
 def _without_urls(reason: str) -> str:

@@ -25,6 +25,8 @@ from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
 from collector.handlers.runbooks import RUNBOOK_PATH
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
+from collector.handlers.vendor_cases import CASE_PATH
+from collector.handlers.vendor_cases import LIST_QUERY as CASES_QUERY
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
 from regie import __version__
 
@@ -97,6 +99,51 @@ def _transition(summary: str) -> dict[str, Any]:
                       **COMMON_ERRORS},
     }}
 
+
+
+(CASE_ID,) = CASE_PATH.openapi()
+_CASE = "#/components/schemas/VendorCase"
+_CASE_CONFLICT = _error("conflicts with the case or the clock: a status the case may not take "
+                        "(a closed case is final), a follow-up date not in the future")
+
+
+def _vendor_case_paths() -> dict[str, Any]:
+    """/api/v1/vendor-cases (docs/vendor-cases.md)."""
+    missing = _error("no such vendor case, or a linked ticket, change, host or contract that "
+                     "does not exist (the reason names the field)")
+
+    def action(summary: str, body: str, *, required: bool = True) -> dict[str, Any]:
+        return {"post": {"summary": summary, "parameters": [CASE_ID],
+                         "requestBody": _body(f"#/components/schemas/{body}",
+                                              required=required),
+                         "responses": {"200": _json(_CASE, "the case after the change"),
+                                       "404": missing, "409": _CASE_CONFLICT,
+                                       **COMMON_ERRORS}}}
+
+    return {
+        "/api/v1/vendor-cases": {
+            "get": {"summary": "Vendor cases, newest first (default: those still waiting on "
+                               "someone)", "parameters": CASES_QUERY.openapi(),
+                    "responses": {"200": _json("#/components/schemas/VendorCaseList", "cases"),
+                                  **READ_ERRORS}},
+            "post": {"summary": "Open a vendor case (its follow-up reminds its owner)",
+                     "requestBody": _body("#/components/schemas/VendorCaseOpen"),
+                     "responses": {"201": _json(_CASE, "opened"), "404": missing,
+                                   "409": _error("the vendor's case number is already a "
+                                                 "case, or the follow-up date is not in the "
+                                                 "future"), **COMMON_ERRORS}}},
+        "/api/v1/vendor-cases/{id}": {"get": {
+            "summary": "One vendor case with its timeline", "parameters": [CASE_ID],
+            "responses": {"200": _json(_CASE, "the case"),
+                          "404": _error("no such vendor case"), **READ_ERRORS}}},
+        "/api/v1/vendor-cases/{id}/update": action(
+            "Update a case: status, severity, owner, follow-up, the vendor answered, links",
+            "VendorCaseUpdate"),
+        "/api/v1/vendor-cases/{id}/note": action("Add a note (a follow-up: the interval "
+                                                 "starts again)", "Note"),
+        "/api/v1/vendor-cases/{id}/close": action("Close the case", "Transition",
+                                                  required=False),
+    }
 
 
 (CHANGE_ID,) = CHANGE_PATH.openapi()
@@ -318,8 +365,9 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json("#/components/schemas/NotificationList",
                                            "notifications"),
                               "404": _error("on-call not configured"), **READ_ERRORS}}},
-            **_change_paths(),
+            **_vendor_case_paths(),
             **_maintenance_paths(),
+            **_change_paths(),
             "/api/v1/registry/eos": {"get": {
                 "summary": "Software and hardware past or reaching end of support, soonest "
                            "first (the date that applies: security, then extended support)",

@@ -279,7 +279,8 @@ SCHEMAS: dict[str, Any] = {
                                   "start": _STR, "end": _STR, "reason": _STR}}}}},
     "NotificationList": {"type": "object", "required": ["notifications"], "properties": {
         "notifications": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "channel": _STR,
+            "id": {"type": "integer"}, "ticket_id": {"type": ["integer", "null"]},
+            "vendor_case_id": {"type": ["integer", "null"]}, "channel": _STR,
             "recipient": _NULLABLE_STR, "kind": _STR,
             "status": {"type": "string", "enum": ["pending", "delivered", "dead"]},
             "attempts": {"type": "integer"}, "next_attempt_at": _STR, "created_at": _STR,
@@ -346,8 +347,75 @@ SCHEMAS: dict[str, Any] = {
 
 # The schemas of request bodies: collector/payloads/json_body.py refuses NUL anywhere in a body
 # (keys too), so `storable` says so in each; tests check every requestBody is listed here.
+# Vendor cases (collector/handlers/vendor_cases.py, docs/vendor-cases.md).
+_CASE_STATUSES = ["open", "waiting_on_vendor", "waiting_on_us", "resolved", "closed"]
+_SEVERITIES = ["critical", "high", "medium", "low"]
+_CASE_IDS = {"type": ["array", "null"], "maxItems": 100,
+             "items": {"type": "integer", "minimum": 1, "maximum": 2_147_483_647}}
+_CASE_HOSTS = {"type": ["array", "null"], "maxItems": 100,
+               "items": _text(255, required=True), "description": "known host names"}
+_FOLLOW_UP_DAYS = {"type": ["integer", "null"], "minimum": 1, "maximum": 365,
+                   "description": "the follow-up interval (default: [vendor_cases] "
+                                  "follow_up_days)"}
+_NEXT_FOLLOW_UP = {**_BODY_TIME, "description": "when to follow up next (in the future, else "
+                                                "409); absent, null, \"\" or Go's zero time: "
+                                                "the interval from now"}
+_CASE_LINKS = {"tickets": {**_CASE_IDS, "description": "ticket ids"},
+               "changes": {**_CASE_IDS, "description": "change ids"},
+               "hosts": _CASE_HOSTS}
+SCHEMAS |= {
+    "VendorCaseOpen": {
+        "type": "object", "additionalProperties": False,
+        "required": ["vendor", "case_number", "summary"],
+        "properties": {
+            "vendor": _text(255, required=True), "case_number": _text(255, required=True),
+            "summary": _text(2000, required=True),
+            "severity": _choice(_SEVERITIES, optional=True),
+            "owner": _person(description="who follows it up (default: the actor)"),
+            "product": _text(255, description="an end-of-support product id, e.g. "
+                                              "postgresql"),
+            "contract": _text(255, description="a contract number in the registry"),
+            **_CASE_LINKS, "follow_up_days": _FOLLOW_UP_DAYS,
+            "next_follow_up": _NEXT_FOLLOW_UP, "note": _text(20000), "actor": ACTOR}},
+    "VendorCaseUpdate": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "status": _choice(_CASE_STATUSES, optional=True),
+            "severity": _choice(_SEVERITIES, optional=True),
+            "owner": _person(), "summary": _text(2000), "contract": _text(255),
+            "follow_up_days": _FOLLOW_UP_DAYS, "next_follow_up": _NEXT_FOLLOW_UP,
+            "vendor_update": {"type": ["boolean", "null"],
+                              "description": "the vendor answered (recorded as its last "
+                                             "update)"},
+            "note": _text(20000), **_CASE_LINKS, "actor": ACTOR}},
+    "VendorCase": {
+        "type": "object",
+        "required": ["id", "vendor", "case_number", "summary", "severity", "status", "owner",
+                     "follow_up_days", "next_follow_up_at", "opened_at", "warnings"],
+        "properties": {
+            "id": {"type": "integer"}, "vendor": _STR, "case_number": _STR, "summary": _STR,
+            "severity": {"type": "string", "enum": _SEVERITIES},
+            "status": {"type": "string", "enum": _CASE_STATUSES}, "owner": _STR,
+            "product": _NULLABLE_STR, "contract": _NULLABLE_STR,
+            "past_end_of_support": {"type": "array", "items": _STR},
+            "follow_up_days": {"type": "integer"}, "next_follow_up_at": _TIME,
+            "last_vendor_update_at": _TIME, "last_reminded_at": _TIME,
+            "reminders": {"type": "integer"}, "opened_by": _STR, "opened_at": _STR,
+            "updated_at": _STR, "resolved_at": _TIME, "closed_at": _TIME,
+            "tickets": {"type": "array", "items": {"type": "integer"}},
+            "changes": {"type": "array", "items": {"type": "integer"}},
+            "hosts": {"type": "array", "items": _STR},
+            "contract_standing": {"type": ["object", "null"]},
+            "warnings": {"type": "array", "items": _STR},
+            "timeline": {"type": "array", "items": {"type": "object"}}}},
+    "VendorCaseList": {"type": "object", "required": ["cases"], "properties": {
+        "cases": {"type": "array", "items": {"$ref": "#/components/schemas/VendorCase"}},
+        "next_before": {"type": "integer"}}},
+}
+
 REQUEST_BODIES = ("UserReport", "Transition", "Note", "PriorityOverride", "Assignment",
-                  "AlertmanagerWebhook", "Event", "InventoryPush")
+                  "AlertmanagerWebhook", "Event", "InventoryPush", "VendorCaseOpen",
+                  "VendorCaseUpdate")
 # Changes: their schemas live beside their parser (collector/payloads/changes.py).
 SCHEMAS |= change_schemas()
 REQUEST_BODIES += CHANGE_BODIES

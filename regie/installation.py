@@ -37,7 +37,7 @@ DEFAULT_URL = "http://127.0.0.1:8847"
 # collector's and the agent's settings dataclasses, so a new section cannot be forgotten here.
 SECTIONS: dict[str, frozenset[str]] = {
     "collector": frozenset({"server", "database", "evaluator", "criticality", "priority",
-                            "oncall", "registry", "ui", "maintenance", "changes"}),
+                            "oncall", "registry", "ui", "maintenance", "changes", "vendor_cases"}),
     "agent": frozenset({"http", "health", "push", "snmp"}),
     "cli": frozenset({"cli"}),
 }

@@ -24,6 +24,7 @@ from collector.handlers import (
     runbooks,
     system,
     tickets,
+    vendor_cases,
 )
 from collector.ui import console, eos_page, host_pages, oncall_page, render, report_page, session
 from collector.ui import handlers as ui
@@ -77,6 +78,18 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/oncall", oncall.who, Permission.READ, "oncall"),
     Route("GET", "/api/v1/notifications", oncall.notifications, Permission.READ,
           "notifications"),
+    Route("GET", "/api/v1/vendor-cases", vendor_cases.list_cases, Permission.READ,
+          "vendor_cases"),
+    Route("POST", "/api/v1/vendor-cases", vendor_cases.open_case, Permission.RESPOND,
+          "open_vendor_case"),
+    Route("GET", r"/api/v1/vendor-cases/{id:[^/]+}", vendor_cases.show_case, Permission.READ,
+          "vendor_case"),
+    Route("POST", r"/api/v1/vendor-cases/{id:[^/]+}/update", vendor_cases.update_case,
+          Permission.RESPOND, "update_vendor_case"),
+    Route("POST", r"/api/v1/vendor-cases/{id:[^/]+}/note", vendor_cases.note_case,
+          Permission.RESPOND, "note_vendor_case"),
+    Route("POST", r"/api/v1/vendor-cases/{id:[^/]+}/close", vendor_cases.close_case,
+          Permission.RESPOND, "close_vendor_case"),
     Route("GET", "/api/v1/maintenance", maintenance.list_windows, Permission.READ,
           "maintenance"),
     Route("POST", "/api/v1/maintenance", maintenance.add_window, Permission.RESPOND,

@@ -66,6 +66,11 @@ async def metrics(request: web.Request) -> web.Response:
         registry.updates.update(hosts=await pending_by_host(engine),
                                 last_change=await last_completed(engine,
                                                                  request.app[INTAKE].now()))
+    if registry.vendor_cases.stale():
+        from collector.store.vendor_cases import VendorCaseStore
+
+        registry.vendor_cases.update(await VendorCaseStore(request.app[STORES].engine)
+                                     .open_counts(request.app[INTAKE].now()))
     if registry.changes.stale():
         from collector.store.changes import outcome_counts, review_due_count
 

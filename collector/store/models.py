@@ -429,12 +429,16 @@ class NotificationRow(Base):
     )
 
     id: Mapped[IntPK]
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), comment="The ticket.")
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id"), comment="The ticket; NULL for a vendor case's reminder.")
+    vendor_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vendor_cases.id"), comment="The vendor case a follow-up reminder is about.")
     channel: Mapped[str] = mapped_column(String(64), comment="The channel's configured name.")
     recipient: Mapped[str | None] = mapped_column(
         String(255), comment="The person; NULL for a channel-only notice.")
     kind: Mapped[str] = mapped_column(
-        String(32), comment="trigger, escalate, reacknowledge, multi_system or resolve.")
+        String(32), comment="trigger, escalate, reacknowledge, multi_system, resolve or "
+                            "vendor_case_reminder.")
     status: Mapped[str] = mapped_column(String(16), comment="pending, delivered or dead.")
     attempts: Mapped[int] = mapped_column(comment="Delivery attempts so far.")
     next_attempt_at: Mapped[Moment] = mapped_column(
@@ -710,3 +714,86 @@ class MaintenanceWindowRow(Base):
     ended_at: Mapped[Moment | None] = mapped_column(
         comment="When it was ended by hand (no occurrence counts after); NULL otherwise.")
     ended_by: Mapped[str | None] = mapped_column(String(255), comment="Who ended it.")
+
+
+# -- vendor support cases (docs/vendor-cases.md)
+
+# Cases still waiting on someone: the reminder sweep and /metrics read only these.
+VENDOR_CASE_ACTIVE_PREDICATE = "status IN ('open', 'waiting_on_vendor', 'waiting_on_us')"
+
+
+class VendorCaseRow(Base):
+    __tablename__ = "vendor_cases"
+    __table_args__ = (
+        # One case per vendor and case number: the number is how the vendor knows it.
+        Index("uq_vendor_cases_vendor_case_number", "vendor", "case_number", unique=True),
+        Index("ix_vendor_cases_status_id", "status", "id"),
+        # The reminder sweep: active cases by follow-up date.
+        Index("ix_vendor_cases_due", "next_follow_up_at",
+              sqlite_where=text(VENDOR_CASE_ACTIVE_PREDICATE),
+              postgresql_where=text(VENDOR_CASE_ACTIVE_PREDICATE)),
+        {"comment": "Support cases opened with vendors, followed up until closed."},
+    )
+
+    id: Mapped[IntPK]
+    vendor: Mapped[Name] = mapped_column(comment="Who the case is open with.")
+    case_number: Mapped[Name] = mapped_column(comment="The vendor's own case number.")
+    summary: Mapped[str] = mapped_column(Text, comment="One line: what the case is about.")
+    severity: Mapped[str] = mapped_column(String(16), comment="critical, high, medium or low.")
+    status: Mapped[str] = mapped_column(
+        String(32), comment="open, waiting_on_vendor, waiting_on_us, resolved or closed.")
+    owner: Mapped[Name] = mapped_column(
+        comment="The person who follows it up, as the on-call schedule names them.")
+    product: Mapped[str | None] = mapped_column(
+        String(255), comment="The product the case is about (end-of-support product id).")
+    contract: Mapped[str | None] = mapped_column(
+        String(255), comment="The number of the registry contract it falls under.")
+    past_end_of_support: Mapped[list[Any]] = mapped_column(
+        Document, comment="Why it concerns something past end of support, when opened "
+                          "(empty: nothing known).")
+    follow_up_days: Mapped[int] = mapped_column(comment="The follow-up interval in days.")
+    next_follow_up_at: Mapped[Moment | None] = mapped_column(
+        comment="When it is next due for a follow-up; NULL once resolved or closed.")
+    last_vendor_update_at: Mapped[Moment | None] = mapped_column(
+        comment="When the vendor last answered.")
+    last_reminded_at: Mapped[Moment | None] = mapped_column(
+        comment="When its owner was last reminded.")
+    reminders: Mapped[int] = mapped_column(comment="Reminders sent so far.")
+    opened_by: Mapped[Name] = mapped_column(comment="Who opened it.")
+    opened_at: Mapped[Moment] = mapped_column(comment="When it was opened.")
+    updated_at: Mapped[Moment] = mapped_column(comment="When a person last updated it.")
+    resolved_at: Mapped[Moment | None] = mapped_column(comment="When it was resolved.")
+    closed_at: Mapped[Moment | None] = mapped_column(comment="When it was closed.")
+
+
+class VendorCaseLinkRow(Base):
+    __tablename__ = "vendor_case_links"
+    __table_args__ = (
+        Index("ix_vendor_case_links_kind_target", "kind", "target"),
+        {"comment": "What a vendor case concerns: tickets, changes and hosts."},
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("vendor_cases.id"), primary_key=True,
+                                         comment="The case.")
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True,
+                                      comment="ticket, change or host.")
+    target: Mapped[str] = mapped_column(String(255), primary_key=True,
+                                        comment="The ticket or change id, or the host name.")
+
+
+class VendorCaseEventRow(Base):
+    __tablename__ = "vendor_case_events"
+    __table_args__ = (
+        Index("ix_vendor_case_events_case_id_id", "case_id", "id"),
+        {"comment": "Each vendor case's timeline: updates, notes, reminders, oldest first."},
+    )
+
+    id: Mapped[IntPK]
+    case_id: Mapped[int] = mapped_column(ForeignKey("vendor_cases.id"), comment="The case.")
+    at: Mapped[Moment] = mapped_column(comment="When it happened.")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="opened, updated, vendor_update, note, reminder_queued, "
+                            "reminded, reminder_failed, resolved, closed or reopened.")
+    actor: Mapped[Name] = mapped_column(comment="Who did it: a person, or the collector.")
+    message: Mapped[str] = mapped_column(Text, comment="What happened, for people.")
+    data: Mapped[JSONObject] = mapped_column(comment="What happened, for programs.")

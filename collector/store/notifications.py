@@ -34,19 +34,21 @@ PENDING = literal_column("'pending'")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Claimed:
     id: int
-    ticket_id: int
+    ticket_id: int | None          # None: a vendor case's follow-up reminder
     channel: str
     recipient: str | None
     kind: str
     attempts: int                  # attempts before this one
     created_at: datetime
     payload: Mapping[str, Any]
+    vendor_case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NotificationView:
     id: int
-    ticket_id: int
+    ticket_id: int | None
+    vendor_case_id: int | None
     channel: str
     recipient: str | None
     kind: str
@@ -78,7 +80,7 @@ class NotificationStore:
         query = (select(NOTIFICATIONS.c.id, NOTIFICATIONS.c.ticket_id, NOTIFICATIONS.c.channel,
                         NOTIFICATIONS.c.recipient, NOTIFICATIONS.c.kind,
                         NOTIFICATIONS.c.attempts, NOTIFICATIONS.c.created_at,
-                        NOTIFICATIONS.c.payload)
+                        NOTIFICATIONS.c.payload, NOTIFICATIONS.c.vendor_case_id)
                  .where(NOTIFICATIONS.c.status == PENDING,
                         NOTIFICATIONS.c.next_attempt_at <= now, ~blocked)
                  .order_by(NOTIFICATIONS.c.next_attempt_at, NOTIFICATIONS.c.id)
@@ -95,7 +97,8 @@ class NotificationStore:
                     .values(next_attempt_at=lease))
         return [Claimed(id=row.id, ticket_id=row.ticket_id, channel=row.channel,
                         recipient=row.recipient, kind=row.kind, attempts=row.attempts,
-                        created_at=row.created_at, payload=row.payload) for row in rows]
+                        created_at=row.created_at, payload=row.payload,
+                        vendor_case_id=row.vendor_case_id) for row in rows]
 
     async def finish(self, outcomes: list[Outcome], *, now: datetime) -> None:
         """Write a delivery round's outcomes in one transaction: delivered and dead ones
@@ -103,10 +106,16 @@ class NotificationStore:
         back untried."""
         if not outcomes:
             return
-        final, again, released, events = [], [], [], []
+        final, again, released, events, reminders = [], [], [], [], []
         for o in outcomes:
             item = o.item
-            if o.result in ("delivered", "dead"):
+            if o.result in ("delivered", "dead") and item.vendor_case_id is not None:
+                # A vendor case's reminder: its outcome goes on the case's timeline.
+                final.append({"b_id": item.id, "status": o.result,
+                              "attempts": item.attempts + 1, "finished_at": now,
+                              "last_error": o.error})
+                reminders.append(o)
+            elif o.result in ("delivered", "dead"):
                 final.append({"b_id": item.id, "status": o.result,
                               "attempts": item.attempts + 1, "finished_at": now,
                               "last_error": o.error})
@@ -137,6 +146,11 @@ class NotificationStore:
                 await connection.execute(_RELEASE, released)
             if events:
                 await connection.execute(insert(EVENTS), events)
+            if reminders:
+                from collector.store.vendor_cases import EVENTS as CASE_EVENTS
+                from collector.store.vendor_cases import reminder_events
+
+                await connection.execute(insert(CASE_EVENTS), reminder_events(reminders, now))
 
     async def list(self, *, status: str | None = None, ticket_id: int | None = None,
                    limit: int = 100, before_id: int | None = None) -> list[NotificationView]:

@@ -145,13 +145,17 @@ def wipe(db: str) -> None:
         RegistrySyncRow,
         TicketEventRow,
         TicketRow,
+        VendorCaseEventRow,
+        VendorCaseLinkRow,
+        VendorCaseRow,
     )
 
     async def work(engine) -> None:
         async with engine.begin() as connection:
             for row in (ChangeEventRow, ChangeHostRow, ChangeRow):
                 await connection.execute(row.__table__.delete())
-            for row in (NotificationRow, EscalationRow, ActionUseRow, TicketEventRow,
+            for row in (NotificationRow, VendorCaseEventRow, VendorCaseLinkRow, VendorCaseRow,
+                        EscalationRow, ActionUseRow, TicketEventRow,
                         TicketRow, InventoryPushRow, HostSoftwareRow, AssetRow, ContractRow,
                         HardwareModelRow, EosProductRow, RegistrySyncRow, PackageUpdateRow):
                 table = row.__table__

@@ -195,7 +195,8 @@ def test_downgrade_and_upgrade_again(db):
                                      "maintenance_windows",
                                      "notifications", "package_updates",
                                      "registry_syncs", "ticket_events",
-                                     "tickets", "tokens"]
+                                     "tickets", "tokens", "vendor_case_events",
+                                     "vendor_case_links", "vendor_cases"]
 
 
 async def _check(url: str) -> None:
