@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("collector.deploy_cli", "Prometheus targets (file_sd) from the agents' pushes"),
     "maintenance": ("collector.maintenance_cli",
                     "add, list, show and end maintenance windows (API client)"),
+    "vendor-case": ("collector.vendor_case_cli",
+                    "open, update, note, close and list vendor support cases (API client)"),
     "patch": ("collector.patch_cli", "pending updates, patch lag and exposure from the inventory"),
 }
 
