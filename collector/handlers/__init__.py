@@ -26,7 +26,16 @@ from collector.handlers import (
     tickets,
     vendor_cases,
 )
-from collector.ui import console, eos_page, host_pages, oncall_page, render, report_page, session
+from collector.ui import (
+    console,
+    eos_page,
+    host_pages,
+    oncall_page,
+    render,
+    report_page,
+    session,
+    vendor_case_pages,
+)
 from collector.ui import handlers as ui
 
 ROUTES: list[Route] = [
@@ -145,6 +154,10 @@ CONSOLE_ROUTES: list[Route] = [
     Route("GET", "/ui/eos", eos_page.eos, Permission.READ, "console_eos"),
     Route("GET", "/ui/hosts", host_pages.hosts, Permission.READ, "console_hosts"),
     Route("GET", r"/ui/hosts/{name:[^/]+}", host_pages.host, Permission.READ, "console_host"),
+    Route("GET", "/ui/vendor-cases", vendor_case_pages.cases, Permission.READ,
+          "console_vendor_cases"),
+    Route("GET", r"/ui/vendor-cases/{id:[^/]+}", vendor_case_pages.case, Permission.READ,
+          "console_vendor_case"),
     Route("GET", "/ui/report", report_page.report_form, Permission.REPORT,
           "console_report_form"),
     Route("POST", "/ui/report", report_page.report, Permission.REPORT, "console_report"),
