@@ -1,5 +1,5 @@
-"""Governance: end of support, hardware end of life, contracts due, pending security updates
-and where the P2 tickets come from, for the quarterly review."""
+"""Governance: end of support, hardware end of life, contracts due, pending security updates,
+where the P2 tickets come from and patch lag, for the quarterly review."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ UID = "regie-governance"
 TITLE = "Regie / Governance"
 
 DATE = "dateTimeAsIsoNoDateIfToday"
+DAY = 86400
 PLACEHOLDER = """\
-**Patch lag and vendor cases** join this dashboard when Regie records them: how long security
-updates wait before they are installed (per host and per team), and open vendor support cases
-with their age. Until then, the pending security updates above are the patching signal."""
+**Vendor cases** join this dashboard when Regie exports them: open support cases per vendor
+with their age."""
 
 
 def build(datasource_uid: str) -> dict[str, Any]:
@@ -109,8 +109,32 @@ def build(datasource_uid: str) -> dict[str, Any]:
                                                         ("red", 0.5)))},
               labels=("component",), sort_by="P2 tickets", width=24),
     )
-    layout.row("Patch lag and vendor cases",
-               text("Patch lag and vendor cases", PLACEHOLDER, height=3))
+    layout.row(
+        "Patch lag",
+        stat("Last patch change: mean lag", "How long after its planned start the last "
+             "completed patch change reached its hosts, on average: installed (as each host's "
+             "inventory showed) minus planned, per host (docs/patching.md). Amber from 3 days, "
+             "red from 7: the patch window is not where the patching happens.",
+             Query(q.LAST_CHANGE_MEAN_LAG), unit="s", thresholds=rising(3 * DAY, 7 * DAY),
+             width=6),
+        stat("Last patch change: slowest host", "When the last host of the last completed "
+             "patch change was patched, after the planned start. Red from 14 days: a host "
+             "that misses its window waits for the next one.",
+             Query(q.LAST_CHANGE_MAX_LAG), unit="s", thresholds=rising(7 * DAY, 14 * DAY),
+             width=6),
+        stat("Hosts waiting for security updates", "Hosts with at least one pending security "
+             "update, from their latest inventory push.",
+             Query(q.HOSTS_WAITING_FOR_SECURITY), unit="none", thresholds=rising(1, 1e9),
+             width=12),
+        table("Oldest pending security update per host", "How long each host's oldest "
+              "pending security update has been waiting (first seen pending in an inventory "
+              "push), longest first. Amber from 7 days, red from 21: the exposure the "
+              "governance review asks about; `regie patch status --host HOST` lists them.",
+              [Query(q.SECURITY_WAITING_DAYS, column="Waiting")],
+              columns={"Waiting": Column(unit="d", thresholds=rising(7, 21), decimals=1)},
+              labels=("host",), sort_by="Waiting", width=24, height=8),
+    )
+    layout.row("Vendor cases", text("Vendor cases", PLACEHOLDER, height=3))
     return dashboard(
         uid=UID, title=TITLE, layout=layout, time_from="now-90d", refresh="5m",
         description="End of support, hardware end of life, contracts, security updates and "

@@ -158,6 +158,15 @@ _SECURITY = on_collector("regie_host_pending_updates", 'kind="security"')
 SECURITY_UPDATES = f"sort_desc({_SECURITY})"
 OTHER_UPDATES = on_collector("regie_host_pending_updates", 'kind="other"')
 SECURITY_UPDATES_TOTAL = f"sum({_SECURITY}) or vector(0)"
+# Patching (docs/patching.md): the last completed patch change's lag, and how long each host's
+# oldest pending security update has waited.
+_LAST_CHANGE_LAG = "regie_patch_last_change_lag_seconds"
+LAST_CHANGE_MEAN_LAG = "max(" + on_collector(_LAST_CHANGE_LAG, 'statistic="mean"') + ")"
+LAST_CHANGE_MAX_LAG = "max(" + on_collector(_LAST_CHANGE_LAG, 'statistic="max"') + ")"
+SECURITY_WAITING_DAYS = (
+    f"sort_desc((time() - "
+    f"{on_collector('regie_host_security_update_pending_since_timestamp_seconds')}) / {DAY})")
+HOSTS_WAITING_FOR_SECURITY = f"count({_SECURITY} > 0) or vector(0)"
 # P2 tickets opened per component over the quarter, the top ten, and each one's share.
 _P2_CREATED = on_collector("regie_tickets_created_total", 'priority="P2"')
 _P2 = f"sum by (component) (increase({_P2_CREATED}[90d]))"

@@ -105,6 +105,15 @@ def test_the_numbers_are_the_worlds(live):
     assert {(s["metric"]["host"], s["metric"]["product"]) for s in soon} >= {
         ("app-01", "alpine-linux"), ("app-01", "nodejs")}
     assert all(0 <= float(s["value"][1]) < 243 for s in soon)
+    # The patch change was planned an hour before the push that showed it installed.
+    [lag] = prometheus.instant(substitute(
+        next(t["expr"] for p in model["panels"] for t in p.get("targets", [])
+             if p["title"] == "Last patch change: slowest host"), values), time.time())
+    assert 3600 <= float(lag["value"][1]) < 3600 + 600
+    waiting = {s["metric"]["host"] for s in prometheus.instant(substitute(
+        next(t["expr"] for p in model["panels"] for t in p.get("targets", [])
+             if p["title"] == "Oldest pending security update per host"), values), time.time())}
+    assert waiting == {"app-01", "app-02"}
 
 
 def test_previews_are_drawn_from_the_live_prometheus(live, tmp_path):

@@ -4,7 +4,8 @@
 - the real collector (`regie collector run`, SQLite) with on-call (a schedule, a file channel,
   short escalation steps, an acknowledgement that expires after 3 s), the demo's hardware and
   contract samples, inventories pushed for both hosts through POST /api/v1/inventory (an OS and
-  a runtime near or past end of support, pending updates), tickets raised through
+  a runtime near or past end of support, pending updates; a completed patch change on app-01
+  whose package a second push shows installed), tickets raised through
   POST /api/v1/tickets and /api/v1/events, acknowledged and resolved through the API, and one
   request it must refuse;
 - a real Prometheus scraping all three every second, with the dashboards' recording rules
@@ -175,18 +176,62 @@ def _prometheus_config(tmp: Path, agents: dict[str, int], collector: Collector,
     return path
 
 
-def _push_inventory(collector: Collector, host: str) -> None:
+# The package a patch change installs on the first host (docs/patching.md): offered in its
+# first push, installed in a second one after the change's planned start.
+PATCHED = ("openssl", "3.0.15-1~deb12u1")
+
+
+def _push_inventory(collector: Collector, host: str, *, patched: bool | None = None) -> None:
+    """`patched`: False offers PATCHED as a security update too, True shows it installed
+    (with the `packages` list the installation is detected from)."""
     observations, updates = INVENTORIES[host]
     pending = [{"manager": "apt", "package": f"pkg-{kind}-{i}", "architecture": "amd64",
                 "current_version": "1.0", "version": "1.1", "origin": None,
                 "security": kind == "security", "advisories": []}
                for kind, count in updates.items() for i in range(count)]
+    name, version = PATCHED
+    if patched is False:
+        pending.append({"manager": "apt", "package": name, "architecture": "amd64",
+                        "current_version": "3.0.14-1~deb12u2", "version": version,
+                        "origin": "Debian-Security:12/stable-security", "security": True,
+                        "advisories": []})
     document = {"schema": "regie.inventory/v1", "host": {"hostname": host},
                 "updates": pending,
                 "observations": [{"source": s, "raw": raw} for s, raw in observations]}
+    if patched:
+        document["packages"] = [{"manager": "dpkg", "name": name, "version": version,
+                                 "architecture": "amd64"}]
     status, body = collector.call("POST", "/api/v1/inventory", {
         "idempotency_key": f"{host}-{uuid.uuid4().hex}", "document": document}, token="agent")
     assert status == 202, body
+
+
+def _patch_change(db: str, host: str) -> int:
+    """A completed patch change of PATCHED on `host`, planned an hour ago (stored with the
+    changes' own store function; its moves are the changes' tests)."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from alerting.changes import ChangeType
+    from collector.store.changes import CHANGES, NewChange, Package, insert_change
+    from tests.collector.conftest import _in_process
+
+    planned = datetime.now(UTC) - timedelta(hours=1)
+
+    async def work(engine) -> int:
+        change = await insert_change(engine, NewChange(
+            type=ChangeType.NORMAL, summary="patch openssl", author="alice",
+            host_patterns=(host,), hosts=(host,), services=(), planned_start=planned,
+            planned_end=planned + timedelta(hours=2), timezone="UTC",
+            packages=(Package(*PATCHED),), risk={}), planned - timedelta(days=1))
+        async with engine.begin() as connection:
+            await connection.execute(update(CHANGES).where(CHANGES.c.id == change)
+                                     .values(status="completed"))
+        return change
+
+    return asyncio.run(_in_process(db, work))
 
 
 def _ticket(collector: Collector, *, host: str, component: str, impact: str,
@@ -253,7 +298,9 @@ def world(tmp: Path, snmpd: Snmpd, *, settle_seconds: float = 0.0) -> Iterator[W
         agents = {HOSTS[0]: stack.enter_context(_agent(tmp / "agent-1", _agent_config(snmpd))),
                   HOSTS[1]: stack.enter_context(_agent(tmp / "agent-2", ""))}
         for host in HOSTS:
-            _push_inventory(collector, host)
+            _push_inventory(collector, host, patched=False if host == HOSTS[0] else None)
+        _patch_change(db, HOSTS[0])
+        _push_inventory(collector, HOSTS[0], patched=True)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         config = _prometheus_config(tmp, agents, collector, rules)
@@ -284,6 +331,7 @@ def world(tmp: Path, snmpd: Snmpd, *, settle_seconds: float = 0.0) -> Iterator[W
                 ("increase(regie_tickets_created_total[1d]) > 0", 1, "created per day"),
                 ("regie_eos_end_timestamp_seconds", 4, "end-of-support dates"),
                 ("regie_host_pending_updates", 4, "pending updates of both hosts"),
+                ("regie_patch_last_change_lag_seconds", 2, "the last patch change's lag"),
                 ('regie_notifications_queued{status="pending"}', 1, "notices waiting")):
             wait_for(scraped(promql, count), timeout=90, interval=0.5, what=what)
         if settle_seconds:
