@@ -71,6 +71,12 @@ def collector_registry():
     evaluator = Evaluator([EvaluatorTarget("127.0.0.1:9847", "web-01")], (),
                           interval_seconds=1, ingest=None, session=None)
     metrics.registry.register(EvaluatorMetrics(evaluator))
+    # The maintenance gauges, registered by the app at start (collector/maintenance.py).
+    from datetime import UTC, datetime
+
+    from collector.maintenance import Maintenance
+
+    metrics.registry.register(Maintenance(None, clock=lambda: datetime.now(UTC)).gauges)
     return metrics.registry
 
 
