@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from collector.store import sqlite_bulk
 from collector.store.models import PackageUpdateRow, TicketRow
 from registry.patch_history import OpenEntry, Step, observed_at, step
 from registry.patch_lag import Entry
@@ -48,31 +49,56 @@ def _open() -> ColumnElement[bool]:
     return and_(C.installed_at.is_(None), C.withdrawn_at.is_(None))
 
 
+# A host's open entries, read on SQLite from the driver directly (one hand-over to SQLite's
+# thread instead of four through SQLAlchemy's cursor: collector/store/sqlite_bulk.py); the
+# predicate is the partial index's (models.PACKAGE_UPDATE_OPEN_PREDICATE; a test checks it).
+_OPEN_OF_HOST_SQLITE = (
+    "SELECT id, manager, package, architecture, version, first_seen_at FROM package_updates "
+    "WHERE host = ? AND installed_at IS NULL AND withdrawn_at IS NULL")
+_NEW = insert(UPDATES)
+_INSTALLED = (update(UPDATES).where(C.id == bindparam("entry"), _open())
+              .values(installed_at=bindparam("at", type_=C.installed_at.type),
+                      installed_version=bindparam("reached", type_=C.installed_version.type),
+                      exposure_seconds=bindparam("exposure", type_=C.exposure_seconds.type)))
+
+
+async def _open_entries(connection: AsyncConnection, host: str) -> list[tuple]:
+    if connection.dialect.name == "sqlite":
+        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        return [(*row[:5], datetime.fromisoformat(row[5] + "+00:00"))
+                for row in await driver.execute_fetchall(_OPEN_OF_HOST_SQLITE, (host,))]
+    return [tuple(row) for row in (await connection.execute(
+        select(C.id, C.manager, C.package, C.architecture, C.version, C.first_seen_at)
+        .where(C.host == host, _open()))).all()]
+
+
+async def _write(connection: AsyncConnection, statement: Any, rows: list[dict]) -> None:
+    if connection.dialect.name == "sqlite":
+        await sqlite_bulk.execute(connection, statement, rows)
+    else:
+        await connection.execute(statement, rows)
+
+
 async def record_push(connection: AsyncConnection, host: str, document: Mapping[str, Any],
                       received_at: datetime) -> Step:
-    """Apply one push to the host's history, in the caller's transaction."""
-    rows = (await connection.execute(
-        select(C.id, C.manager, C.package, C.architecture, C.version, C.first_seen_at)
-        .where(C.host == host, _open()))).all()
+    """Apply one push to the host's history, in the caller's transaction: one read of the
+    host's open entries, then only what changed (one executemany per kind)."""
+    rows = await _open_entries(connection, host)
     first_seen = {row[0]: row[5] for row in rows}
     change = step([OpenEntry(*row[:5]) for row in rows], document)
     if not change:
         return change
     at = observed_at(document, received_at)
     if change.new:
-        await connection.execute(insert(UPDATES), [
+        await _write(connection, _NEW, [
             {"host": host, "manager": o.manager, "package": o.package,
              "architecture": o.architecture, "version": o.version, "security": o.security,
              "first_seen_at": at} for o in change.new])
     if change.installed:
-        # One executemany for all of them.
-        await connection.execute(
-            update(UPDATES).where(C.id == bindparam("entry"), _open())
-            .values(installed_at=at, installed_version=bindparam("reached"),
-                    exposure_seconds=bindparam("exposure")),
-            [{"entry": entry_id, "reached": version,
-              "exposure": max(0.0, (at - first_seen[entry_id]).total_seconds())}
-             for entry_id, version in change.installed])
+        await _write(connection, _INSTALLED, [
+            {"entry": entry_id, "at": at, "reached": version,
+             "exposure": max(0.0, (at - first_seen[entry_id]).total_seconds())}
+            for entry_id, version in change.installed])
     if change.withdrawn:
         await connection.execute(update(UPDATES).where(C.id.in_(change.withdrawn), _open())
                                  .values(withdrawn_at=at))

@@ -240,3 +240,11 @@ def test_cli_refusals(tmp_path, collector):
                                      "90d, 6w, 8m or 1y"), result.stderr
     result = regie("patch", "lag", "--by", "week", "--db", collector.db, check=False)
     assert result.returncode == 2 and "--by" in result.stderr
+
+
+def test_the_stores_open_entry_read_repeats_the_partial_index_predicate():
+    """SQLite's planner uses the partial index only for a query that implies its predicate."""
+    from collector.store.models import PACKAGE_UPDATE_OPEN_PREDICATE
+    from collector.store.patches import _OPEN_OF_HOST_SQLITE
+
+    assert _OPEN_OF_HOST_SQLITE.endswith(f"AND {PACKAGE_UPDATE_OPEN_PREDICATE}")

@@ -106,3 +106,4 @@ def test_observed_at_is_collected_at_never_after_receipt():
     assert observed_at({"collected_at": "yesterday"}, received) == received
     assert observed_at({"collected_at": "2026-11-29T10:00:00"}, received) == received  # naive
     assert observed_at({}, received) == received
+
