@@ -184,3 +184,66 @@ def _two_collectors(db: str, tmp_path: Path) -> None:
             await receiver.stop()
 
     asyncio.run(main())
+
+
+def test_the_owner_is_reminded_by_email_and_a_refusal_is_on_the_timeline(sqlite_db, tmp_path):
+    """A real SMTP server (aiosmtpd, STARTTLS, AUTH): `[vendor_cases] channels = ["mail"]`
+    sends reminders by e-mail only, to the owner's address from the on-call schedule. A
+    webhook that refuses (400) a reminder leaves a dead letter and `reminder_failed` on the
+    case's timeline."""
+    from tests.alerting.notify.peers import PASSWORD, USER, smtp_server
+    from tests.tls import make_tls
+
+    tokens = create_tokens(sqlite_db)
+    (tmp_path / "tls").mkdir()
+    tls = make_tls(tmp_path / "tls")
+    (tmp_path / "smtp.password").write_text(PASSWORD + "\n")
+    (tmp_path / "smtp.password").chmod(0o600)   # secret files other users can read are refused
+
+    async def main(box) -> None:
+        receiver = Receiver()
+        await receiver.start()
+        clock = Clock()
+        mail = f"""
+[[oncall.channels]]
+name = "mail"
+kind = "email"
+host = "127.0.0.1"
+port = {box.port}
+mode = "starttls"
+ca_file = "{tls.ca}"
+username = "{USER}"
+password_file = "{tmp_path / 'smtp.password'}"
+from_address = "Regie <regie@example.org>"
+"""
+        try:
+            only_mail = write_config(tmp_path, receiver_url=receiver.url, port=free_port(),
+                                     extra=mail + '\n[vendor_cases]\nchannels = ["mail"]\n')
+            async with collector(only_mail, sqlite_db, clock, tokens) as c:
+                case = await open_case(c, owner="bob")
+                clock.advance(days=1)
+                assert (await sweep(c), await c.deliver()) == (1, 1)
+                assert receiver.deliveries == []            # the webhook is not one of them
+            hook_only = write_config(tmp_path, receiver_url=receiver.url, port=free_port())
+            receiver.script = [(400, {})]
+            async with collector(hook_only, sqlite_db, clock, tokens) as c:
+                clock.advance(days=1)
+                assert (await sweep(c), await c.deliver()) == (1, 1)
+                shown = await c.call("GET", f"/api/v1/vendor-cases/{case['id']}",
+                                     role="viewer")
+                failed = [e for e in shown["timeline"] if e["kind"] == "reminder_failed"]
+                assert len(failed) == 1 and "HTTP 400" in failed[0]["message"], failed
+                dead = await c.call("GET", "/api/v1/notifications?status=dead", role="viewer")
+                assert [n["vendor_case_id"] for n in dead["notifications"]] == [case["id"]]
+        finally:
+            await receiver.stop()
+
+    with smtp_server(tls=tls, mode="starttls") as box:
+        asyncio.run(main(box))
+        assert [rcpt for _, rcpt, _ in box.messages] == [["bob@example.org"]]
+        message = box.messages[0][2]
+        assert message["Subject"] == ("[medium] Follow up Dell case SR-1001: RAID controller "
+                                      "resets")
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert body.startswith("Vendor case #1 needs a follow-up: RAID controller resets")
+        assert "No update for: 1 day(s)" in body
