@@ -65,7 +65,11 @@ class RefusedTransition(ValueError):
         allowed = sorted(s.value for s in TRANSITIONS[current])
         then = (f"from {current.value} it may become {', '.join(allowed)}" if allowed
                 else "a closed case is final (open a new one)")
-        super().__init__(f"status: a {current.value} case cannot become {wanted.value}; {then}")
+        if wanted is current:   # an update or a note on a closed case
+            message = f"the case is {current.value}: {then}"
+        else:
+            message = f"status: a {current.value} case cannot become {wanted.value}; {then}"
+        super().__init__(message)
         self.current = current
         self.wanted = wanted
 

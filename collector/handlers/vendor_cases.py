@@ -82,17 +82,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def case_json(request: web.Request, case: VendorCase) -> dict[str, Any]:
-    """The case, with what the registry says of its contract today and its warnings."""
+async def case_json(request: web.Request, case: VendorCase,
+                    contracts: list | None = None) -> dict[str, Any]:
+    """The case, with what the registry says of its contract today and its warnings
+    (`contracts`: the registry's, when the caller read them already for several cases)."""
     body = {f.name: _plain(getattr(case, f.name)) for f in dataclasses.fields(case)}
     warnings = [f"opened on something past end of support (vendors may refuse support): "
                 f"{reason}" for reason in case.past_end_of_support]
     body["contract_standing"] = None
     if case.contract is not None:
         today = request.app[INTAKE].now().date()
-        standing = contract_standing(case.contract,
-                                     await request.app[REGISTRY].store.contracts(), today,
-                                     vendor=case.vendor)
+        if contracts is None:
+            contracts = await request.app[REGISTRY].store.contracts()
+        standing = contract_standing(case.contract, contracts, today, vendor=case.vendor)
         if standing is None:
             warnings.append(f"contract {case.contract} is no longer in the registry")
         else:
@@ -170,7 +172,9 @@ async def list_cases(request: web.Request) -> web.Response:
         status=given["status"], vendor=given["vendor"], owner=given["owner"],
         host=given["host"], case_number=given["case_number"], limit=given["limit"],
         before_id=given["before"]))
-    body: dict[str, Any] = {"cases": [await case_json(request, c) for c in cases]}
+    contracts = (await request.app[REGISTRY].store.contracts()
+                 if any(c.contract for c in cases) else [])
+    body: dict[str, Any] = {"cases": [await case_json(request, c, contracts) for c in cases]}
     if cases:
         body["next_before"] = cases[-1].id
     return web.json_response(body)
@@ -218,14 +222,11 @@ async def open_case(request: web.Request) -> web.Response:
             vendor=vendor, case_number=number, summary=summary, severity=severity,
             owner=owner, product=product, contract=contract, links=links,
             follow_up_days=days, next_follow_up_at=due, past_end_of_support=tuple(past),
-            warnings=tuple(warnings)), actor=actor, now=now)
+            warnings=tuple(warnings), note=note), actor=actor, now=now)
     except UnknownLink as exc:
         return error_response(404, str(exc))
     except DuplicateCase as exc:
         return error_response(409, str(exc), case_id=exc.case_id)
-    if note:
-        case = await _store(request).update(case.id, CaseUpdate(note=note), actor=actor,
-                                            now=now)
     return web.json_response(await case_json(request, case), status=201,
                              headers={"Location": f"/api/v1/vendor-cases/{case.id}"})
 

@@ -102,6 +102,7 @@ class NewCase:
     next_follow_up_at: datetime
     past_end_of_support: tuple[str, ...]
     warnings: tuple[str, ...] = ()     # said on the timeline when opened (expired contract)
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,6 +220,8 @@ class VendorCaseStore:
                        for reason in new.past_end_of_support]
             events += [_event(case_id, now, "warning", COLLECTOR, warning, {})
                        for warning in new.warnings]
+            if new.note:
+                events.append(_event(case_id, now, "note", actor, new.note, {}))
             await connection.execute(insert(EVENTS), events)
             return await _read(connection, case_id)
 

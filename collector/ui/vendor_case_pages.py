@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from collector.app import INTAKE, STORES
+from collector.app import INTAKE, REGISTRY, STORES
 from collector.handlers.vendor_cases import case_json
 from collector.query import MAX_ID
 from collector.store.vendor_cases import CaseFilter, VendorCaseStore
@@ -29,7 +29,9 @@ async def cases(request: web.Request) -> web.Response:
     found = await VendorCaseStore(request.app[STORES].engine).list(
         CaseFilter(status=VIEWS[view], limit=PAGE_SIZE))
     now = request.app[INTAKE].now()
-    rows = [await case_json(request, case) for case in found]
+    contracts = (await request.app[REGISTRY].store.contracts()
+                 if any(c.contract for c in found) else [])
+    rows = [await case_json(request, case, contracts) for case in found]
     overdue = {c.id for c in found
                if c.next_follow_up_at is not None and c.next_follow_up_at <= now}
     return page(request, "vendor_cases.html", cases=rows, view=view, views=tuple(VIEWS),

@@ -96,6 +96,8 @@ def test_an_expired_contract_is_a_warning(collector, tmp_path):
     status, current = open_case(collector, contract="C-NEW")
     assert status == 201, current
     assert current["contract_standing"]["expired"] is False and current["warnings"] == []
+    listed = {c["id"]: c["warnings"] for c in cases(collector)}
+    assert listed == {old["id"]: [warning], current["id"]: []}
 
 
 def test_a_case_on_a_host_past_end_of_support_is_flagged(collector):
@@ -156,7 +158,8 @@ def test_refused_updates_write_nothing(collector):
                                               "closed case is final (open a new one)")
     got, answer = collector.call("POST", path + "/note", {"text": "one more thing"},
                                  token="responder")
-    assert got == 409, answer
+    assert (got, answer["error"]) == (409, "the case is closed: a closed case is final (open "
+                                           "a new one)")
     _, after = collector.call("GET", path, token="viewer")
     assert after == closed
     assert len(closed["timeline"]) == len(before["timeline"]) + 1   # only the close
