@@ -220,3 +220,24 @@ def test_metrics_show_open_cases_by_vendor(collector):
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_links_to_a_change_and_more_links_later(collector):
+    start = datetime.now(UTC) + timedelta(days=3)
+    status, ticket = collector.call("POST", "/api/v1/tickets", {"summary": "BIOS", "host": "web-7"},
+                                    token="responder")
+    assert status == 201
+    status, change = collector.call("POST", "/api/v1/changes", {
+        "type": "normal", "summary": "BIOS update", "hosts": ["web-7"],
+        "planned_start": start.isoformat(), "planned_end": (start + timedelta(hours=1))
+        .isoformat(), "timezone": "UTC"}, token="responder")
+    assert status == 201, change
+    status, case = open_case(collector, changes=[change["id"]])
+    assert status == 201 and case["changes"] == [change["id"]], case
+    status, more = collector.call("POST", f"/api/v1/vendor-cases/{case['id']}/update", {
+        "tickets": [ticket["id"]], "hosts": ["web-7"], "changes": [change["id"]]},
+        token="responder")
+    assert status == 200, more
+    assert (more["tickets"], more["hosts"], more["changes"]) == (
+        [ticket["id"]], ["web-7"], [change["id"]])
+    assert [c["id"] for c in cases(collector, "host=web-7")] == [case["id"]]
