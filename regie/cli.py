@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("agent.cli", "run the host agent, print inventory or one scrape, check a config"),
     "collector": ("collector.cli", "run the collector, migrate its database, manage tokens"),
     "ticket": ("collector.ticket_cli", "list, show, acknowledge and resolve tickets (API client)"),
+    "change": ("collector.change_cli", "plan, approve, run and review changes; the change "
+                                       "calendar (API client)"),
     "rules": ("collector.rules_cli", "check threshold rules, export them for Prometheus"),
     "demo": ("collector.demo", "collector + local agent on embedded defaults (make run)"),
     "oncall": ("alerting.oncall_cli", "who is on call, check schedules for gaps, export iCalendar"),

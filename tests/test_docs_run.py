@@ -13,7 +13,9 @@ Conventions for people writing docs (this docstring is their reference):
   `REGIE_CONFIG` set to the demo's installation: what the demo's banner tells the user to
   export. Files a command writes stay in the scratch directory.
 - Placeholders are shell variables the test sets, and the docs say what they stand for:
-  `$TICKET` is an open ticket's number (a fresh one for each block and each --help), and
+  `$TICKET` is an open ticket's number (a fresh one for each block and each --help),
+  `$CHANGE` a draft change's number (fresh likewise; written by another person than the
+  installation's token, which may therefore approve it), and
   `$EOL_MIRROR` a directory in the endoflife.date API v1 shape (built here from the bundled
   dataset, so a sync changes no answer).
 - Exempt: `make run` (it is `regie demo`, which this test starts) and `make test` (it runs
@@ -207,6 +209,24 @@ def ticket(demo) -> str:
     return str(json.loads(result.stdout)["id"])
 
 
+@pytest.fixture
+def change(demo) -> str:
+    """A fresh draft change, created with a token of its own (its author is not the one who
+    approves it in the examples): the number `$CHANGE` stands for."""
+    import uuid
+
+    token = subprocess.run([BIN / "regie", "collector", "token", "create", "--role",
+                            "responder", "--name", f"docs-author-{uuid.uuid4().hex[:8]}"],
+                           capture_output=True, text=True, timeout=60, check=True,
+                           env=demo.env, cwd=demo.work).stdout.strip()
+    result = subprocess.run([BIN / "regie", "change", "create", "--type", "normal",
+                             "--summary", "Docs check", "--service", "docs", "--start",
+                             "2030-06-01 02:00", "--end", "2030-06-01 03:00", "--quiet"],
+                            capture_output=True, text=True, timeout=60, check=True,
+                            env={**demo.env, "REGIE_TOKEN": token}, cwd=demo.work)
+    return result.stdout.strip()
+
+
 # -- serving commands first: they need the demo stopped (this module's tests run in order) --
 
 
@@ -256,17 +276,18 @@ def test_help_serving_examples(installation):
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_help_examples_run(demo, ticket, command):
+def test_help_examples_run(demo, ticket, change, command):
     for example in help_examples(command):
         if SERVING.match(example):
             continue
-        demo.run(example, source=f"regie {command} --help", extra={"TICKET": ticket})
+        demo.run(example, source=f"regie {command} --help",
+                 extra={"TICKET": ticket, "CHANGE": change})
 
 
 @pytest.mark.parametrize("block", [b for b in doc_blocks() if not b.no_run],
                          ids=lambda b: b.source)
-def test_doc_block_runs(demo, ticket, block):
+def test_doc_block_runs(demo, ticket, change, block):
     script = "\n".join(line for line in block.text.splitlines()
                        if not EXEMPT.match(line.strip()))
     if script.strip():
-        demo.run(script, source=block.source, extra={"TICKET": ticket})
+        demo.run(script, source=block.source, extra={"TICKET": ticket, "CHANGE": change})
