@@ -27,6 +27,7 @@ from collector.handlers import (
     vendor_cases,
 )
 from collector.ui import (
+    change_pages,
     console,
     eos_page,
     host_pages,
@@ -154,6 +155,9 @@ CONSOLE_ROUTES: list[Route] = [
     Route("GET", "/ui/eos", eos_page.eos, Permission.READ, "console_eos"),
     Route("GET", "/ui/hosts", host_pages.hosts, Permission.READ, "console_hosts"),
     Route("GET", r"/ui/hosts/{name:[^/]+}", host_pages.host, Permission.READ, "console_host"),
+    Route("GET", "/ui/changes", change_pages.changes, Permission.READ, "console_changes"),
+    Route("GET", r"/ui/changes/{id:[^/]+}", change_pages.change, Permission.READ,
+          "console_change"),
     Route("GET", "/ui/vendor-cases", vendor_case_pages.cases, Permission.READ,
           "console_vendor_cases"),
     Route("GET", r"/ui/vendor-cases/{id:[^/]+}", vendor_case_pages.case, Permission.READ,
