@@ -21,10 +21,9 @@ Pure: plain data in, plain data out, `now` as an argument; parsing refuses bad i
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,18 +59,36 @@ class Scope:
     hosts: tuple[str, ...] = ()           # names or globs (*, ?, [...])
     services: tuple[str, ...] = ()
     matchers: tuple[Matcher, ...] = ()
+    # The host globs as one compiled pattern: asked for every alert that opens a ticket.
+    _hosts: re.Pattern[str] | None = field(default=None, init=False, repr=False,
+                                           compare=False)
+    # The matchers as (label, wanted, compiled regex or None, negated): no regex cache lookup.
+    _labels: tuple[tuple[str, str, re.Pattern[str] | None, bool], ...] = field(
+        default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.hosts:
+            object.__setattr__(self, "_hosts", re.compile(
+                "|".join(f"(?:{glob_regex(g)})" for g in self.hosts)))
+        object.__setattr__(self, "_labels", tuple(
+            (m.name, m.value, re.compile(m.value) if m.op in ("=~", "!~") else None,
+             m.op in ("!=", "!~")) for m in self.matchers))
 
     def __bool__(self) -> bool:
         return bool(self.hosts or self.services or self.matchers)
 
     def covers(self, host: str | None, service: str | None,
                labels: Mapping[str, str]) -> bool:
-        if self.hosts and not (host and any(fnmatch.fnmatchcase(host, glob)
-                                            for glob in self.hosts)):
+        if self._hosts is not None and (not host or self._hosts.fullmatch(host) is None):
             return False
         if self.services and service not in self.services:
             return False
-        return all(m.matches(labels) for m in self.matchers)
+        for name, wanted, pattern, negated in self._labels:
+            value = labels.get(name, "")
+            found = value == wanted if pattern is None else pattern.fullmatch(value) is not None
+            if found is negated:
+                return False
+        return True
 
     def as_matchers(self) -> tuple[Matcher, ...]:
         """The scope as Alertmanager label matchers (one silence): the host globs as one
@@ -247,15 +264,15 @@ def parse_window(*, key: str, name: str, start: str | datetime, end: str | datet
 
 def parse_scope(hosts: Sequence[str], services: Sequence[str],
                 matchers: Sequence[str]) -> Scope:
-    for field, values in (("hosts", hosts), ("services", services), ("matchers", matchers)):
+    for name, values in (("hosts", hosts), ("services", services), ("matchers", matchers)):
         if not isinstance(values, (list, tuple)) or not all(
                 isinstance(v, str) and v.strip() for v in values):
-            raise WindowError(field, "must be a list of non-empty strings")
+            raise WindowError(name, "must be a list of non-empty strings")
         if len(values) > MAX_SCOPE_ENTRIES:
-            raise WindowError(field, f"at most {MAX_SCOPE_ENTRIES} entries")
+            raise WindowError(name, f"at most {MAX_SCOPE_ENTRIES} entries")
         for value in values:
             if len(value) > MAX_NAME:
-                raise WindowError(field, f"entries are at most {MAX_NAME} characters")
+                raise WindowError(name, f"entries are at most {MAX_NAME} characters")
     parsed = []
     for i, text in enumerate(matchers):
         try:
@@ -296,6 +313,10 @@ def check_rrule(text: str, local_start: datetime) -> str:
     if parts.get("FREQ") not in _FREQUENCIES:
         raise WindowError("rrule", f"FREQ must be one of {', '.join(_FREQUENCIES)}, "
                                    f"not {parts.get('FREQ')!r}")
+    if "BYSETPOS" in parts and parts["FREQ"] not in ("MONTHLY", "YEARLY"):
+        # A day has one start here, a week at most seven: and an impossible position
+        # would be searched day by day up to the year 9999 (seconds of CPU).
+        raise WindowError("rrule", "BYSETPOS is taken with FREQ=MONTHLY or YEARLY only")
     try:
         rule = _rule(body, local_start)
         # Whether an impossible combination of dates (30 February) ever occurs is first asked

@@ -11,6 +11,7 @@ collectors within `[maintenance] refresh_seconds`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -107,9 +108,12 @@ async def add_window(request: web.Request) -> web.Response:
     actor = acting_person(request, person(body.get("actor"), "actor", required=False))
     now = request.app[INTAKE].now()
     try:
-        window = parse_window(key="new", name=name, start=start, end=end, duration=duration,
-                              timezone=zone, rrule_text=rrule, hosts=hosts, services=services,
-                              matchers=matchers, now=now)
+        # In a thread: whether a recurrence ever occurs is a search (up to a second of CPU
+        # for an impossible monthly rule), which must not hold the event loop.
+        window = await asyncio.to_thread(
+            parse_window, key="new", name=name, start=start, end=end, duration=duration,
+            timezone=zone, rrule_text=rrule, hosts=hosts, services=services,
+            matchers=matchers, now=now)
     except WindowError as exc:
         return error_response(409, str(exc))
     stored = await _store(request).add(window, comment=comment, actor=actor, now=now)

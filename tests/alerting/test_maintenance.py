@@ -125,6 +125,8 @@ def test_covering_picks_the_occurrence_ending_last() -> None:
     ({"rrule_text": "FREQ=WEEKLY;COUNT=0"}, "rrule", ""),
     ({"rrule_text": "FREQ=WEEKLY;UNTIL=20260101T000000Z"}, "rrule", ""),
     ({"rrule_text": "FREQ=MINUTELY"}, "rrule", "FREQ must be one of"),
+    ({"rrule_text": "FREQ=DAILY;BYSETPOS=2"}, "rrule", "BYSETPOS is taken with"),
+    ({"rrule_text": "FREQ=MONTHLY;BYSETPOS=40;BYDAY=MO"}, "rrule", "never occurs"),
     ({"rrule_text": "every sunday"}, "rrule", "FREQ must be one of"),
     ({"rrule_text": "FREQ=WEEKLY;BYDAY=XX"}, "rrule", "not an RFC 5545"),
     ({"rrule_text": "DTSTART:20260101T000000\nRRULE:FREQ=DAILY"}, "rrule", "one recurrence"),
