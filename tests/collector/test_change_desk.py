@@ -219,3 +219,25 @@ def test_incidents_opened_during_and_after_a_failed_change_are_linked(collector_
     assert [i.host for i in caused[0].incidents] == ["web-1", "web-2"]
     assert caused[0].change.outcome is Outcome.ROLLED_BACK
     assert caused[0].change.actual_end == start + timedelta(hours=3)
+
+
+def test_two_approvals_at_once_one_wins_the_other_is_refused(collector_db):
+    """Each move is decided on the change's row locked in the transaction that writes it."""
+    async def scenario(desk, tickets, clock):
+        await ticket(tickets, "web-1", NOW)
+        change = await desk.create(draft(NOW + timedelta(days=2)), author="alice")
+        await desk.act(change.id, ask(Action.SUBMIT, actor="alice"))
+        results = await asyncio.gather(
+            desk.act(change.id, ask(Action.APPROVE, actor="bob", reason="bob's")),
+            desk.act(change.id, ask(Action.APPROVE, actor="carol", reason="carol's")),
+            return_exceptions=True)
+        return results, await store.timeline(desk.engine, change.id)
+
+    results, timeline = run(collector_db, scenario)
+    approved = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(approved) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], ChangeRefused)
+    assert str(refused[0]).startswith("cannot approve a change that is approved")
+    assert [e.kind for e in timeline].count("approved") == 1
+    assert timeline[-1].actor == approved[0].approver
