@@ -217,12 +217,13 @@ def test_every_refused_move_is_409_with_the_reason_and_writes_nothing(collector,
     _hosts(collector, "web-1")
     change = _create(collector)
     path = f"/api/v1/changes/{change['id']}"
+    answer = change
     for action, body in _PATHS[state]:
         # admin decides: the author is the responder token.
         token = "admin" if action in ("approve", "reject", "review") else "responder"
         status, answer = collector.call("POST", f"{path}/{action}", body, token=token)
         assert status == 200, (action, answer)
-    assert answer["status"] == state.value if _PATHS[state] else True
+    assert answer["status"] == state.value
     before = _timeline(collector, change["id"])
     refused = [a for a in Action if (state, a) not in TRANSITIONS]
     assert refused, state
@@ -235,8 +236,7 @@ def test_every_refused_move_is_409_with_the_reason_and_writes_nothing(collector,
         assert body["change_status"] == state.value
     assert _timeline(collector, change["id"]) == before
     status, now = collector.call("GET", path, token="viewer")
-    assert now["status"] == state.value and now["updated_at"] == (
-        answer["updated_at"] if _PATHS[state] else change["updated_at"])
+    assert (now["status"], now["updated_at"]) == (state.value, answer["updated_at"])
 
 
 def test_unknown_change_is_404(collector):
@@ -327,3 +327,28 @@ def _metrics(collector) -> dict[str, float]:
         if samples.get("regie_changes_review_due") or time.monotonic() > deadline:
             return samples
         time.sleep(0.5)
+
+
+def test_incidents_after_a_failed_change_are_reported(collector):
+    _hosts(collector, "web-1", "db-1")
+    failed = _create(collector, hosts=["web-1"], type="emergency")
+    fine = _create(collector, hosts=["db-1"], type="emergency")
+    for change, outcome in ((failed, "failed"), (fine, "successful")):
+        path = f"/api/v1/changes/{change['id']}"
+        for action, body in (("submit", None), ("start", None),
+                             ("complete", {"outcome": outcome})):
+            status, answer = collector.call("POST", f"{path}/{action}", body,
+                                            token="responder")
+            assert status == 200, answer
+    # Opened after the work (actual times: just now), on the failed change's host and not.
+    status, during = collector.call("POST", "/api/v1/tickets",
+                                    {"summary": "5xx after the change", "host": "web-1"},
+                                    token="responder")
+    collector.call("POST", "/api/v1/tickets", {"summary": "unrelated", "host": "db-1"},
+                   token="responder")
+    status, body = collector.call("GET", "/api/v1/changes/incidents", token="viewer")
+    assert status == 200, body
+    assert (body["harmful_changes"], body["with_incidents"], body["after_hours"]) == (1, 1, 24)
+    (only,) = body["changes"]
+    assert (only["id"], only["outcome"]) == (failed["id"], "failed")
+    assert [i["ticket"] for i in only["incidents"]] == [during["id"]]
