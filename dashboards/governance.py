@@ -8,6 +8,7 @@ from typing import Any
 from dashboards import queries as q
 from dashboards.panels import (
     BLUE,
+    NEUTRAL,
     Column,
     Layout,
     Query,
@@ -18,7 +19,6 @@ from dashboards.panels import (
     stat,
     steps,
     table,
-    text,
     variable,
 )
 
@@ -27,11 +27,6 @@ TITLE = "Regie / Governance"
 
 DATE = "dateTimeAsIsoNoDateIfToday"
 DAY = 86400
-PLACEHOLDER = """\
-**Vendor cases** join this dashboard when Regie exports them: open support cases per vendor
-with their age."""
-
-
 def build(datasource_uid: str) -> dict[str, Any]:
     layout = Layout(datasource_uid)
     layout.row(
@@ -134,7 +129,27 @@ def build(datasource_uid: str) -> dict[str, Any]:
               columns={"Waiting": Column(unit="d", thresholds=rising(7, 21), decimals=1)},
               labels=("host",), sort_by="Waiting", width=24, height=8),
     )
-    layout.row("Vendor cases", text("Vendor cases", PLACEHOLDER, height=3))
+    layout.row(
+        "Vendor cases",
+        stat("Vendor cases waiting", "Support cases open with vendors and still waiting on "
+             "someone (open, waiting on the vendor, waiting on us): docs/vendor-cases.md.",
+             Query(q.VENDOR_CASES_OPEN), unit="none", thresholds=NEUTRAL, width=6),
+        stat("Follow-ups overdue", "Vendor cases nobody updated within their follow-up "
+             "interval: their owners are being reminded. Red: a case lies idle; chase the "
+             "vendor or close it.", Query(q.VENDOR_CASES_OVERDUE), unit="none",
+             thresholds=any_is_bad(), width=6),
+        table("Vendor cases per vendor", "Cases waiting on someone per vendor, how many are "
+              "past their follow-up date, and how long the vendor's oldest has been open. "
+              "Amber from 30 days, red from 90: escalate with the vendor (or its account "
+              "manager); `regie vendor-case list --vendor VENDOR` lists them.",
+              [Query(q.VENDOR_CASES_BY_VENDOR, column="Waiting"),
+               Query(q.VENDOR_CASES_OVERDUE_BY_VENDOR, column="Overdue"),
+               Query(q.VENDOR_CASE_OLDEST_DAYS, column="Oldest")],
+              columns={"Waiting": Column(unit="none", decimals=0),
+                       "Overdue": Column(unit="none", decimals=0, thresholds=any_is_bad()),
+                       "Oldest": Column(unit="d", thresholds=rising(30, 90), decimals=0)},
+              labels=("vendor",), sort_by="Waiting", width=12, height=6),
+    )
     return dashboard(
         uid=UID, title=TITLE, layout=layout, time_from="now-90d", refresh="5m",
         description="End of support, hardware end of life, contracts, security updates and "

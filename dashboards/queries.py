@@ -172,3 +172,14 @@ _P2_CREATED = on_collector("regie_tickets_created_total", 'priority="P2"')
 _P2 = f"sum by (component) (increase({_P2_CREATED}[90d]))"
 P2_BY_COMPONENT = f"sort_desc(topk(10, {_P2}))"
 P2_SHARE = f"topk(10, {_P2}) / scalar(sum({_P2}))"
+# Vendor cases (docs/vendor-cases.md): those still waiting on someone, overdue follow-ups, and
+# each vendor's oldest.
+_CASES_OPEN = on_collector("regie_vendor_cases_open")
+_CASES_OVERDUE = on_collector("regie_vendor_cases_overdue")
+VENDOR_CASES_OPEN = f"sum({_CASES_OPEN}) or vector(0)"
+VENDOR_CASES_OVERDUE = f"sum({_CASES_OVERDUE}) or vector(0)"
+VENDOR_CASES_BY_VENDOR = f"sort_desc(sum by (vendor) ({_CASES_OPEN}))"
+VENDOR_CASES_OVERDUE_BY_VENDOR = f"sum by (vendor) ({_CASES_OVERDUE})"
+VENDOR_CASE_OLDEST_DAYS = (
+    f"max by (vendor) ((time() - "
+    f"{on_collector('regie_vendor_case_oldest_opened_timestamp_seconds')}) / {DAY})")

@@ -7,7 +7,7 @@
   a runtime near or past end of support, pending updates; a completed patch change on app-01
   whose package a second push shows installed), tickets raised through
   POST /api/v1/tickets and /api/v1/events, acknowledged and resolved through the API, and one
-  request it must refuse;
+  request it must refuse; vendor cases opened through POST /api/v1/vendor-cases;
 - a real Prometheus scraping all three every second, with the dashboards' recording rules
   (from `regie rules export --format recording`) and the shipped `host` label per agent.
 
@@ -258,6 +258,16 @@ def _act(collector: Collector, ticket: int, action: str) -> None:
     assert status == 200, body
 
 
+def _vendor_cases(collector: Collector) -> None:
+    """Two vendor cases waiting on Dell, one on HPE (none overdue: the overdue figures are
+    zeros, which is data)."""
+    for vendor, number in (("Dell", "SR-1"), ("Dell", "SR-2"), ("HPE", "5300-1")):
+        status, body = collector.call("POST", "/api/v1/vendor-cases", {
+            "vendor": vendor, "case_number": number, "summary": "controller resets",
+            "hosts": [HOSTS[0]]}, token="responder")
+        assert status == 201, body
+
+
 def _activity(collector: Collector) -> None:
     """One wave of queue activity: tickets of every priority from users and monitoring,
     some acknowledged, some resolved, and one refused request."""
@@ -301,6 +311,7 @@ def world(tmp: Path, snmpd: Snmpd, *, settle_seconds: float = 0.0) -> Iterator[W
             _push_inventory(collector, host, patched=False if host == HOSTS[0] else None)
         _patch_change(db, HOSTS[0])
         _push_inventory(collector, HOSTS[0], patched=True)
+        _vendor_cases(collector)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         config = _prometheus_config(tmp, agents, collector, rules)
@@ -332,6 +343,7 @@ def world(tmp: Path, snmpd: Snmpd, *, settle_seconds: float = 0.0) -> Iterator[W
                 ("regie_eos_end_timestamp_seconds", 4, "end-of-support dates"),
                 ("regie_host_pending_updates", 4, "pending updates of both hosts"),
                 ("regie_patch_last_change_lag_seconds", 2, "the last patch change's lag"),
+                ("regie_vendor_cases_open", 2, "vendor cases of both vendors"),
                 ('regie_notifications_queued{status="pending"}', 1, "notices waiting")):
             wait_for(scraped(promql, count), timeout=90, interval=0.5, what=what)
         if settle_seconds:
