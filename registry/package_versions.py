@@ -16,6 +16,7 @@ Pure functions, table-tested in tests/registry/test_package_versions.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -73,6 +74,11 @@ def _debian_split(version: str) -> tuple[int, str, str]:
     return (int(epoch) if epoch.isdigit() else 0), upstream, revision
 
 
+# A fleet repeats the same few versions on thousands of hosts: each pair is compared once.
+_CACHE = 65_536
+
+
+@functools.lru_cache(maxsize=_CACHE)
 def compare_debian(a: str, b: str) -> int:
     """-1, 0 or 1 as dpkg --compare-versions orders `a` and `b`."""
     epoch_a, upstream_a, revision_a = _debian_split(a)
@@ -156,6 +162,7 @@ def rpm_evr(text: str) -> tuple[str, str, str]:
     return (epoch or "0"), version, release
 
 
+@functools.lru_cache(maxsize=_CACHE)
 def compare_rpm(a: str, b: str) -> int:
     """-1, 0 or 1 for two `[epoch:]version-release` strings, as rpm orders packages
     (rpmVersionCompare: epoch, then version, then release; a release missing on one side is
