@@ -248,3 +248,23 @@ def test_the_stores_open_entry_read_repeats_the_partial_index_predicate():
     from collector.store.patches import _OPEN_OF_HOST_SQLITE
 
     assert _OPEN_OF_HOST_SQLITE.endswith(f"AND {PACKAGE_UPDATE_OPEN_PREDICATE}")
+
+
+@pytest.mark.timeout(300)
+def test_gauges_come_from_the_database_on_every_collector(collector, tmp_path):
+    """A push to one collector shows on another collector of the same database that received
+    no push (as after a restart): the gauges are read from the store, not kept in memory."""
+    from tests.collector.conftest import collector_process
+
+    host = f"pt{uuid.uuid4().hex[:6]}-mail-01"
+    push(collector, document(host, day(1), {"exim4": "4.96-15+deb12u4"},
+                             {"exim4": ("4.96-15+deb12u5", True),
+                              "tzdata": ("2024b-0+deb12u1", False)}))
+    with collector_process(tmp_path, collector.db, tokens=collector.tokens) as other:
+        status, text = other.call("GET", "/metrics", token="viewer")
+    assert status == 200
+    assert f'regie_host_pending_updates{{host="{host}",kind="security"}} 1.0' in text
+    assert f'regie_host_pending_updates{{host="{host}",kind="other"}} 1.0' in text
+    name = f'regie_host_security_update_pending_since_timestamp_seconds{{host="{host}"}}'
+    [line] = [x for x in text.splitlines() if x.startswith(name)]
+    assert float(line.split()[-1]) == day(1).timestamp()
