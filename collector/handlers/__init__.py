@@ -21,6 +21,7 @@ from collector.handlers import (
     patching,
     prometheus,
     registry,
+    reports,
     runbooks,
     system,
     tickets,
@@ -31,6 +32,7 @@ from collector.ui import (
     console,
     eos_page,
     host_pages,
+    maintenance_page,
     oncall_page,
     render,
     report_page,
@@ -129,6 +131,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/patch/status", patching.patch_status, Permission.READ,
           "patch_status"),
     Route("GET", "/api/v1/patch/lag", patching.patch_lag, Permission.READ, "patch_lag"),
+    Route("GET", "/api/v1/reports/governance", reports.governance, Permission.READ,
+          "report_governance"),
 ]
 
 _TICKET = r"/ui/ticket/{id:[^/]+}"
@@ -162,6 +166,8 @@ CONSOLE_ROUTES: list[Route] = [
           "console_vendor_cases"),
     Route("GET", r"/ui/vendor-cases/{id:[^/]+}", vendor_case_pages.case, Permission.READ,
           "console_vendor_case"),
+    Route("GET", "/ui/maintenance", maintenance_page.windows, Permission.READ,
+          "console_maintenance"),
     Route("GET", "/ui/report", report_page.report_form, Permission.REPORT,
           "console_report_form"),
     Route("POST", "/ui/report", report_page.report, Permission.REPORT, "console_report"),
