@@ -27,7 +27,7 @@ PACKAGES = [("bash", "5.0-4"), ("libc6", "2.28-10+deb10u2"), ("nginx", "1.14.2-2
 
 # The other pages, each pictured too: (file name, path).
 PAGES = (("oncall", "/ui/oncall"), ("eos", "/ui/eos"), ("hosts", "/ui/hosts"),
-         ("host", "/ui/hosts/db1"), ("report", "/ui/report"))
+         ("host", "/ui/hosts/db1"), ("report", "/ui/report"), ("changes", "/ui/changes"))
 
 
 async def _data(c) -> int:
@@ -70,7 +70,32 @@ async def _data(c) -> int:
     await c.call("POST", f"/api/v1/tickets/{lag['id']}/note", expect=201, body={
         "text": "Replica catching up after the nightly vacuum; watching."})
     await c.settle()
+    await _changes(c)
     return lag["id"]
+
+
+async def _changes(c) -> None:
+    """The week's changes: two on web3 at once (a warning), a standard one approved as it was
+    submitted, and an emergency one waiting for its review."""
+    night = {"timezone": "Europe/Amsterdam", "planned_start": "2026-12-05T01:00:00Z",
+             "planned_end": "2026-12-05T03:00:00Z"}
+    for body, moves in (
+        ({"type": "normal", "summary": "Kernel 6.1.119 on the web tier", "hosts": ["web*"],
+          **night}, [("submit", "responder"), ("approve", "admin")]),
+        ({"type": "normal", "summary": "Replace web3's RAID controller", "hosts": ["web3"],
+          **night}, [("submit", "responder")]),
+        ({"type": "standard", "summary": "Monthly log rotation", "services": ["logging"],
+          "planned_start": "2026-12-06T02:00:00Z", "planned_end": "2026-12-06T02:30:00Z"},
+         [("submit", "responder")]),
+        ({"type": "emergency", "summary": "OpenSSL security update on db1",
+          "hosts": ["db1"], "packages": [{"name": "openssl", "version": None}],
+          "planned_start": "2026-12-02T03:30:00Z", "planned_end": "2026-12-02T04:30:00Z"},
+         [("submit", "responder"), ("start", "responder")]),
+    ):
+        change = await c.call("POST", "/api/v1/changes", expect=201, body=body)
+        for action, role in moves:
+            await c.call("POST", f"/api/v1/changes/{change['id']}/{action}", role=role,
+                          expect=200)
 
 
 async def take(out: Path, db: str, work: Path) -> list[Path]:
