@@ -345,3 +345,85 @@ def test_an_approved_changes_window_holds_alerts_until_it_completes(oncall):
             assert receiver.told() == [("trigger", "alice")]
 
     run(main())
+
+
+def test_the_embedded_evaluators_alerts_are_held(tmp_path, sqlite_db):
+    """The evaluator's own path: a real `regie agent run` watching a certificate that expires
+    in three days, scraped by the embedded evaluator with the bundled rules, whose signals go
+    to this collector's intake; the agent's host is in maintenance. Time is the clock the
+    evaluator and the collector share, started at the real time (the certificate's)."""
+    import socket
+    from datetime import UTC, datetime
+
+    import aiohttp
+
+    from collector.app import INTAKE
+    from collector.evaluator import Evaluator, EvaluatorTarget
+    from collector.rules_file import load_rule_set
+    from tests.agent.certs import make_ca, make_leaf
+    from tests.agent.conftest import agent_process
+
+    oncall = OnCall(db=sqlite_db, tmp_path=tmp_path, tokens=create_tokens(sqlite_db))
+    clock, receiver = oncall.clock, oncall.receiver
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    host = socket.gethostname()
+    leaf = make_leaf(tmp_path, make_ca(tmp_path, "Regie Test CA"), "shop.example.net",
+                     not_after=clock.now + timedelta(days=3))
+
+    async def main(port: int):
+        async with oncall.running() as c:
+            await add_window(c, hosts=[host], name="certificate rotation")
+            async with aiohttp.ClientSession() as session:
+                evaluator = Evaluator([EvaluatorTarget(f"127.0.0.1:{port}", host)],
+                                      load_rule_set(None).rules, interval_seconds=60,
+                                      ingest=c.app[INTAKE].signals, session=session,
+                                      clock=clock)
+                fired = await evaluator.evaluate_once()
+            assert "CertificateExpiresVerySoon" in {s.details["rule"] for s in fired}
+            await c.settle()
+            assert receiver.told() == []
+            tickets = (await c.call("GET", f"/api/v1/tickets?host={host}",
+                                    role="viewer"))["tickets"]
+            assert tickets and all(t["origin"] == "evaluator" for t in tickets)
+            assert all(t["maintenance"]["name"] == "certificate rotation" for t in tickets)
+            clock.advance(hours=1)                   # the window ends; still firing
+            await c.settle()
+            assert ("trigger", "alice") in receiver.told()
+
+    with agent_process(tmp_path, f'[health]\ncertificate_files = ["{leaf.cert}"]\n') as agent:
+        run(main(agent.port))
+
+
+def test_a_weekly_window_across_the_spring_dst_change(oncall):
+    """Every Sunday 02:00-04:00 Europe/Amsterdam: 01:00-03:00 UTC the week before clocks go
+    forward, 01:00-02:00 UTC on that night (last Sunday of March 2027: 02:00 CET is 03:00
+    CEST), so an alert at 02:30 UTC (04:30 local) that night pages at once."""
+    from datetime import UTC, datetime
+
+    receiver, clock = oncall.receiver, oncall.clock
+    clock.now = datetime(2027, 3, 21, 2, 30, tzinfo=UTC)     # 03:30 CET, inside
+
+    async def main():
+        async with oncall.running() as c:
+            await add_window(c, name="Sunday patching", hosts=["db*"],
+                             start="2027-03-07T02:00", end="2027-03-07T04:00",
+                             timezone="Europe/Amsterdam", rrule="FREQ=WEEKLY;BYDAY=SU")
+            await event(c, "trigger", host="db1", key="a")
+            await c.settle()
+            assert told_about(receiver, "db1") == []
+            clock.now = datetime(2027, 3, 21, 3, 0, tzinfo=UTC)   # 04:00 CET: the end
+            await c.settle()
+            assert told_about(receiver, "db1") == [("trigger", "alice")]
+            clock.now = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 03:30 CEST, inside
+            await event(c, "trigger", host="db2", key="b")
+            await c.settle()
+            assert told_about(receiver, "db2") == []
+            clock.now = datetime(2027, 3, 28, 2, 0, tzinfo=UTC)   # 04:00 CEST: the end
+            await c.settle()
+            assert told_about(receiver, "db2") == [("trigger", "alice")]
+            clock.now = datetime(2027, 3, 28, 2, 30, tzinfo=UTC)  # 04:30 CEST: outside
+            await event(c, "trigger", host="db3", key="c")
+            await c.settle()
+            assert told_about(receiver, "db3") == [("trigger", "alice")]
+
+    run(main())
