@@ -156,25 +156,29 @@ class MaintenanceStore:
 
 async def release(connection: AsyncConnection, keys: Iterable[str], *, now: datetime,
                   why: str) -> int:
-    """Inside the caller's transaction: the escalations held for the windows `keys` (that
-    notified nobody yet and wait for a later time) become due now, counted from now; each
-    ticket's timeline says why. Returns how many."""
+    """Inside the caller's transaction: the escalations held for the windows `keys` (waiting
+    for a later time) become due now; those that paged nobody yet count their steps from now.
+    Each ticket's timeline says why. Returns how many."""
     keys = set(keys)
     if not keys:
         return 0
     rows = (await connection.execute(
-        select(TICKETS.c.id, TICKETS.c.maintenance)
+        select(TICKETS.c.id, TICKETS.c.maintenance, ESCALATIONS.c.next_step)
         .join(ESCALATIONS, ESCALATIONS.c.ticket_id == TICKETS.c.id)
         .where(text(f"tickets.{ACTIVE_PREDICATE}"), TICKETS.c.maintenance.is_not(None),
-               ESCALATIONS.c.state != State.DONE.value, ESCALATIONS.c.next_step == 0,
-               ESCALATIONS.c.due_at > now))).all()
-    ids = [row.id for row in rows
-           if isinstance(row.maintenance, dict) and row.maintenance.get("window") in keys]
-    if not ids:
+               ESCALATIONS.c.state != State.DONE.value, ESCALATIONS.c.due_at > now))).all()
+    held = [row for row in rows
+            if isinstance(row.maintenance, dict) and row.maintenance.get("window") in keys]
+    if not held:
         return 0
+    ids = [row.id for row in held]
+    first = [row.id for row in held if row.next_step == 0]
     await connection.execute(
         update(ESCALATIONS).where(ESCALATIONS.c.ticket_id.in_(ids))
-        .values(due_at=now, epoch=now, updated_at=now))
+        .values(due_at=now, updated_at=now))
+    if first:
+        await connection.execute(
+            update(ESCALATIONS).where(ESCALATIONS.c.ticket_id.in_(first)).values(epoch=now))
     await connection.execute(insert(EVENTS), [
         event_row(ticket_id, now, "maintenance_ended", "regie",
                   f"{why}: escalation released", {}) for ticket_id in ids])

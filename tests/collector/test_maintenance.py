@@ -3,9 +3,8 @@
 Real collector application, real database, real webhook receiver verifying signatures (the
 on-call harness); only time is injected (tests/collector/oncall_harness.py `Clock`), so "when
 the window ends" is a clock step and nothing here depends on timing. Alerts arrive through the
-Events API, the Alertmanager webhook and the intake call the embedded evaluator makes
-(`Intake.signals` with evaluator signals: scraping a real agent adds nothing to what is tested
-here, and the evaluator's own path is tested in tests/collector/evaluator/).
+Events API, the Alertmanager webhook and the embedded evaluator (a real agent scraped with the
+bundled rules; elsewhere its intake call, `Intake.signals` with evaluator signals).
 """
 
 from __future__ import annotations
@@ -149,6 +148,26 @@ def test_a_paged_alert_resolving_inside_a_window_tells_who_was_paged(oncall):
             await event(c, "resolve")
             await c.settle()
             assert receiver.told() == [("trigger", "alice"), ("resolve", "alice")]
+
+    run(main())
+
+
+def test_ending_a_window_early_releases_the_steps_it_held(oncall):
+    """An alert paged before the window: its next step, held by the window, fires when the
+    window is ended early, not at the window's planned end."""
+    receiver, clock = oncall.receiver, oncall.clock
+
+    async def main():
+        async with oncall.running() as c:
+            await event(c, "trigger")
+            await c.settle()
+            window = await add_window(c)
+            clock.advance(minutes=20)     # P2's secondary is due: held by the window
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice")]
+            await c.call("POST", f"/api/v1/maintenance/{window['id']}/end", expect=200)
+            await c.settle()
+            assert receiver.told() == [("trigger", "alice"), ("escalate", "bob")]
 
     run(main())
 
