@@ -446,3 +446,38 @@ def test_a_weekly_window_across_the_spring_dst_change(oncall):
             assert told_about(receiver, "db3") == [("trigger", "alice")]
 
     run(main())
+
+
+def test_two_collectors_on_postgresql_share_the_windows_and_page_once(tmp_path):
+    """A window added through one collector holds an alert that arrives at the other (after
+    its refresh); at the window's end both sweep, and the alert pages once."""
+    from collector.app import MAINTENANCE
+    from tests.collector.conftest import migrated, throwaway_database
+    from tests.collector.oncall_harness import collector
+    from tests.services import free_port
+
+    async def main(oncall: OnCall):
+        db = oncall.db
+        await oncall.prepare()
+        other = free_port()
+        try:
+            async with oncall.collector() as a, collector(
+                    oncall.config, db, oncall.clock, oncall.tokens, port=other) as b:
+                await add_window(a)
+                await b.app[MAINTENANCE].reload()   # what b's refresh loop does
+                await event(b, "trigger")
+                await b.settle()
+                await a.settle()
+                assert oncall.receiver.told() == []
+                assert (await ticket_of(a, "db1"))["maintenance"] is not None
+                oncall.clock.advance(hours=1)
+                await asyncio.gather(a.sweep(), b.sweep())
+                await a.settle()
+                await b.settle()
+                assert oncall.receiver.told() == [("trigger", "alice")]
+        finally:
+            await oncall.receiver.stop()
+
+    with throwaway_database("postgresql", tmp_path) as url:
+        db = migrated(url)
+        run(main(OnCall(db=db, tmp_path=tmp_path, tokens=create_tokens(db))))
