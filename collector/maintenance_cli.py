@@ -4,8 +4,8 @@ The collector and the token are found as `regie ticket` finds them (collector/ti
 `--url` / `--token-file`, else $REGIE_URL / $REGIE_TOKEN_FILE ($REGIE_TOKEN), else the
 installation's `[cli]` table (regie/installation.py). Going through the API, a window added or
 ended here holds or releases alerts in the collector at once. A window is named by its number
-(`3`) or by its name. Exit status: 0 done, 2 refused (bad input, or the collector's 4xx with
-its reason), 1 the collector could not be reached.
+(`3`) or by its name. Exit status: 0 done, 2 refused (bad input, no token or installation, or
+the collector's 4xx with its reason), 1 the collector could not be reached or failed (5xx).
 """
 
 from __future__ import annotations
@@ -93,15 +93,18 @@ class Refused(Exception):
 
 def call(args: argparse.Namespace, method: str, path: str,
          body: dict[str, Any] | None = None) -> Any:
-    base = (args.url or os.environ.get("REGIE_URL")
-            or ticket_cli._installation(args).api_url).rstrip("/")
+    try:   # the installation and the token: the user's to fix (exit 2)
+        base = (args.url or os.environ.get("REGIE_URL")
+                or ticket_cli._installation(args).api_url).rstrip("/")
+        token = ticket_cli._token(args)
+    except ticket_cli.ApiError as exc:
+        raise Refused(str(exc)) from None
     if not base.startswith(("http://", "https://")):
         raise Refused(f"the collector URL must be http:// or https://, not {base!r}")
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         base + path, data=data, method=method,
-        headers={"Authorization": f"Bearer {ticket_cli._token(args)}",
-                 "Content-Type": "application/json"})
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())

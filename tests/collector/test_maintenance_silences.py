@@ -129,3 +129,11 @@ def test_cli_refusals_exit_2_with_the_reason(tmp_path, sqlite_db):
         assert missing.returncode == 2 and "no maintenance window named" in missing.stderr
         nothing = cli(collector, "list", "--all", "--json")
         assert json.loads(nothing.stdout)["windows"] == []
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REGIE_CONFIG", "REGIE_TOKEN", "REGIE_TOKEN_FILE")}
+        tokenless = subprocess.run(
+            [sys.executable, "-m", "regie", "maintenance", "list", "--url", collector.url],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+        assert tokenless.returncode == 2
+        assert tokenless.stderr.startswith("regie maintenance: no API token: ")
+        assert len(tokenless.stderr.strip().splitlines()) == 1
