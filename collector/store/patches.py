@@ -61,11 +61,44 @@ _INSTALLED = (update(UPDATES).where(C.id == bindparam("entry"), _open())
                       exposure_seconds=bindparam("exposure", type_=C.exposure_seconds.type)))
 
 
+_OPEN_OF_HOST_POSTGRESQL = (
+    "SELECT id, manager, package, architecture, version, first_seen_at FROM package_updates "
+    "WHERE host = $1 AND installed_at IS NULL AND withdrawn_at IS NULL")
+# PostgreSQL: a push's writes in one statement, one round trip, from arrays (asyncpg sends
+# each whole): the new entries, the installed ones, the withdrawn ones.
+_STEP_POSTGRESQL = """\
+WITH new AS (
+    INSERT INTO package_updates (host, manager, package, architecture, version, security,
+                                 first_seen_at)
+    SELECT $1, t.manager, t.package, t.architecture, t.version, t.security, $2
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[])
+        AS t(manager, package, architecture, version, security)
+    RETURNING 1
+), installed AS (
+    UPDATE package_updates AS u
+    SET installed_at = $2, installed_version = t.version, exposure_seconds = t.exposure
+    FROM unnest($8::int[], $9::text[], $10::float8[]) AS t(id, version, exposure)
+    WHERE u.id = t.id AND u.installed_at IS NULL AND u.withdrawn_at IS NULL
+    RETURNING 1
+)
+UPDATE package_updates SET withdrawn_at = $2
+WHERE id = ANY($11::int[]) AND installed_at IS NULL AND withdrawn_at IS NULL"""
+
+
+def _driver(connection: AsyncConnection) -> Any:
+    # The driver's connection, inside the transaction SQLAlchemy began on it: record_push
+    # runs after the push's own INSERT, which began it (asyncpg's transaction starts then).
+    return connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+
+
 async def _open_entries(connection: AsyncConnection, host: str) -> list[tuple]:
     if connection.dialect.name == "sqlite":
-        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
         return [(*row[:5], datetime.fromisoformat(row[5] + "+00:00"))
-                for row in await driver.execute_fetchall(_OPEN_OF_HOST_SQLITE, (host,))]
+                for row in await _driver(connection).execute_fetchall(_OPEN_OF_HOST_SQLITE,
+                                                                      (host,))]
+    if connection.dialect.name == "postgresql":
+        return [tuple(row) for row in
+                await _driver(connection).fetch(_OPEN_OF_HOST_POSTGRESQL, host)]
     return [tuple(row) for row in (await connection.execute(
         select(C.id, C.manager, C.package, C.architecture, C.version, C.first_seen_at)
         .where(C.host == host, _open()))).all()]
@@ -81,13 +114,24 @@ async def _write(connection: AsyncConnection, statement: Any, rows: list[dict]) 
 async def record_push(connection: AsyncConnection, host: str, document: Mapping[str, Any],
                       received_at: datetime) -> Step:
     """Apply one push to the host's history, in the caller's transaction: one read of the
-    host's open entries, then only what changed (one executemany per kind)."""
+    host's open entries, then only what changed (PostgreSQL: one statement; SQLite: one
+    executemany per kind, straight to the driver)."""
     rows = await _open_entries(connection, host)
     first_seen = {row[0]: row[5] for row in rows}
     change = step([OpenEntry(*row[:5]) for row in rows], document)
     if not change:
         return change
     at = observed_at(document, received_at)
+    if connection.dialect.name == "postgresql":
+        new = change.new
+        await _driver(connection).execute(
+            _STEP_POSTGRESQL, host, at,
+            [o.manager for o in new], [o.package for o in new],
+            [o.architecture for o in new], [o.version for o in new], [o.security for o in new],
+            [i for i, _ in change.installed], [v for _, v in change.installed],
+            [max(0.0, (at - first_seen[i]).total_seconds()) for i, _ in change.installed],
+            list(change.withdrawn))
+        return change
     if change.new:
         await _write(connection, _NEW, [
             {"host": host, "manager": o.manager, "package": o.package,
