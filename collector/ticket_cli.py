@@ -187,6 +187,10 @@ def _show(ticket: dict[str, Any]) -> str:
             "origin", "reporter", "assignee", "impact", "urgency", "occurrences", "created_at",
             "acknowledged_at", "resolved_at", "priority_override_reason")
     lines = [f"{k:>24}: {ticket[k]}" for k in keys if ticket.get(k) not in (None, "")]
+    held = ticket.get("maintenance")
+    if held:
+        lines.append(f"{'maintenance':>24}: {held['name']} (window {held['window']}, "
+                     f"{held['start']} to {held['end']}): escalation held until then")
     if ticket.get("description"):
         lines += ["", ticket["description"]]
     lines += ["", "timeline:"]

@@ -137,3 +137,26 @@ def test_cli_refusals_exit_2_with_the_reason(tmp_path, sqlite_db):
         assert tokenless.returncode == 2
         assert tokenless.stderr.startswith("regie maintenance: no API token: ")
         assert len(tokenless.stderr.strip().splitlines()) == 1
+
+
+def test_regie_ticket_show_says_a_ticket_fired_during_maintenance(tmp_path, sqlite_db):
+    with collector_process(tmp_path, sqlite_db) as collector:
+        added = cli(collector, "add", "--name", "db1 reboot", "--host", "db1", "--start", "now",
+                    "--duration", "1h")
+        assert added.returncode == 0, added.stderr
+        status, _ = collector.call("POST", "/api/v1/events", {
+            "routing_key": "r", "event_action": "trigger", "dedup_key": "d",
+            "payload": {"summary": "db1 down", "source": "db1", "severity": "critical"}},
+            token="ingest")
+        assert status == 202
+        status, listed = collector.call("GET", "/api/v1/tickets", token="viewer")
+        env = {**os.environ, "REGIE_URL": collector.url,
+               "REGIE_TOKEN": collector.tokens["viewer"]}
+        env.pop("REGIE_CONFIG", None)
+        shown = subprocess.run([sys.executable, "-m", "regie", "ticket", "show",
+                                str(listed["tickets"][0]["id"])], env=env, capture_output=True,
+                               text=True, timeout=60, check=False)
+        assert shown.returncode == 0, shown.stderr
+        line = next(x for x in shown.stdout.splitlines() if "maintenance:" in x)
+        assert line.strip().startswith("maintenance: db1 reboot (window 1, ")
+        assert line.endswith("escalation held until then")
