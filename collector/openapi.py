@@ -23,6 +23,7 @@ from collector.handlers.patching import LAG_QUERY as PATCH_LAG_QUERY
 from collector.handlers.patching import STATUS_QUERY as PATCH_STATUS_QUERY
 from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
+from collector.handlers.reports import GOVERNANCE_QUERY
 from collector.handlers.runbooks import RUNBOOK_PATH
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.handlers.vendor_cases import CASE_PATH
@@ -397,6 +398,14 @@ def document() -> dict[str, Any]:
                 "parameters": PATCH_LAG_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/PatchLag", "the report"),
                               **READ_ERRORS}}},
+            "/api/v1/reports/governance": {"get": {
+                "summary": "The governance review's data for a quarter (or from/to): signals "
+                           "in sentences with their numbers and rules, response times, volume, "
+                           "end of support, contracts due, patch lag, vendor cases, changes "
+                           "that caused incidents (docs/reports.md)",
+                "parameters": GOVERNANCE_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/GovernanceReport",
+                                           "the report"), **READ_ERRORS}}},
             "/api/v1/actions/{token}": {
                 "get": {"summary": "A one-click link: a page with a button that POSTs, or, "
                                    "once used, what was done, by whom and when",

@@ -1,0 +1,1 @@
+"""Reports for people: the quarterly governance review (docs/reports.md)."""
