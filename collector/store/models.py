@@ -40,6 +40,8 @@ HOST_DOWN_PREDICATE = {
 
 # Tickets that count toward "impact beyond one system" (written as the queries repeat it).
 CORRELATED_PREDICATE = f"{ACTIVE_PREDICATE} AND parent_id IS NULL"
+# Active tickets a maintenance window held (collector/store/maintenance.py).
+HELD_PREDICATE = f"maintenance IS NOT NULL AND {ACTIVE_PREDICATE}"
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -162,6 +164,9 @@ class EnumText(TypeDecorator[E]):
 
 
 Document = JSON().with_variant(JSONB(), "postgresql")
+# A document that may be absent, stored as SQL NULL (not JSON null) so a partial index can
+# leave absent ones out.
+OptionalDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 IntPK = Annotated[int, mapped_column(primary_key=True)]
 Name = Annotated[str, mapped_column(String(255))]
@@ -215,6 +220,9 @@ class TicketRow(Base):
         Index("ix_tickets_queue", "priority", "created_at", "id",
               sqlite_where=text(CORRELATED_PREDICATE),
               postgresql_where=text(CORRELATED_PREDICATE)),
+        # The active tickets a maintenance window held: metrics and early ends read these.
+        Index("ix_tickets_held", "id", sqlite_where=text(HELD_PREDICATE),
+              postgresql_where=text(HELD_PREDICATE)),
         {"comment": "The ticket queue: monitoring alerts and user reports alike."},
     )
 
@@ -263,8 +271,9 @@ class TicketRow(Base):
     details: Mapped[JSONObject] = mapped_column(
         comment="Labels, annotations and links from the signal.")
     maintenance: Mapped[dict[str, Any] | None] = mapped_column(
-        Document, comment="The maintenance window it fired in ({window, name, start, end}): "
-                          "its escalation was held; NULL outside maintenance.")
+        OptionalDocument,
+        comment="The maintenance window it fired in ({window, name, start, end}): its "
+                "escalation was held; NULL outside maintenance.")
 
 
 class TicketEventRow(Base):
