@@ -18,7 +18,7 @@ import json
 import re
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import mean
 
@@ -101,15 +101,69 @@ async def make_history(c, clock: Clock, receiver: Receiver) -> None:
     await c.settle()
     await c.call("POST", f"/api/v1/tickets/{ticket}/resolve", expect=200, body={})
     await c.settle()
-    # Inventory: end of support is matched on each push.
+    # Inventory: end of support is matched on each push; web-01 is offered an openssl update.
     for host, (distro, version) in FLEET.items():
-        await c.call("POST", "/api/v1/inventory", role="agent", expect=202, body={
-            "idempotency_key": uuid.uuid4().hex, "document": {
-                "schema": "regie.inventory/v1", "host": {"hostname": host},
-                "hardware": {"dmi": {"sys_vendor": "Dell Inc.",
-                                     "product_name": "PowerEdge R730"}},
-                "observations": [{"source": "os-release",
-                                  "raw": {"ID": distro, "VERSION_ID": version}}]}})
+        await push(c, host, distro, version, offered=host == "web-01")
+    # A vendor case opened now: still waiting at the end of the quarter.
+    clock.advance(days=1)
+    await c.call("POST", "/api/v1/vendor-cases", expect=201, body={
+        "vendor": "Dell", "case_number": "SR-7781", "summary": "RAID controller resets"})
+    # A patch change on web-01 planned tomorrow; the push three days after it shows openssl
+    # installed: a lag of three days.
+    planned = clock.now + timedelta(days=1)
+    patch = await change(c, "openssl security update", ["web-01"], planned,
+                         packages=[{"name": "openssl", "version": OPENSSL_NEW}])
+    clock.now = planned
+    await c.call("POST", f"/api/v1/changes/{patch}/start", expect=200, body={})
+    clock.advance(hours=1)
+    await c.call("POST", f"/api/v1/changes/{patch}/complete", expect=200,
+                 body={"outcome": "successful"})
+    clock.now = planned + timedelta(days=3)
+    await push(c, "web-01", "debian", "12", offered=False)
+    # A kernel upgrade on app-01, rolled back after a user reported a failure during it.
+    clock.advance(days=1)
+    kernel = await change(c, "kernel upgrade", ["app-01"], clock.now + timedelta(hours=1))
+    clock.advance(hours=1)
+    await c.call("POST", f"/api/v1/changes/{kernel}/start", expect=200, body={})
+    clock.advance(minutes=30)
+    await c.call("POST", "/api/v1/tickets", expect=201, body={
+        "summary": "app-01 does not boot", "host": "app-01", "component": "kernel",
+        "impact": "medium", "urgency": "low"})
+    clock.advance(minutes=30)
+    await c.call("POST", f"/api/v1/changes/{kernel}/complete", expect=200,
+                 body={"outcome": "rolled_back", "reason": "boot loop"})
+
+
+OPENSSL_OLD, OPENSSL_NEW = "3.0.14-1~deb12u2", "3.0.15-1~deb12u1"
+
+
+async def push(c, host: str, distro: str, version: str, *, offered: bool) -> None:
+    installed = OPENSSL_OLD if offered else OPENSSL_NEW
+    await c.call("POST", "/api/v1/inventory", role="agent", expect=202, body={
+        "idempotency_key": uuid.uuid4().hex, "document": {
+            "schema": "regie.inventory/v1", "collected_at": c.clock.now.isoformat(),
+            "host": {"hostname": host},
+            "hardware": {"dmi": {"sys_vendor": "Dell Inc.", "product_name": "PowerEdge R730"}},
+            "observations": [{"source": "os-release",
+                              "raw": {"ID": distro, "VERSION_ID": version}}],
+            "packages": [{"manager": "dpkg", "name": "openssl", "version": installed,
+                          "architecture": "amd64"}],
+            "updates": [{"manager": "apt", "package": "openssl", "architecture": "amd64",
+                         "current_version": OPENSSL_OLD, "version": OPENSSL_NEW,
+                         "origin": "Debian-Security:12/stable-security", "security": True,
+                         "advisories": []}] if offered else [],
+            "errors": []}})
+
+
+async def change(c, summary: str, hosts: list[str], start: datetime, **fields) -> int:
+    """An emergency change, submitted (it may start before approval)."""
+    body = await c.call("POST", "/api/v1/changes", expect=201, body={
+        "type": "emergency", "summary": summary, "hosts": hosts,
+        "planned_start": start.isoformat(),
+        "planned_end": (start + timedelta(hours=2)).isoformat(), "timezone": "UTC",
+        **fields})
+    await c.call("POST", f"/api/v1/changes/{body['id']}/submit", expect=200, body={})
+    return body["id"]
 
 
 def import_registry(db: str, tmp_path: Path) -> None:
@@ -206,6 +260,45 @@ def expected_signals(db: str) -> dict[str, float]:
         out["eos_past"] = len(past)
     if near - past:
         out["eos_near"] = len(near)
+    # Patch lag: installed - planned start, per patched host of the patch changes of the period.
+    lags = []
+    change_hosts = raw(db, "SELECT change_id, host FROM change_hosts")
+    for change_id, start, packages in raw(db, "SELECT id, planned_start, packages FROM changes "
+                                              "WHERE packages IS NOT NULL"):
+        listed = json.loads(packages) if isinstance(packages, str) else packages
+        names = [p["name"] for p in listed or []]      # JSON null: no packages
+        if not names or not Q3_START <= moment(start) < Q3_END:
+            continue
+        for host in (h for i, h in change_hosts if i == change_id):
+            installed = [moment(i) for h, p, i in raw(
+                db, "SELECT host, package, installed_at FROM package_updates "
+                    "WHERE installed_at IS NOT NULL") if h == host and p in names]
+            if installed:
+                lags.append((max(installed) - moment(start)).total_seconds())
+    if lags:
+        out["patch_lag"] = round(mean(lags) / 86400, 1)
+    # Vendor cases waiting for 30 days or more at the report date.
+    aging = [o for o, s in raw(db, "SELECT opened_at, status FROM vendor_cases")
+             if s in ("open", "waiting_on_vendor", "waiting_on_us")
+             and (AS_OF - moment(o).date()).days >= 30]
+    if aging:
+        out["vendor_cases"] = len(aging)
+    # Failed or rolled-back changes of the period with tickets on their hosts in their window
+    # or the 24 h after it.
+    harmful = 0
+    for change_id, start, end, a_start, a_end in raw(
+            db, "SELECT id, planned_start, planned_end, actual_start, actual_end FROM changes "
+                "WHERE outcome IN ('failed', 'rolled_back')"):
+        since = moment(a_start) or moment(start)
+        until = (moment(a_end) or moment(end)) + timedelta(hours=24)
+        if not Q3_START <= since < Q3_END:
+            continue
+        hosts = {h for i, h in change_hosts if i == change_id}
+        if any(h in hosts and since <= moment(c) < until for h, c in raw(
+                db, "SELECT host, created_at FROM tickets WHERE parent_id IS NULL")):
+            harmful += 1
+    if harmful:
+        out["changes_incidents"] = harmful
     hardware = raw(db, "SELECT a.name FROM assets a JOIN hardware_models m ON "
                        "lower(a.vendor) = lower(m.vendor) AND lower(a.model) = lower(m.model) "
                        "WHERE m.end_of_support <= '2026-12-31'")
@@ -263,9 +356,10 @@ def test_the_governance_review_agrees_with_plain_sql(collector_db, tmp_path):
     assert weights == sorted(weights, reverse=True)
     assert body["pareto_p2"][0] == {"component": "storage", "tickets": 5, "share": 0.4167,
                                     "cumulative": 0.4167}
-    # Sections without data say so (no patch change, vendor case or failed change here).
-    assert (body["patch_lag"], body["vendor_cases"], body["changes_with_incidents"]) == (
-        None, None, None)
+    assert expected["patch_lag"] == 3.0 and expected["vendor_cases"] == 1
+    assert expected["changes_incidents"] == 1
+    assert body["patch_lag"] == {"changes": 1, "hosts_applied": 1, "mean_days": 3.0}
+    assert [c["incidents"] for c in body["changes_with_incidents"]] == [1]
     # The API answers the same report (made at a later instant).
     api.pop("generated_at"), body.pop("generated_at")
     assert api == body
