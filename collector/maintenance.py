@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerting.maintenance import Occurrence, Scope, Window, covering
 from collector.failure_streak import FailureStreak
+from collector.store.changes import change_windows
 from collector.store.maintenance import MaintenanceStore
 
 log = logging.getLogger("regie.collector.maintenance")
@@ -57,7 +58,7 @@ class Maintenance:
         self.windows: tuple[Window, ...] = ()
         self._spans: tuple[Occurrence, ...] = ()
         self._span_from = self._span_to = None
-        # Called after each reload with the occurrences running then (the silence mirror).
+        # Called after each reload (the silence mirror compares at once).
         self.on_reload: Callable[[], None] | None = None
         self.mirror = None     # collector.silences.SilenceMirror, when configured
         self.gauges = MaintenanceGauges(self)
@@ -112,10 +113,6 @@ class Maintenance:
             self.on_reload()
 
     async def _change_windows(self, now: datetime) -> list[Window]:
-        try:
-            from collector.store.changes import change_windows
-        except ImportError:   # a collector without the changes tables
-            return []
         out = []
         for change in await change_windows(self._engine, now - HORIZON, now + 2 * HORIZON):
             window = change_window(change)
