@@ -336,8 +336,10 @@ PACKAGE_UPDATE_OPEN_PREDICATE = "installed_at IS NULL AND withdrawn_at IS NULL"
 class PackageUpdateRow(Base):
     __tablename__ = "package_updates"
     __table_args__ = (
-        Index("ix_package_updates_open_host", "host",
-              sqlite_where=text(PACKAGE_UPDATE_OPEN_PREDICATE),
+        # One pending entry per offered update, also across collector processes; a push
+        # reads its host's pending entries through it (the host is its first column).
+        Index("uq_package_updates_open", "host", "manager", "package", "architecture",
+              "version", unique=True, sqlite_where=text(PACKAGE_UPDATE_OPEN_PREDICATE),
               postgresql_where=text(PACKAGE_UPDATE_OPEN_PREDICATE)),
         # Covering the exposure report: it reads these columns of a period's installations.
         Index("ix_package_updates_installed", "installed_at", "security", "exposure_seconds",

@@ -21,23 +21,25 @@ from sqlalchemy import (
     case,
     column,
     func,
-    insert,
     literal,
     or_,
     select,
     table,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collector.store import sqlite_bulk
-from collector.store.models import PackageUpdateRow, TicketRow
+from collector.store.conflict import insert_or_skip
+from collector.store.models import PACKAGE_UPDATE_OPEN_PREDICATE, PackageUpdateRow, TicketRow
 from registry.patch_history import OpenEntry, Step, observed_at, step
 from registry.patch_lag import Entry
 
 UPDATES = PackageUpdateRow.__table__
 TICKETS = TicketRow.__table__
 C = UPDATES.c
+OPEN_KEY = ["host", "manager", "package", "architecture", "version"]
 
 # Values per IN (...) list: well under SQLite's and asyncpg's bind-parameter limits.
 IN_CHUNK = 2_000
@@ -54,7 +56,10 @@ def _open() -> ColumnElement[bool]:
 _OPEN_OF_HOST_SQLITE = (
     "SELECT id, manager, package, architecture, version, first_seen_at FROM package_updates "
     "WHERE host = ? AND installed_at IS NULL AND withdrawn_at IS NULL")
-_NEW = insert(UPDATES)
+# Another collector may have recorded the same offered update a moment ago: the partial
+# unique index decides, and the second insert is skipped.
+_NEW = insert_or_skip("sqlite", UPDATES, index_elements=OPEN_KEY,
+                      index_where=text(PACKAGE_UPDATE_OPEN_PREDICATE))
 _INSTALLED = (update(UPDATES).where(C.id == bindparam("entry"), _open())
               .values(installed_at=bindparam("at", type_=C.installed_at.type),
                       installed_version=bindparam("reached", type_=C.installed_version.type),
@@ -73,6 +78,8 @@ WITH new AS (
     SELECT $1, t.manager, t.package, t.architecture, t.version, t.security, $2
     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[])
         AS t(manager, package, architecture, version, security)
+    ON CONFLICT (host, manager, package, architecture, version)
+        WHERE installed_at IS NULL AND withdrawn_at IS NULL DO NOTHING
     RETURNING 1
 ), installed AS (
     UPDATE package_updates AS u
