@@ -26,7 +26,7 @@ system-deps:
 	bash deploy/test-deps.sh
 
 run: $(STAMP)
-	$(VENV)/bin/regie demo
+	$(VENV)/bin/regie demo --history 90d
 
 test: deps system-deps
 	$(VENV)/bin/ruff check .

@@ -42,6 +42,15 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                         help="agent address (default 127.0.0.1:9847)")
     parser.add_argument("--interval", type=float, default=15.0,
                         help="evaluation interval in seconds (default 15)")
+    parser.add_argument("--history", metavar="DAYS",
+                        help="first play a realistic history of DAYS (e.g. 90d) through the "
+                             "collector's API with a simulated clock (about 50 hosts, alerts "
+                             "and user reports, acknowledgements, escalations), once per "
+                             "installation, and write its governance review "
+                             "(DIR/governance-review.html; docs/reports.md)")
+    parser.add_argument("--seed", type=int, default=13,
+                        help="the history's random seed (default 13): the same seed and day "
+                             "give the same history")
     return parser
 
 
@@ -122,6 +131,22 @@ def main(argv: list[str], prog: str = "regie demo") -> int:
     asyncio.run(import_samples(db))  # sample hardware and contracts: those reports show data
     asyncio.run(_token(db, "admin", "demo-admin", state / "admin.token", person=_you()))
     asyncio.run(_token(db, "agent", "demo-agent", state / "agent.token"))
+    review = ""
+    if args.history is not None:
+        from collector.demo_history import ensure, parse_days
+
+        try:
+            days = parse_days(args.history)
+        except ValueError as exc:
+            print(f"{prog}: --history: {exc}", file=sys.stderr)
+            return 2
+        admin = (state / "admin.token").read_text().strip()
+        print(f"playing a {days}-day history through the collector's API (once) ...",
+              flush=True)
+        path, summary = asyncio.run(ensure(settings, state, days=days, seed=args.seed,
+                                           token=admin, port=_free_port(),
+                                           today=datetime.now(UTC).date()))
+        review = f"  governance      {path}\n                  ({summary})\n"
     agent = AgentSupervisor([sys.executable, "-m", "regie", "agent", "run",
                              "--config", str(config)])
     agent.start()
@@ -140,7 +165,7 @@ Regie demo: the installation is {config}
   rules           bundled defaults, evaluated every {args.interval:g}s (regie rules export --out -)
   on call         you, all roles (regie oncall who); pages go to
                   {state / "notifications.jsonl"}  (tail -f it)
-Ctrl-C stops the collector and the agent.
+{review}Ctrl-C stops the collector and the agent.
 """, flush=True)
         return run_settings(settings)
     except ListenError as exc:  # taken between the check and the bind
@@ -148,6 +173,12 @@ Ctrl-C stops the collector and the agent.
         return 2
     finally:
         agent.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _write_installation(state: Path, args: argparse.Namespace) -> Path:

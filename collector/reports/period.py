@@ -38,7 +38,8 @@ class Period:
             year, number = int(quarter[1]), int(quarter[2])
             year, number = (year - 1, 4) if number == 1 else (year, number - 1)
             return quarter_period(f"{year}Q{number}")
-        return Period(f"{self.start - timedelta(days=self.days)}..{self.start}",
+        return Period(f"{self.start - timedelta(days=self.days)}.."
+                      f"{self.start - timedelta(days=1)}",
                       self.start - timedelta(days=self.days), self.start)
 
     def following_quarter(self) -> Period:

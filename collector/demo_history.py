@@ -1,0 +1,271 @@
+"""`regie demo --history 90d`: a realistic, reproducible history for the demo, made through
+the collector's public API with an injected clock, and the governance review written for it.
+
+Nothing is written into the tables directly: the real collector application (the same
+make_app, stores, intake, escalation sweep and notification delivery as `regie collector run`)
+serves on a loopback port inside this process, and the history is a sequence of HTTP calls
+made at simulated instants: inventory pushes (about 50 hosts, Debian and Ubuntu releases of
+every age, some past or near end of support, Dell and HPE hardware), monitoring alerts through
+the Events API with a daily and weekly rhythm (busier on weekdays and in working hours) and
+one component that keeps failing, user reports, acknowledgements and resolutions after
+plausible delays. The escalation sweep runs at each instant, so unacknowledged P1s climb to
+the escalation manager and acknowledgements expire as they would; the pages it sends go to the
+demo's notification file. Same seed and same end day, same history.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# (name prefix, count, (os id, version), (vendor, model)): ~50 hosts of mixed age.
+FLEET = (
+    ("web", 12, ("debian", "12"), ("Dell Inc.", "PowerEdge R650")),
+    ("app", 10, ("ubuntu", "22.04"), ("Dell Inc.", "PowerEdge R650")),
+    ("db", 6, ("debian", "11"), ("Dell Inc.", "PowerEdge R730")),
+    ("cache", 4, ("ubuntu", "24.04"), ("HPE", "ProLiant DL380 Gen10")),
+    ("batch", 6, ("ubuntu", "20.04"), ("HPE", "ProLiant DL380 Gen10")),
+    ("legacy", 3, ("debian", "10"), ("Dell Inc.", "PowerEdge R730")),
+    ("ci", 5, ("debian", "12"), ("HPE", "ProLiant DL380 Gen10")),
+    ("edge", 4, ("ubuntu", "24.04"), ("Dell Inc.", "PowerEdge R650")),
+)
+# Components and how often each fails (relative); storage keeps failing.
+COMPONENTS = (("storage", 9), ("disk", 3), ("memory", 2), ("nginx", 3), ("postgres", 2),
+              ("dns", 1), ("backup", 2), ("certificates", 1), ("network", 2))
+# Events API severity -> how often (a medium-criticality host: critical is P2, warning P3).
+SEVERITIES = (("critical", 3), ("error", 2), ("warning", 4), ("info", 1))
+# Alerts a day on a weekday and on a weekend day (means).
+WEEKDAY_ALERTS, WEEKEND_ALERTS = 6.0, 2.5
+USER_REPORTS_PER_WEEKDAY = 1.2
+# Minutes to acknowledge (median) per priority; resolution hours (median).
+ACK_MINUTES = {"P1": 5, "P2": 8, "P3": 45, "P4": 180}
+FIX_HOURS = {"P1": 0.75, "P2": 1.5, "P3": 2.5, "P4": 12}
+
+
+@dataclass(order=True)
+class Step:
+    at: datetime
+    order: int
+    action: Callable[[], Any] = field(compare=False)
+
+
+def parse_days(text: str) -> int:
+    """"90d" -> 90 (1 to 366 days)."""
+    value = text.strip().lower().removesuffix("d")
+    if not value.isdigit() or not 1 <= int(value) <= 366:
+        raise ValueError(f"{text!r} is not a history length such as 90d (1d to 366d)")
+    return int(value)
+
+
+def hosts() -> list[tuple[str, tuple[str, str], tuple[str, str]]]:
+    return [(f"{prefix}-{n:02d}", os_, hardware)
+            for prefix, count, os_, hardware in FLEET for n in range(1, count + 1)]
+
+
+def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([k for k, _ in table], [w for _, w in table])[0]
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    count, total = 0, rng.expovariate(1.0)
+    while total < mean:
+        count += 1
+        total += rng.expovariate(1.0)
+    return count
+
+
+def _moment_of_day(rng: random.Random, day: datetime, *, working: bool) -> datetime:
+    """A time of day, most in working hours (alerts: also at night, less often)."""
+    hour = rng.uniform(8, 18) if working or rng.random() < 0.65 else rng.uniform(0, 24)
+    return day + timedelta(hours=hour)
+
+
+def _delay(rng: random.Random, median: float) -> float:
+    return median * rng.lognormvariate(0, 0.6)
+
+
+class History:
+    """The calls to make, in time order, against a running collector."""
+
+    def __init__(self, call: Callable[..., Any], *, seed: int, start: datetime, days: int,
+                 token: str) -> None:
+        self.call = call
+        self.rng = random.Random(seed)  # noqa: S311 (a reproducible simulation, no secret)
+        self.start, self.days, self.token = start, days, token
+        self.queue: list[Step] = []
+        self.order = 0
+        self.counts: dict[str, int] = {"alerts": 0, "user_reports": 0}
+
+    def at(self, moment: datetime, action: Callable[[], Any]) -> None:
+        self.order += 1
+        heapq.heappush(self.queue, Step(moment, self.order, action))
+
+    def plan(self) -> None:
+        rng = self.rng
+        fleet = hosts()
+        for day_number in range(self.days):
+            day = self.start + timedelta(days=day_number)
+            weekday = day.weekday() < 5
+            for _ in range(_poisson(rng, WEEKDAY_ALERTS if weekday else WEEKEND_ALERTS)):
+                host = rng.choice(fleet)[0]
+                component = _weighted(rng, COMPONENTS)
+                self._alert(_moment_of_day(rng, day, working=False), host, component,
+                            _weighted(rng, SEVERITIES))
+            if weekday:
+                for _ in range(_poisson(rng, USER_REPORTS_PER_WEEKDAY)):
+                    self._report(_moment_of_day(rng, day, working=True), rng.choice(fleet)[0])
+
+    def _alert(self, moment: datetime, host: str, component: str, severity: str) -> None:
+        key = f"{host}/{component}/{moment.timestamp():.0f}"
+        priority = {"critical": "P2", "error": "P3", "warning": "P3", "info": "P4"}[severity]
+        self.counts["alerts"] += 1
+
+        async def trigger() -> None:
+            await self.call("POST", "/api/v1/events", body={
+                "routing_key": self.token, "event_action": "trigger", "dedup_key": key,
+                "payload": {"summary": f"{component} problem on {host}", "source": host,
+                            "severity": severity, "component": component}})
+
+        async def act(action: str) -> None:
+            await self.call("POST", "/api/v1/events", body={
+                "routing_key": self.token, "event_action": action, "dedup_key": key})
+
+        acked = moment + timedelta(minutes=_delay(self.rng, ACK_MINUTES[priority]))
+        fixed = acked + timedelta(hours=_delay(self.rng, FIX_HOURS[priority]))
+        self.at(moment, trigger)
+        self.at(acked, lambda: act("acknowledge"))
+        self.at(fixed, lambda: act("resolve"))
+
+    def _report(self, moment: datetime, host: str) -> None:
+        rng = self.rng
+        impact = rng.choices(["business-critical", "high", "medium", "low"], [1, 3, 4, 2])[0]
+        urgency = rng.choices(["high", "medium", "low"], [2, 3, 2])[0]
+        what = rng.choice(["cannot log in to", "slow responses from", "errors from",
+                           "no answer from"])
+        component = rng.choice(["portal", "reporting", "mail", "storage", "vpn"])
+        ack = _delay(rng, 8 if impact == "business-critical" else 40)
+        # Some P1s are missed for a while: the escalation climbs to the escalation manager.
+        if impact == "business-critical" and rng.random() < 0.3:
+            ack = rng.uniform(16, 30)
+        fix = _delay(rng, 0.75 if impact == "business-critical" else 6)
+        self.counts["user_reports"] += 1
+        ticket: dict[str, int] = {}
+
+        async def open_() -> None:
+            body = await self.call("POST", "/api/v1/tickets", body={
+                "summary": f"{what} {component}", "host": host, "component": component,
+                "impact": impact, "urgency": urgency, "reporter": "service-desk"})
+            ticket["id"] = body["id"]
+
+        async def move(action: str) -> None:
+            await self.call("POST", f"/api/v1/tickets/{ticket['id']}/{action}", body={})
+
+        self.at(moment, open_)
+        self.at(moment + timedelta(minutes=ack), lambda: move("ack"))
+        self.at(moment + timedelta(minutes=ack, hours=fix), lambda: move("resolve"))
+
+
+def inventory(host: str, os_: tuple[str, str], hardware: tuple[str, str],
+              at: datetime) -> dict[str, Any]:
+    return {"schema": "regie.inventory/v1", "collected_at": at.isoformat(),
+            "host": {"hostname": host},
+            "hardware": {"dmi": {"sys_vendor": hardware[0], "product_name": hardware[1]}},
+            "observations": [{"source": "os-release",
+                              "raw": {"ID": os_[0], "VERSION_ID": os_[1]}}],
+            "packages": [], "updates": [], "errors": []}
+
+
+async def make(settings: Any, *, days: int, seed: int, end: date, token: str,
+               port: int) -> dict[str, int]:
+    """Play the history into the installation's database through its own API."""
+    import aiohttp
+    from aiohttp import web
+
+    from collector.app import ONCALL, make_app
+    from collector.service import load_oncall, oncall_context, stores_context
+
+    end_at = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    start = end_at - timedelta(days=days)
+    clock_now = [start]
+
+    def clock() -> datetime:
+        return clock_now[0]
+
+    app = make_app(settings, stores_ctx=stores_context(settings, clock=clock),
+                   extra_ctx=[oncall_context(settings, load_oncall(settings), clock=clock,
+                                             run_loops=False)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}",
+                                         headers=headers) as session:
+            async def call(method: str, path: str, *, body: Any = None) -> Any:
+                async with session.request(method, path, json=body) as response:
+                    text = await response.text()
+                    if response.status >= 300:
+                        raise RuntimeError(f"{method} {path}: {response.status} {text[:300]}")
+                    return json.loads(text) if text else None
+
+            for host, os_, hardware in hosts():
+                await call("POST", "/api/v1/inventory", body={
+                    "idempotency_key": f"demo-history-{host}-{start.date()}",
+                    "document": inventory(host, os_, hardware, start)})
+            history = History(call, seed=seed, start=start, days=days, token=token)
+            history.plan()
+            oncall = app.get(ONCALL)
+            steps = 0
+            while history.queue:
+                step = heapq.heappop(history.queue)
+                if step.at >= end_at:
+                    continue   # after the history's end: left undone, as today's work is
+                clock_now[0] = step.at
+                if oncall is not None:
+                    await oncall.escalator.sweep_once()
+                await step.action()
+                if oncall is not None:
+                    await oncall.escalator.sweep_once()
+                    await oncall.notifier.deliver_once()
+                steps += 1
+        return {**history.counts, "hosts": len(hosts()), "calls": steps}
+    finally:
+        await runner.cleanup()
+
+
+async def ensure(settings: Any, state: Path, *, days: int, seed: int, token: str,
+                 port: int, today: date) -> tuple[Path, str]:
+    """Play the history once per installation (history.json records it), then write the
+    governance review of its days; (the report's path, a one-line summary)."""
+    from collector.reports.governance import build, report_json
+    from collector.reports.html import render
+    from collector.reports.period import choose
+    from collector.store.engine import create_engine, database_url
+
+    record = state / "history.json"
+    if record.exists():
+        made = json.loads(record.read_text())
+    else:
+        counts = await make(settings, days=days, seed=seed, end=today, token=token, port=port)
+        made = {"days": days, "seed": seed, "end": today.isoformat(), **counts}
+        record.write_text(json.dumps(made, indent=2) + "\n")
+    end = date.fromisoformat(made["end"])
+    period = choose(quarter=None, start=end - timedelta(days=made["days"]),
+                    end=end - timedelta(days=1), today=today)
+    engine = create_engine(database_url(settings.database.url))
+    try:
+        body = report_json(await build(engine, period, now=datetime.now(UTC),
+                                       near_horizon=settings.registry.near_horizon))
+    finally:
+        await engine.dispose()
+    path = state / "governance-review.html"
+    path.write_text(render(body), encoding="utf-8")
+    return path, (f"{made['days']} days, seed {made['seed']}: {made['hosts']} hosts, "
+                  f"{made['alerts']} alerts, {made['user_reports']} user reports; "
+                  f"{len(body['signals'])} signals")
