@@ -6,7 +6,8 @@ FILE, $REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml; `--db` overrides its d
 reads it through collector/reports/governance.py (the function the API uses) and never
 creates a database. Exit status: 0 the report was written; 2 bad input (a quarter in the
 future, --from after --to, a malformed date), a bad installation file or a database that is
-missing or not migrated, each with one line on stderr; 1 the output file could not be written.
+missing or not migrated, each with one line on stderr; 1 the output file could not be written
+(for PDF: Chromium is missing or could not print).
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ examples:
   regie report governance --out review.html                    the last complete quarter
   regie report governance --quarter 2026Q3 --out q3.html
   regie report governance --quarter 2026Q3 --format json --out q3.json
+  regie report governance --quarter 2026Q3 --format pdf --out q3.pdf
   regie report governance --from 2026-07-01 --to 2026-09-30 --out review.html
 
 The HTML is one self-contained file (charts as inline SVG, no external assets): signals
 first (computed findings, each with its number and rule), three key charts, then every chart
 and the tables. JSON is the same data as GET /api/v1/reports/governance.
 
+PDF is the same HTML printed by a headless Chromium (chromium on PATH).
+
 Exit status: 0 written; 2 bad input (a period in the future, --from after --to, a bad date),
 a bad installation file or a database missing or not migrated; 1 the file could not be
-written. The command uses the installation's database (--config FILE, $REGIE_CONFIG,
-./regie.toml, /etc/regie/regie.toml; --db overrides it) and never creates one.
+written (or Chromium could not print it). The command uses the installation's database
+(--config FILE, $REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml; --db overrides it) and
+never creates one.
 """
 
 
@@ -65,8 +70,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                             help="first day of the period (with --to), e.g. 2026-10-01")
     governance.add_argument("--to", dest="end", type=_day, metavar="DATE",
                             help="last day of the period (with --from), e.g. 2026-12-31")
-    governance.add_argument("--format", choices=("html", "json"), default="html",
-                            help="html (default: one self-contained file) or json")
+    governance.add_argument("--format", choices=("html", "pdf", "json"), default="html",
+                            help="html (default: one self-contained file), pdf (the same, "
+                                 "printed by a headless Chromium) or json")
     governance.add_argument("--out", type=Path, required=True, metavar="FILE",
                             help="where to write the report")
     governance.add_argument("--today", type=_day, metavar="DATE",
@@ -109,16 +115,27 @@ def main(argv: list[str], prog: str = "regie report") -> int:
     except Problem as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
-    if args.format == "json":
-        text = json.dumps(body, indent=2) + "\n"
-    else:
-        from collector.reports.html import render
-
-        text = render(body)
     try:
-        args.out.write_text(text, encoding="utf-8")
+        if args.format == "json":
+            args.out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        else:
+            from collector.reports.html import render
+
+            if args.format == "html":
+                args.out.write_text(render(body), encoding="utf-8")
+            else:
+                from collector.reports.pdf import print_pdf
+
+                print_pdf(render(body), args.out)
     except OSError as exc:
         print(f"{prog}: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # PdfError: no Chromium, or it failed to print
+        from collector.reports.pdf import PdfError
+
+        if not isinstance(exc, PdfError):
+            raise
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     print(f"governance review {period.label} ({len(body['signals'])} signals) written to "
           f"{args.out}")

@@ -7,7 +7,7 @@ need=()
 for pair in prometheus:prometheus promtool:prometheus \
             prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
             prometheus-node-exporter:prometheus-node-exporter \
-            snmpd:snmpd snmpget:snmp chromium:chromium \
+            snmpd:snmpd snmpget:snmp chromium:chromium pdftoppm:poppler-utils \
             jq:jq openssl:openssl; do   # the last two: commands the docs show (test_docs_run)
   binary=${pair%%:*} package=${pair#*:}
   PATH=$PATH:/usr/sbin command -v "$binary" >/dev/null 2>&1 || need+=("$package")

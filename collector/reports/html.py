@@ -29,7 +29,14 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }
 .empty { color: #666; font-style: italic; }
 section.summary { break-after: page; }
+.summary-charts { display: grid; grid-template-columns: 1fr 1fr; gap: 0.5em; }
+.summary-charts figure:last-child { grid-column: 1 / span 2; }
 @page { size: A4; margin: 12mm; }
+@media print {
+  body { margin: 0; font-size: 9pt; max-width: none; }
+  ol.signals li { margin: 0.15em 0; } .how { font-size: 7pt; }
+  figure.small svg { max-height: 6cm; }
+}
 """
 
 
@@ -109,7 +116,7 @@ def render(body: dict[str, Any]) -> str:
 end of support as of {escape(body['as_of'])}. Generated {escape(body['generated_at'])}.</p>
 <h2>Signals</h2>
 {signal_html}
-{summary}
+<div class="summary-charts">{summary}</div>
 </section>
 <section class="details">
 <h2>Charts</h2>

@@ -399,7 +399,7 @@ def test_cli_refusals_and_an_empty_quarter(sqlite_db, tmp_path):
 
 
 @pytest.mark.timeout(180)
-def test_the_html_opens_in_a_real_browser(sqlite_db, tmp_path):
+def test_the_html_in_a_real_browser_and_the_pdf_through_pdftoppm(sqlite_db, tmp_path):
     from tests.collector.browser import chromium
 
     tokens, clock, receiver = create_tokens(sqlite_db), Clock(), Receiver()
@@ -455,3 +455,35 @@ def test_the_html_opens_in_a_real_browser(sqlite_db, tmp_path):
     assert "42% of P2 incidents concern storage" in [c[1] for c in charts]
     assert signals[0] == "eos_past" and "repeat_p2" in signals
     assert shot.stat().st_size > 10_000, f"screenshot {shot}"
+
+    # The PDF: the same page printed by Chromium, read back with poppler's tools.
+    pdf = tmp_path / "governance-2026Q3.pdf"
+    regie("report", "governance", "--quarter", "2026Q3", "--format", "pdf", "--out", str(pdf),
+          "--db", sqlite_db)
+    pages = int(re.search(r"^Pages:\s+(\d+)$", tool("pdfinfo", str(pdf)), re.M)[1])
+    tool("pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page"))
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages and pages >= 2, (pages, images)
+    assert all(image.stat().st_size > 2_000 for image in images)
+    text = [tool("pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-")
+            for n in range(1, pages + 1)]
+    titles = dict((c[0], c[1]) for c in charts)
+    # Page 1 is the summary: the title, every signal, the three key charts.
+    assert "Governance review 2026Q3" in text[0] and "42% of P2 incidents" in text[0]
+    for name in ("eos-timeline", "p2-pareto", "response-times"):
+        assert titles[name] in text[0], name
+    assert titles["weekly-volume"] not in text[0]
+    # The details start on a page of their own, every chart again after it.
+    details = next(n for n, page in enumerate(text) if "Charts" in page.split())
+    assert details >= 1
+    rest = "".join(text[details:])
+    assert all(title in rest for title in titles.values())
+
+
+def tool(*argv: str) -> str:
+    import subprocess
+
+    from tests.services import require_binary
+
+    require_binary(argv[0])
+    return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60).stdout
