@@ -165,6 +165,12 @@ async def _status(args: argparse.Namespace, url: str, now: datetime) -> int:
     return 0
 
 
+def _few(names: list[str], shown: int = 10) -> str:
+    """The first names, and how many more (--json lists them all)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -200,7 +206,7 @@ async def _lag(args: argparse.Namespace, url: str, since: datetime, now: datetim
                   f"{change['planned_start'][:10]}): {change['hosts_applied']} applied, "
                   f"mean {_days(change['mean_lag_days'])} d, max "
                   f"{_days(change['max_lag_days'])} d"
-                  + (f"; waiting: {', '.join(pending)}" if pending else ""))
+                  + (f"; waiting: {_few(pending)}" if pending else ""))
     print(f"exposure of updates tied to no change (installed - first seen pending), by {by}: "
           f"{sum(g['updates'] for g in body['exposure'])} update(s)")
     if body["exposure"]:
