@@ -29,6 +29,7 @@ examples:
   regie report governance --quarter 2026Q3 --format json --out q3.json
   regie report governance --quarter 2026Q3 --format pdf --out q3.pdf
   regie report governance --from 2026-07-01 --to 2026-09-30 --out review.html
+  regie report health --period 2026-11 --host 'web-*' --out health.html
 
 The HTML is one self-contained file (charts as inline SVG, no external assets): signals
 first (computed findings, each with its number and rule), three key charts, then every chart
@@ -78,11 +79,29 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     governance.add_argument("--today", type=_day, metavar="DATE",
                             help="the day the report is made as of (default: today): a past "
                                  "review made again reads as it did then")
-    governance.add_argument("--config", type=Path, metavar="FILE",
-                            help="the installation file, for its database (default: "
-                                 "$REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml)")
-    governance.add_argument("--db", metavar="URL",
-                            help="database URL, overriding the installation's")
+    health = sub.add_parser(
+        "health", help="the monthly health report per system: availability, incidents, "
+                       "capacity (from Prometheus), end of support, security updates",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    health.add_argument("--period", metavar="YYYY-MM",
+                        help="the month, e.g. 2026-11 (default: the last complete month)")
+    health.add_argument("--host", default="*", metavar="GLOB",
+                        help="the systems: host names matching this glob (default: all)")
+    health.add_argument("--prometheus", metavar="URL",
+                        help="a Prometheus scraping the agents, for the capacity section "
+                             "(without it, or when it does not answer, the section says why)")
+    health.add_argument("--format", choices=("html", "json"), default="html",
+                        help="html (default) or json")
+    health.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="where to write the report")
+    health.add_argument("--today", type=_day, metavar="DATE",
+                        help="the day the report is made as of (default: today)")
+    for command in (governance, health):
+        command.add_argument("--config", type=Path, metavar="FILE",
+                             help="the installation file, for its database (default: "
+                                  "$REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml)")
+        command.add_argument("--db", metavar="URL",
+                             help="database URL, overriding the installation's")
     return parser
 
 
@@ -98,17 +117,23 @@ def main(argv: list[str], prog: str = "regie report") -> int:
             now = datetime(args.today.year, args.today.month, args.today.day, 23, 59, 59,
                            tzinfo=UTC)
         try:
-            period = choose(quarter=args.quarter, start=args.start, end=args.end,
-                            today=now.date())
+            if args.command == "health":
+                from collector.reports.health import month
+
+                period = month(args.period, now.date())
+            else:
+                period = choose(quarter=args.quarter, start=args.start, end=args.end,
+                                today=now.date())
         except ValueError as exc:
-            raise Problem(str(exc)) from None
+            raise Problem(f"--period: {exc}" if args.command == "health"
+                          else str(exc)) from None
         config = installation.find_config(args.config, os.environ, Path.cwd())
         settings = load_settings(config, db=args.db)
         url = settings.database.url
         missing = installation.missing_database(url)
         if missing is not None:  # never create a database as a side effect
             raise Problem(installation.missing_database_message(missing, config, args.db))
-        body = asyncio.run(_body(url, period, now, settings.registry.near_horizon))
+        body = asyncio.run(_body(url, period, now, settings.registry.near_horizon, args))
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
@@ -119,7 +144,10 @@ def main(argv: list[str], prog: str = "regie report") -> int:
         if args.format == "json":
             args.out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
         else:
-            from collector.reports.html import render
+            if args.command == "health":
+                from collector.reports.health_html import render
+            else:
+                from collector.reports.html import render
 
             if args.format == "html":
                 args.out.write_text(render(body), encoding="utf-8")
@@ -137,12 +165,19 @@ def main(argv: list[str], prog: str = "regie report") -> int:
             raise
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
+    if args.command == "health":
+        print(f"health report {period.label} ({len(body['systems'])} systems) written to "
+              f"{args.out}")
+        if not body["capacity"]["available"]:
+            print(f"capacity is missing: {body['capacity']['reason']}", file=sys.stderr)
+        return 0
     print(f"governance review {period.label} ({len(body['signals'])} signals) written to "
           f"{args.out}")
     return 0
 
 
-async def _body(url: str, period, now: datetime, near_horizon: str) -> dict:
+async def _body(url: str, period, now: datetime, near_horizon: str,
+                args: argparse.Namespace) -> dict:
     from collector.reports.governance import build, report_json
     from collector.store.engine import SchemaError, check_schema, create_engine, database_url
 
@@ -155,6 +190,12 @@ async def _body(url: str, period, now: datetime, near_horizon: str) -> dict:
             await check_schema(engine)
         except SchemaError as exc:
             raise Problem(str(exc)) from exc
+        if args.command == "health":
+            from collector.reports import health
+
+            return await health.build(engine, period, host=args.host, now=now,
+                                      near_horizon=near_horizon,
+                                      prometheus_url=args.prometheus)
         return report_json(await build(engine, period, now=now, near_horizon=near_horizon))
     finally:
         await engine.dispose()

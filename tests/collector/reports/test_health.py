@@ -1,0 +1,197 @@
+"""`regie report health` on SQLite and PostgreSQL: a month made through the public API with
+an injected clock (a host-down alert from Alertmanager's webhook resolved two hours later,
+Events API and user tickets, inventory pushes with end of support and a pending security
+update), the report read back as JSON and compared with plain SQL over the same tables; the
+capacity section without a Prometheus and with one that does not answer (the report is still
+written, the section says why); refusals. Only time is fake (oncall_harness's Clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.collector.conftest import create_tokens, regie
+from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
+from tests.collector.reports.test_governance import moment, raw
+from tests.services import free_port
+
+NOV = datetime(2026, 11, 2, 10, tzinfo=UTC)
+
+
+def alert(host: str, status: str, at: datetime) -> dict:
+    labels = {"alertname": "RegieAgentDown", "host": host, "instance": f"{host}:9847",
+              "severity": "critical"}
+    return {"receiver": "regie", "status": status, "version": "4", "groupKey": "{}",
+            "truncatedAlerts": 0, "groupLabels": {}, "commonLabels": labels,
+            "commonAnnotations": {}, "externalURL": "http://am:9093",
+            "alerts": [{"status": status, "labels": labels,
+                        "annotations": {"summary": f"{host} does not answer"},
+                        "startsAt": NOV.isoformat(),
+                        "endsAt": at.isoformat() if status == "resolved"
+                        else "0001-01-01T00:00:00Z",
+                        "generatorURL": "http://prometheus:9090/graph",
+                        "fingerprint": f"{abs(hash(host)) % 10**16:016x}"}]}
+
+
+async def month(c, clock: Clock) -> None:
+    clock.now = NOV - timedelta(days=10)      # October: not this month's
+    await c.call("POST", "/api/v1/tickets", expect=201, body={
+        "summary": "slow", "host": "web-01", "impact": "low", "urgency": "low"})
+    clock.now = NOV
+    await c.call("POST", "/api/v1/inventory", role="agent", expect=202, body={
+        "idempotency_key": uuid.uuid4().hex, "document": {
+            "schema": "regie.inventory/v1", "collected_at": NOV.isoformat(),
+            "host": {"hostname": "web-01"},
+            "observations": [{"source": "os-release", "raw": {"ID": "debian",
+                                                              "VERSION_ID": "10"}}],
+            "packages": [{"manager": "dpkg", "name": "openssl", "version": "1.1.1n-0+deb10u5",
+                          "architecture": "amd64"}],
+            "updates": [{"manager": "apt", "package": "openssl", "architecture": "amd64",
+                         "current_version": "1.1.1n-0+deb10u5", "version": "1.1.1n-0+deb10u6",
+                         "origin": "Debian-Security:10/oldoldstable", "security": True,
+                         "advisories": []}], "errors": []}})
+    await c.call("POST", "/api/v1/alertmanager", role="ingest", expect=200,
+                 body=alert("web-01", "firing", NOV))
+    clock.advance(hours=2)
+    await c.call("POST", "/api/v1/alertmanager", role="ingest", expect=200,
+                 body=alert("web-01", "resolved", clock.now))
+    clock.advance(days=3)
+    await c.call("POST", "/api/v1/events", role="", expect=202, body={
+        "routing_key": c.tokens["ingest"], "event_action": "trigger", "dedup_key": "w2/disk",
+        "payload": {"summary": "disk", "source": "web-02", "severity": "critical",
+                    "component": "disk"}})
+    await c.call("POST", "/api/v1/tickets", expect=201, body={
+        "summary": "portal down", "host": "web-02", "impact": "business-critical",
+        "urgency": "high"})
+    await c.call("POST", "/api/v1/tickets", expect=201, body={
+        "summary": "db slow", "host": "db-01", "impact": "low", "urgency": "low"})
+
+
+@pytest.mark.timeout(180)
+def test_the_health_report_agrees_with_plain_sql(collector_db, tmp_path):
+    db, tokens, clock, receiver = collector_db, create_tokens(collector_db), Clock(), Receiver()
+    port = free_port()
+
+    async def main():
+        await receiver.start()
+        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
+        try:
+            async with collector(config, db, clock, tokens, port=port) as c:
+                await month(c, clock)
+        finally:
+            await receiver.stop()
+
+    asyncio.run(main())
+    out = tmp_path / "health.json"
+    done = regie("report", "health", "--period", "2026-11", "--host", "web-*", "--format",
+                 "json", "--out", str(out), "--db", db)
+    assert "health report 2026-11 (2 systems)" in done.stdout
+    assert "capacity is missing: no Prometheus given" in done.stderr
+    body = json.loads(out.read_text())
+    systems = {s["host"]: s for s in body["systems"]}
+    assert sorted(systems) == ["web-01", "web-02"]          # db-01 does not match the glob
+    # The same from the tables.
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [(h, p, d in (1, True), moment(c), moment(r)) for h, p, d, c, r in raw(
+        db, "SELECT host, priority, host_down, created_at, resolved_at FROM tickets "
+            "WHERE parent_id IS NULL")]
+    for host, found in systems.items():
+        down = sum(((r or end) - c).total_seconds() for h, _, d, c, r in rows
+                   if h == host and d and start <= c < end)
+        assert found["down_seconds"] == round(down)
+        assert found["availability"] == round(1 - down / (30 * 86400), 5)
+        incidents = {p: sum(1 for h, q, _, c, _ in rows if h == host and q == p
+                            and start <= c < end) for p in ("P1", "P2", "P3", "P4")}
+        assert found["incidents"] == incidents
+    assert systems["web-01"]["down_seconds"] == 7200               # not vacuous
+    assert sum(systems["web-02"]["incidents"].values()) == 2
+    assert systems["web-01"]["security_updates"] == 1
+    assert systems["web-02"]["security_updates"] == 0
+    assert {(e["what"], e["status"]) for e in systems["web-01"]["end_of_support"]} >= {
+        ("debian", "past")}
+    assert body["capacity"] == {"available": False,
+                                "reason": "no Prometheus given (--prometheus URL)"}
+    # A Prometheus that does not answer: the report is still written, the section says why.
+    html = tmp_path / "health.html"
+    nobody = f"http://127.0.0.1:{free_port()}"
+    done = regie("report", "health", "--period", "2026-11", "--prometheus", nobody, "--out",
+                 str(html), "--db", db)
+    assert f"capacity is missing: Prometheus at {nobody} could not be asked" in done.stderr
+    page = html.read_text()
+    assert "Capacity is missing: Prometheus at" in page and "web-01" in page
+    assert "<script" not in page
+
+
+def test_health_refusals(sqlite_db, tmp_path):
+    out = tmp_path / "h.html"
+    for args, reason in ((["--period", "2031-01"], "--period: 2031-01 is in the future"),
+                         (["--period", "2026-13"], "--period: '2026-13' is not a month")):
+        result = regie("report", "health", *args, "--out", str(out), "--db", sqlite_db,
+                       check=False)
+        assert result.returncode == 2 and reason in result.stderr, result
+        assert not out.exists()
+    result = regie("report", "health", "--period", "2026-11", "--prometheus", "file:///etc",
+                   "--format", "json", "--out", str(out), "--db", sqlite_db)
+    assert "is not an http:// or https:// URL" in json.loads(out.read_text())[
+        "capacity"]["reason"]
+
+
+@pytest.mark.timeout(120)
+def test_capacity_from_a_real_prometheus_scraping_a_real_agent(sqlite_db, tmp_path):
+    """A real agent scraped every second by a real Prometheus that labels it `host: web-01`
+    (as deploy/prometheus/prometheus.yml labels every agent); the report's memory and CPU
+    figures lie within the raw samples Prometheus holds, its filesystems are the agent's."""
+    import urllib.parse
+
+    from tests.agent.conftest import agent_process
+    from tests.collector.conftest import collector_process
+    from tests.services import http_get, require_binary, running, wait_for
+
+    def query(url: str, promql: str) -> list[dict]:
+        answer = json.loads(http_get(f"{url}/api/v1/query?"
+                                     + urllib.parse.urlencode({"query": promql})))
+        return answer["data"]["result"]
+
+    with agent_process(tmp_path) as agent, collector_process(tmp_path, sqlite_db) as service:
+        status, body = service.call("POST", "/api/v1/tickets", {
+            "summary": "slow", "host": "web-01"}, token="responder")
+        assert status == 201, body
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        config = tmp_path / "prometheus.yml"
+        config.write_text(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: regie\n"
+            f"    static_configs:\n      - targets: ['127.0.0.1:{agent.port}']\n"
+            "        labels: {host: web-01}\n")
+        argv = [require_binary("prometheus"), f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}"]
+        with running(argv, log=tmp_path / "prometheus.log",
+                     ready=lambda: http_get(f"{url}/-/ready")):
+            wait_for(lambda: len(query(url, 'regie_cpu_utilisation_ratio{host="web-01"}[1h]'))
+                     and len(query(url, 'regie_cpu_utilisation_ratio{host="web-01"}[1h]')[0]
+                             ["values"]) >= 3,
+                     timeout=60, what="three CPU samples of web-01 in Prometheus")
+            out = tmp_path / "health.json"
+            period = datetime.now(UTC).strftime("%Y-%m")
+            done = regie("report", "health", "--period", period, "--host", "web-01",
+                         "--prometheus", url, "--format", "json", "--out", str(out),
+                         "--db", sqlite_db)
+            assert "capacity is missing" not in done.stderr
+            capacity = json.loads(out.read_text())["capacity"]
+            memory = query(url, 'regie_memory_used_ratio{host="web-01"}[1h]')
+            cpu = query(url, 'regie_cpu_utilisation_ratio{host="web-01"}[1h]')
+            mounts = {s["metric"]["mountpoint"] for s in query(
+                url, 'regie_filesystem_used_ratio{host="web-01"}')}
+    assert capacity["available"] is True
+    found = capacity["hosts"]["web-01"]
+    values = [float(v) for _, v in memory[0]["values"]]
+    assert min(values) - 1e-3 <= found["memory_used_p95"] <= max(values) + 1e-3
+    values = [float(v) for _, v in cpu[0]["values"]]
+    assert min(values) - 1e-3 <= found["cpu_utilisation_p95"] <= max(values) + 1e-3
+    assert set(found["filesystems"]) == mounts and mounts
+    assert all(0 <= f["used_ratio"] <= 1 for f in found["filesystems"].values())
