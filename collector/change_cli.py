@@ -2,15 +2,15 @@
 
 The collector and the token are found as `regie ticket` finds them (collector/ticket_cli.py):
 --url and --token-file, else $REGIE_URL and $REGIE_TOKEN_FILE (or $REGIE_TOKEN), else the
-installation's [cli] url and token_file. A refusal (bad input, a move the rules refuse, an
-unreachable collector) exits 2 with the reason on one line.
+installation's [cli] url and token_file. A refusal (bad input, a move the rules refuse, a
+missing token) exits 2 with the reason on one line; a collector that cannot be reached or
+fails, 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.parse
@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collector.ticket_cli import ApiError, _add_client_options, _call, _installation, _token
+from collector import api_client
+from collector.api_client import ApiError, Refused
+from collector.ticket_cli import _add_client_options
 from regie import installation
 
 EPILOG = f"""\
@@ -135,7 +137,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ApiError(f"--timezone: unknown time zone {name!r} (an IANA name, e.g. "
+        raise Refused(f"--timezone: unknown time zone {name!r} (an IANA name, e.g. "
                        "Europe/Amsterdam)") from None
 
 
@@ -146,7 +148,7 @@ def _instant(text: str | None, option: str, zone: ZoneInfo) -> str | None:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(f"{option}: not a time: {text!r} (e.g. 2030-06-01 22:00)") from None
+        raise Refused(f"{option}: not a time: {text!r} (e.g. 2030-06-01 22:00)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -155,27 +157,8 @@ def _instant(text: str | None, option: str, zone: ZoneInfo) -> str | None:
 def _package(text: str) -> dict[str, Any]:
     name, _, version = text.partition("=")
     if not name.strip():
-        raise ApiError(f"--package: {text!r} names no package (NAME or NAME=VERSION)")
+        raise Refused(f"--package: {text!r} names no package (NAME or NAME=VERSION)")
     return {"name": name.strip(), "version": version.strip() or None}
-
-
-def _get_text(args: argparse.Namespace, path: str) -> str:
-    base = (args.url or os.environ.get("REGIE_URL") or _installation(args).api_url).rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise ApiError(f"the collector URL must be http:// or https://, not {base!r}")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        base + path, headers={"Authorization": f"Bearer {_token(args)}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.read().decode()
-    except urllib.error.HTTPError as exc:
-        try:
-            reason = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            reason = exc.reason
-        raise ApiError(f"GET {path}: {exc.code} {reason}") from None
-    except urllib.error.URLError as exc:
-        raise ApiError(f"cannot reach the collector at {base}: {exc.reason}") from None
 
 
 def _query(**values: Any) -> str:
@@ -196,30 +179,32 @@ def _dispatch(args: argparse.Namespace) -> Any:
             "documentation_url": args.doc_url, "tickets": args.ticket}
         if args.package:
             body["packages"] = [_package(p) for p in args.package]
-        return _call(args, "POST", "/api/v1/changes", body)
+        return api_client.request(args, "POST", "/api/v1/changes", body)
     if command == "list":
-        return _call(args, "GET", "/api/v1/changes" + _query(
+        return api_client.request(args, "GET", "/api/v1/changes" + _query(
             status=args.status, type=args.type, host=args.host, limit=args.limit))
     if command == "show":
-        return _call(args, "GET", f"/api/v1/changes/{args.id}")
+        return api_client.request(args, "GET", f"/api/v1/changes/{args.id}")
     if command in ("calendar", "incidents"):
         zone = _zone(args.timezone)
         query = _query(**{"from": _instant(args.start, "--from", zone),
                           "to": _instant(args.end, "--to", zone)})
         if command == "calendar" and args.ical:
-            return _get_text(args, "/api/v1/changes/calendar.ics" + query)
+            return api_client.request(args, "GET", "/api/v1/changes/calendar.ics" + query,
+                                      text=True)
         path = "calendar" if command == "calendar" else "incidents"
-        return _call(args, "GET", f"/api/v1/changes/{path}{query}")
+        return api_client.request(args, "GET", f"/api/v1/changes/{path}{query}")
     if command == "note":
-        return _call(args, "POST", f"/api/v1/changes/{args.id}/note", {"text": args.text})
+        return api_client.request(args, "POST", f"/api/v1/changes/{args.id}/note",
+                                  {"text": args.text})
     if command == "risk":
-        return _call(args, "POST", f"/api/v1/changes/{args.id}/risk",
+        return api_client.request(args, "POST", f"/api/v1/changes/{args.id}/risk",
                      {"level": args.level, "reason": args.reason})
     body = {}
     for key in ("reason", "freeze_override", "outcome"):
         if getattr(args, key, None):
             body[key] = getattr(args, key)
-    return _call(args, "POST", f"/api/v1/changes/{args.id}/{command}", body)
+    return api_client.request(args, "POST", f"/api/v1/changes/{args.id}/{command}", body)
 
 
 def _local(text: str | None, zone: ZoneInfo) -> str:
@@ -306,9 +291,12 @@ def main(argv: list[str], prog: str = "regie change") -> int:
     args = _parser(prog).parse_args(argv)
     try:
         result = _dispatch(args)
-    except ApiError as exc:
+    except Refused as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    except ApiError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
     if isinstance(result, str):   # iCalendar: its CRLF line ends kept (RFC 5545 3.1)
         sys.stdout.flush()
         sys.stdout.buffer.write(result.encode())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.parse
@@ -20,7 +19,8 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-from collector import ticket_cli
+from collector import api_client, ticket_cli
+from collector.api_client import Refused
 from regie import installation
 
 EPILOG = f"""\
@@ -87,37 +87,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-class Refused(Exception):
-    """Bad input, or the collector's 4xx: exit status 2."""
-
-
 def call(args: argparse.Namespace, method: str, path: str,
          body: dict[str, Any] | None = None) -> Any:
-    try:   # the installation and the token: the user's to fix (exit 2)
-        base = (args.url or os.environ.get("REGIE_URL")
-                or ticket_cli._installation(args).api_url).rstrip("/")
-        token = ticket_cli._token(args)
-    except ticket_cli.ApiError as exc:
-        raise Refused(str(exc)) from None
-    if not base.startswith(("http://", "https://")):
-        raise Refused(f"the collector URL must be http:// or https://, not {base!r}")
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        base + path, data=data, method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            reason = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            reason = exc.reason
-        error = ticket_cli.ApiError if exc.code >= 500 else Refused
-        raise error(f"{method} {path.split('?')[0]}: {exc.code} {reason}") from None
-    except urllib.error.URLError as exc:
-        raise ticket_cli.ApiError(f"cannot reach the collector at {base}: {exc.reason}") \
-            from None
+    return api_client.request(args, method, path, body)
 
 
 def _window_id(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from collector.api_client import ApiError  # also ticket_cli.ApiError for the other commands
 from regie import installation
 from regie.configfile import ConfigError
 
@@ -39,8 +40,6 @@ The collector and the token: --url and --token-file, else $REGIE_URL and $REGIE_
 """
 
 
-class ApiError(Exception):
-    pass
 
 
 def _add_client_options(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
@@ -150,25 +149,9 @@ def _token(args: argparse.Namespace) -> str:
 
 def _call(args: argparse.Namespace, method: str, path: str,
           body: dict[str, Any] | None = None) -> Any:
-    base = (args.url or os.environ.get("REGIE_URL") or _installation(args).api_url).rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise ApiError(f"the collector URL must be http:// or https://, not {base!r}")
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        base + path, data=data, method=method,
-        headers={"Authorization": f"Bearer {_token(args)}",
-                 "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (operator URL)
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            reason = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            reason = exc.reason
-        raise ApiError(f"{method} {path}: {exc.code} {reason}") from None
-    except urllib.error.URLError as exc:
-        raise ApiError(f"cannot reach the collector at {base}: {exc.reason}") from None
+    from collector import api_client
+
+    return api_client.request(args, method, path, body, refused=ApiError)
 
 
 def _table(tickets: list[dict[str, Any]]) -> str:

@@ -30,7 +30,8 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
 NAV: tuple[tuple[str, str | None], ...] = (
     ("Queue", "/ui/queue"), ("On call", "/ui/oncall"), ("End of support", "/ui/eos"),
     ("Hosts", "/ui/hosts"), ("Report a problem", "/ui/report"),
-    ("Changes", "/ui/changes"), ("Maintenance", "/ui/maintenance"), ("Vendor cases", "/ui/vendor-cases"),
+    ("Changes", "/ui/changes"), ("Maintenance", "/ui/maintenance"),
+    ("Vendor cases", "/ui/vendor-cases"),
 )
 
 

@@ -1,0 +1,62 @@
+"""The command line's HTTP client for the collector's API, shared by `regie ticket`,
+`regie change`, `regie maintenance` and `regie vendor-case`.
+
+The collector is `--url`, else `$REGIE_URL`, else the installation's `[cli] url`; the token is
+found as collector/ticket_cli.py's `_token` says. Errors are two kinds, which the commands map
+to their exit statuses: `ApiError` (the collector cannot be reached or failed: 1) and the
+caller's `refused` class (bad input, a 4xx, or an installation or token the user must fix:
+2 for the newer commands; `regie ticket` passes `ApiError` and keeps 1 for both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class ApiError(Exception):
+    """The collector could not be reached, or failed (5xx)."""
+
+
+class Refused(Exception):
+    """Bad input, or the collector's 4xx: exit status 2."""
+
+
+def request(args: argparse.Namespace, method: str, path: str,
+            body: dict[str, Any] | None = None, *, refused: type[Exception] = Refused,
+            text: bool = False) -> Any:
+    """The JSON answer (or, with `text`, the body as text) of `method path` with `body`."""
+    from collector import ticket_cli
+
+    try:   # the installation and the token: the user's to fix
+        base = (args.url or os.environ.get("REGIE_URL")
+                or ticket_cli._installation(args).api_url).rstrip("/")
+        token = ticket_cli._token(args)
+    except ApiError as exc:
+        raise refused(str(exc)) from None
+    if not base.startswith(("http://", "https://")):
+        raise refused(f"the collector URL must be http:// or https://, not {base!r}")
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    call = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(call, timeout=30) as response:  # noqa: S310 (operator URL)
+            answer = response.read()
+    except urllib.error.HTTPError as exc:
+        try:
+            reason = json.loads(exc.read()).get("error", exc.reason)
+        except (ValueError, AttributeError):
+            reason = exc.reason
+        error = ApiError if exc.code >= 500 else refused
+        raise error(f"{method} {path.split('?')[0]}: {exc.code} {reason}") from None
+    except urllib.error.URLError as exc:
+        raise ApiError(f"cannot reach the collector at {base}: {exc.reason}") from None
+    return answer.decode() if text else json.loads(answer)
