@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from statistics import mean
 
 from registry.lifecycle import Item, Status
@@ -31,13 +31,18 @@ CASE_AGE_DAYS = 30
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TicketFact:
-    id: int
+    """The tickets of one priority, component and source opened on one day (UTC): how many,
+    and the sums the response times are means of (the store aggregates them)."""
+
     priority: str
     component: str | None
     source: str
-    created_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
+    day: date
+    count: int = 1
+    acknowledged: int = 0         # of them acknowledged
+    ack_seconds: float = 0.0      # sum of acknowledged_at - created_at over those
+    resolved: int = 0
+    fix_seconds: float = 0.0      # sum of resolved_at - created_at over the resolved ones
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +152,10 @@ def _by_product(items: Sequence[Item]) -> dict[str, list[Item]]:
 def component_shares(tickets: Sequence[TicketFact], priority: str) -> list[tuple[str, int]]:
     """(component, tickets) for one priority, most first, then by name; tickets without a
     component count in the total as "(none)"."""
-    counts = Counter(t.component or "(none)" for t in tickets if t.priority == priority)
+    counts: Counter[str] = Counter()
+    for t in tickets:
+        if t.priority == priority:
+            counts[t.component or "(none)"] += t.count
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -181,27 +189,29 @@ def repeat_signals(facts: Facts) -> list[Signal]:
 
 # -- response times ---------------------------------------------------------------------------
 
-def mtt_seconds(tickets: Sequence[TicketFact], priority: str, which: str) -> list[float]:
-    """Seconds from opening to acknowledgement (`mtta`) or resolution (`mttr`)."""
-    out = []
+def mtt(tickets: Sequence[TicketFact], priority: str, which: str) -> tuple[int, float]:
+    """(tickets measured, total seconds) from opening to acknowledgement (`mtta`) or
+    resolution (`mttr`), for one priority."""
+    count, total = 0, 0.0
     for t in tickets:
         if t.priority != priority:
             continue
-        end = t.acknowledged_at if which == "mtta" else t.resolved_at
-        if end is not None:
-            out.append((end - t.created_at).total_seconds())
-    return out
+        if which == "mtta":
+            count, total = count + t.acknowledged, total + t.ack_seconds
+        else:
+            count, total = count + t.resolved, total + t.fix_seconds
+    return count, total
 
 
 def mtt_signals(facts: Facts) -> list[Signal]:
     out = []
     for which, name in (("mtta", "MTTA"), ("mttr", "MTTR")):
         for priority in ("P1", "P2", "P3", "P4"):
-            now = mtt_seconds(facts.tickets, priority, which)
-            before = mtt_seconds(facts.previous, priority, which)
-            if len(now) < MTT_MIN_TICKETS or len(before) < MTT_MIN_TICKETS:
+            now, now_total = mtt(facts.tickets, priority, which)
+            before, before_total = mtt(facts.previous, priority, which)
+            if now < MTT_MIN_TICKETS or before < MTT_MIN_TICKETS:
                 continue
-            a, b = mean(before), mean(now)
+            a, b = before_total / before, now_total / now
             if a <= 0:
                 continue
             change = (b - a) / a
@@ -219,22 +229,22 @@ def mtt_signals(facts: Facts) -> list[Signal]:
                 f"mean time from opening to {until} of the {priority} tickets opened in each "
                 f"period; said when both periods have "
                 f"{MTT_MIN_TICKETS} measured tickets and it moved {_pct(MTT_CHANGE)} or more",
-                {"previous_seconds": a, "seconds": b, "tickets": len(now),
-                 "previous_tickets": len(before)}))
+                {"previous_seconds": a, "seconds": b, "tickets": now,
+                 "previous_tickets": before}))
     return out
 
 
 # -- volume, escalations, notifications -------------------------------------------------------
 
 def volume_signals(facts: Facts) -> list[Signal]:
-    total = len(facts.tickets)
+    total = sum(t.count for t in facts.tickets)
     if total == 0:
         return []
-    monitoring = sum(1 for t in facts.tickets if t.source == "monitoring")
+    monitoring = sum(t.count for t in facts.tickets if t.source == "monitoring")
     users = total - monitoring
     sentence = (f"{_plural(total, 'ticket')} opened: {_pct(monitoring / total)} from monitoring "
                 f"({monitoring}), {_pct(users / total)} from users ({users})")
-    before = len(facts.previous)
+    before = sum(t.count for t in facts.previous)
     if before:
         change = (total - before) / before
         sentence += (f"; {'+' if change >= 0 else ''}{round(change * 100)}% against "

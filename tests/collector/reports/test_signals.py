@@ -24,13 +24,14 @@ START = datetime(2026, 7, 6, 10, tzinfo=UTC)
 def ticket(n: int, priority: str = "P2", component: str | None = "db", source: str = "monitoring",
            ack_minutes: float | None = 10, fix_minutes: float | None = 60,
            start: datetime = START) -> TicketFact:
+    """One ticket, opened n hours after `start` (a group of one, as the store counts them)."""
     opened = start + timedelta(hours=n)
-    return TicketFact(id=n, priority=priority, component=component, source=source,
-                      created_at=opened,
-                      acknowledged_at=None if ack_minutes is None
-                      else opened + timedelta(minutes=ack_minutes),
-                      resolved_at=None if fix_minutes is None
-                      else opened + timedelta(minutes=fix_minutes))
+    return TicketFact(priority=priority, component=component, source=source,
+                      day=opened.date(), count=1,
+                      acknowledged=int(ack_minutes is not None),
+                      ack_seconds=(ack_minutes or 0) * 60.0,
+                      resolved=int(fix_minutes is not None),
+                      fix_seconds=(fix_minutes or 0) * 60.0)
 
 
 def facts(tickets=(), previous=(), **extra) -> Facts:
