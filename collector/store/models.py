@@ -223,6 +223,8 @@ class TicketRow(Base):
         # The active tickets a maintenance window held: metrics and early ends read these.
         Index("ix_tickets_held", "id", sqlite_where=text(HELD_PREDICATE),
               postgresql_where=text(HELD_PREDICATE)),
+        # Reports: the tickets opened in a period (collector/reports/governance.py).
+        Index("ix_tickets_created_at", "created_at"),
         {"comment": "The ticket queue: monitoring alerts and user reports alike."},
     )
 
@@ -280,6 +282,8 @@ class TicketEventRow(Base):
     __tablename__ = "ticket_events"
     __table_args__ = (
         Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+        # Reports: one kind of record in a period (escalations, expired acknowledgements).
+        Index("ix_ticket_events_kind_at", "kind", "at"),
         {"comment": "Each ticket's audit timeline, oldest first by id."},
     )
 
