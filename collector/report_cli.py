@@ -37,7 +37,12 @@ and the tables. JSON is the same data as GET /api/v1/reports/governance.
 
 PDF is the same HTML printed by a headless Chromium (chromium on PATH).
 
-Exit status: 0 written; 2 bad input (a period in the future, --from after --to, a bad date),
+The health report's systems are host names matching --host GLOB, or, with --group
+LABEL=VALUE (e.g. --group role=web), the hosts whose agent's latest push carries that label
+(the agent's [push] labels, as GET /api/v1/prometheus/targets shows them).
+
+Exit status: 0 written; 2 bad input (a period in the future, --from after --to, a bad date,
+a --group not LABEL=VALUE or that no host's agent pushes),
 a bad installation file or a database missing or not migrated; 1 the file could not be
 written (or Chromium could not print it). The command uses the installation's database
 (--config FILE, $REGIE_CONFIG, ./regie.toml, /etc/regie/regie.toml; --db overrides it) and
@@ -85,8 +90,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     health.add_argument("--period", metavar="YYYY-MM",
                         help="the month, e.g. 2026-11 (default: the last complete month)")
-    health.add_argument("--host", default="*", metavar="GLOB",
+    chosen = health.add_mutually_exclusive_group()
+    chosen.add_argument("--host", default="*", metavar="GLOB",
                         help="the systems: host names matching this glob (default: all)")
+    chosen.add_argument("--group", metavar="LABEL=VALUE",
+                        help="the systems: hosts whose agent pushes this label ([push] "
+                             "labels), e.g. role=web; exit 2 when no host pushes it")
     health.add_argument("--prometheus", metavar="URL",
                         help="a Prometheus scraping the agents, for the capacity section "
                              "(without it, or when it does not answer, the section says why)")
@@ -121,6 +130,13 @@ def main(argv: list[str], prog: str = "regie report") -> int:
                 from collector.reports.health import month
 
                 period = month(args.period, now.date())
+                if args.group is not None:
+                    from collector.reports.health import group
+
+                    try:
+                        args.group = group(args.group)
+                    except ValueError as exc:
+                        raise Problem(f"--group: {exc}") from None
             else:
                 period = choose(quarter=args.quarter, start=args.start, end=args.end,
                                 today=now.date())
@@ -193,9 +209,12 @@ async def _body(url: str, period, now: datetime, near_horizon: str,
         if args.command == "health":
             from collector.reports import health
 
-            return await health.build(engine, period, host=args.host, now=now,
-                                      near_horizon=near_horizon,
-                                      prometheus_url=args.prometheus)
+            try:
+                return await health.build(engine, period, host=args.host, group=args.group,
+                                          now=now, near_horizon=near_horizon,
+                                          prometheus_url=args.prometheus)
+            except health.NoSuchGroup as exc:
+                raise Problem(f"--group: {exc}") from None
         return report_json(await build(engine, period, now=now, near_horizon=near_horizon))
     finally:
         await engine.dispose()

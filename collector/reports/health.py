@@ -70,10 +70,41 @@ def month(text: str | None, today: date) -> Month:
     return Month(f"{year}-{number:02d}", start, end)
 
 
+def group(text: str) -> tuple[str, str]:
+    """"role=web" -> ("role", "web"): a label the agents push (`[push] labels`, their
+    scrape target's labels) and its value."""
+    name, equals, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not equals or not name or not value:
+        raise ValueError(f"{text[:80]!r} is not LABEL=VALUE, e.g. role=web")
+    return name, value
+
+
 async def _hosts(engine: AsyncEngine, pattern: str) -> list[str]:
     from collector.store.changes import known_hosts
 
     return sorted(h for h in await known_hosts(engine) if fnmatch.fnmatchcase(h, pattern))
+
+
+class NoSuchGroup(ValueError):
+    """No host's agent pushes the label asked for with that value."""
+
+
+async def _group_hosts(engine: AsyncEngine, name: str, value: str) -> list[str]:
+    """The hosts whose latest push carries the label `name` = `value` in its scrape target
+    (collector/store/hosts.py, as GET /api/v1/prometheus/targets reads them); ValueError when
+    no host carries that label with that value, naming the values it has."""
+    from collector.store.hosts import scrape_endpoints
+
+    values: dict[str, list[str]] = {}
+    for host, scrape in await scrape_endpoints(engine):
+        labels = scrape.get("labels") if isinstance(scrape, dict) else None
+        if isinstance(labels, dict) and isinstance(labels.get(name), str):
+            values.setdefault(labels[name], []).append(host)
+    if value not in values:
+        known = ", ".join(sorted(values)[:20]) or "none"
+        raise NoSuchGroup(f"no host pushes the label {name}={value} (values of {name}: {known})")
+    return sorted(values[value])
 
 
 async def _tickets(engine: AsyncEngine, hosts: list[str], period: Month) -> list[Any]:
@@ -165,13 +196,17 @@ def capacity(url: str | None, hosts: list[str], period: Month,
     return {"available": True, "hosts": found}
 
 
-async def build(engine: AsyncEngine, period: Month, *, host: str, now: datetime,
-                near_horizon: str = "8m", prometheus_url: str | None = None) -> dict[str, Any]:
-    """The report's JSON body (the HTML is drawn from it)."""
+async def build(engine: AsyncEngine, period: Month, *, host: str = "*", now: datetime,
+                group: tuple[str, str] | None = None, near_horizon: str = "8m",
+                prometheus_url: str | None = None) -> dict[str, Any]:
+    """The report's JSON body (the HTML is drawn from it): the hosts matching the glob
+    `host`, or, with `group` (LABEL, VALUE), those whose agent pushes that label
+    (NoSuchGroup when none does)."""
     from collector.patching import status
     from collector.store.registry import RegistryStore
 
-    hosts = await _hosts(engine, host)
+    hosts = (await _hosts(engine, host) if group is None
+             else await _group_hosts(engine, *group))
     tickets = await _tickets(engine, hosts, period)
     today = min((period.end - timedelta(days=1)).date(), now.date())
     near = near_end(today, near_horizon)
@@ -179,7 +214,7 @@ async def build(engine: AsyncEngine, period: Month, *, host: str, now: datetime,
     eos = [i for i in software_items([s for s in software if s.host in hosts], today, near,
                                      near=near)
            if i.status in (Status.PAST, Status.NEAR, Status.EXTENDED)]
-    pending = {s.host: s for s in await status(engine, host=host, security=True)}
+    pending = {s.host: s for s in await status(engine, security=True) if s.host in hosts}
     systems = []
     for name in hosts:
         mine = [t for t in tickets if t.host == name]
@@ -195,6 +230,8 @@ async def build(engine: AsyncEngine, period: Month, *, host: str, now: datetime,
             "security_updates": 0 if update is None else update.security,
             "oldest_security_update": None if update is None or not update.oldest_security
             else update.oldest_security.astimezone(UTC).isoformat()})
-    return {"month": period.label, "host": host, "as_of": today.isoformat(),
+    return {"month": period.label, "host": host if group is None else None,
+            "group": None if group is None else f"{group[0]}={group[1]}",
+            "as_of": today.isoformat(),
             "generated_at": now.astimezone(UTC).isoformat(), "systems": systems,
             "capacity": capacity(prometheus_url, hosts, period, now)}

@@ -38,13 +38,15 @@ def render(body: dict[str, Any]) -> str:
             ["host", "memory used p95", "CPU p50", "CPU p95", "filesystems"], lines,
             "No data for these hosts in Prometheus.") + "</div>")
     title = f"Health report {body['month']}"
+    if body.get("group"):
+        title += f" for {body['group']}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>{escape(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="meta">Hosts {escape(body['host'])}; end of support as of {escape(body['as_of'])}.
+<p class="meta">{escape(_selection(body))}; end of support as of {escape(body['as_of'])}.
 Generated {escape(body['generated_at'])}.</p>
 <h2>Systems</h2>
 {_table(["host", "availability", "down", "P1", "P2", "P3", "P4", "security updates",
@@ -53,3 +55,9 @@ Generated {escape(body['generated_at'])}.</p>
 {capacity_html}
 </body></html>
 """
+
+
+def _selection(body: dict) -> str:
+    if body.get("group"):
+        return f"Hosts whose agent pushes the label {body['group']}"
+    return f"Hosts {body['host']}"

@@ -195,3 +195,84 @@ def test_capacity_from_a_real_prometheus_scraping_a_real_agent(sqlite_db, tmp_pa
     assert min(values) - 1e-3 <= found["cpu_utilisation_p95"] <= max(values) + 1e-3
     assert set(found["filesystems"]) == mounts and mounts
     assert all(0 <= f["used_ratio"] <= 1 for f in found["filesystems"].values())
+
+
+def push(host: str, labels: dict | None, at: datetime) -> dict:
+    """An inventory push as an agent makes it, announcing its scrape target with `labels`
+    (the agent's `[push] labels`); None: an older agent that announces none."""
+    document = {"schema": "regie.inventory/v1", "collected_at": at.isoformat(),
+                "host": {"hostname": host}, "observations": [], "packages": [],
+                "updates": [], "errors": []}
+    if labels is not None:
+        document["scrape"] = {"address": f"{host}.example.net:9847", "scheme": "http",
+                              "labels": labels}
+    return {"idempotency_key": uuid.uuid4().hex, "document": document}
+
+
+@pytest.mark.timeout(180)
+def test_health_report_for_a_group_of_hosts_by_their_pushed_label(collector_db, tmp_path):
+    """`--group role=web`: the hosts whose latest push carries that label, whatever their
+    names; a host whose later push dropped the label is out; a bad form or a value no host
+    pushes: exit 2 naming --group, nothing written."""
+    db, tokens, clock, receiver = collector_db, create_tokens(collector_db), Clock(), Receiver()
+    port = free_port()
+
+    async def main():
+        await receiver.start()
+        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
+        try:
+            async with collector(config, db, clock, tokens, port=port) as c:
+                clock.now = NOV
+                for host, labels in (("alpha", {"role": "web", "site": "ams"}),
+                                     ("bravo", {"role": "web"}),
+                                     ("charlie", {"role": "db"}),
+                                     ("delta", None),
+                                     ("echo", {"role": "web"})):
+                    await c.call("POST", "/api/v1/inventory", role="agent", expect=202,
+                                 body=push(host, labels, clock.now))
+                clock.advance(hours=1)   # echo's agent no longer says role=web
+                await c.call("POST", "/api/v1/inventory", role="agent", expect=202,
+                             body=push("echo", {"role": "batch"}, clock.now))
+                await c.call("POST", "/api/v1/tickets", expect=201, body={
+                    "summary": "portal down", "host": "bravo", "impact": "business-critical",
+                    "urgency": "high"})
+                await c.call("POST", "/api/v1/tickets", expect=201, body={
+                    "summary": "db slow", "host": "charlie", "impact": "low",
+                    "urgency": "low"})
+        finally:
+            await receiver.stop()
+
+    asyncio.run(main())
+    out = tmp_path / "web.json"
+    done = regie("report", "health", "--period", "2026-11", "--group", "role=web",
+                 "--format", "json", "--out", str(out), "--db", db)
+    assert "health report 2026-11 (2 systems)" in done.stdout
+    body = json.loads(out.read_text())
+    assert body["group"] == "role=web" and body["host"] is None
+    # The same from the pushes' documents, read in plain Python.
+    latest: dict[str, dict] = {}
+    for _, host, document in sorted(raw(db, "SELECT id, host, document FROM inventory_pushes")):
+        latest[host] = json.loads(document) if isinstance(document, str) else document
+    expected = sorted(h for h, d in latest.items()
+                      if (d.get("scrape") or {}).get("labels", {}).get("role") == "web")
+    assert expected == ["alpha", "bravo"]                            # not vacuous
+    assert [s["host"] for s in body["systems"]] == expected
+    assert {s["host"]: sum(s["incidents"].values()) for s in body["systems"]} == {
+        "alpha": 0, "bravo": 1}
+    html = tmp_path / "site.html"
+    regie("report", "health", "--period", "2026-11", "--group", "site=ams", "--out",
+          str(html), "--db", db)
+    page = html.read_text()
+    assert "pushes the label site=ams" in page and "alpha" in page and "bravo" not in page
+    for group, reason in (("role", "--group: 'role' is not LABEL=VALUE"),
+                          ("=web", "--group: '=web' is not LABEL=VALUE"),
+                          ("role=mail", "--group: no host pushes the label role=mail "
+                                        "(values of role: batch, db, web)")):
+        missing = tmp_path / "missing.json"
+        result = regie("report", "health", "--period", "2026-11", "--group", group,
+                       "--format", "json", "--out", str(missing), "--db", db, check=False)
+        assert result.returncode == 2 and reason in result.stderr, result
+        assert not missing.exists()
+    result = regie("report", "health", "--host", "a*", "--group", "role=web", "--out",
+                   str(tmp_path / "x.html"), "--db", db, check=False)
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr
