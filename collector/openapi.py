@@ -23,7 +23,7 @@ from collector.handlers.patching import LAG_QUERY as PATCH_LAG_QUERY
 from collector.handlers.patching import STATUS_QUERY as PATCH_STATUS_QUERY
 from collector.handlers.prometheus import TARGETS_QUERY
 from collector.handlers.registry import CONTRACTS_QUERY, EOS_QUERY, HARDWARE_QUERY
-from collector.handlers.reports import GOVERNANCE_QUERY
+from collector.handlers.reports import GOVERNANCE_QUERY, HEALTH_QUERY
 from collector.handlers.runbooks import RUNBOOK_PATH
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.handlers.vendor_cases import CASE_PATH
@@ -405,6 +405,15 @@ def document() -> dict[str, Any]:
                            "that caused incidents (docs/reports.md)",
                 "parameters": GOVERNANCE_QUERY.openapi(),
                 "responses": {"200": _json("#/components/schemas/GovernanceReport",
+                                           "the report"), **READ_ERRORS}}},
+            "/api/v1/reports/health": {"get": {
+                "summary": "The monthly health report's data per system (a host glob, or a "
+                           "group: a label the agents push): availability, incidents by "
+                           "priority, end of support, pending security updates; its capacity "
+                           "section says it is missing (the API asks no Prometheus: regie "
+                           "report health --prometheus URL does) (docs/reports.md)",
+                "parameters": HEALTH_QUERY.openapi(),
+                "responses": {"200": _json("#/components/schemas/HealthReport",
                                            "the report"), **READ_ERRORS}}},
             "/api/v1/actions/{token}": {
                 "get": {"summary": "A one-click link: a page with a button that POSTs, or, "

@@ -357,6 +357,22 @@ SCHEMAS: dict[str, Any] = {
         "patch_lag": {"type": ["object", "null"]},
         "vendor_cases": {"type": ["array", "null"]},
         "changes_with_incidents": {"type": ["array", "null"]}}},
+    "HealthReport": {"type": "object", "required": [
+        "month", "host", "group", "as_of", "generated_at", "systems", "capacity"],
+        "properties": {
+            "month": _STR, "host": {"type": ["string", "null"]},
+            "group": {"type": ["string", "null"]}, "as_of": _STR, "generated_at": _STR,
+            "systems": {"type": "array", "items": {
+                "type": "object", "required": [
+                    "host", "availability", "down_seconds", "incidents", "end_of_support",
+                    "security_updates", "oldest_security_update"],
+                "properties": {
+                    "host": _STR, "availability": {"type": "number"},
+                    "down_seconds": {"type": "integer"}, "incidents": {"type": "object"},
+                    "end_of_support": {"type": "array"},
+                    "security_updates": {"type": "integer"},
+                    "oldest_security_update": {"type": ["string", "null"]}}}},
+            "capacity": {"type": "object", "required": ["available"]}}},
     "InventoryResult": {"type": "object", "required": ["status", "host"],
                         "properties": {"status": {"type": "string",
                                                   "enum": ["stored", "duplicate"]},

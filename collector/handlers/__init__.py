@@ -133,6 +133,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/patch/lag", patching.patch_lag, Permission.READ, "patch_lag"),
     Route("GET", "/api/v1/reports/governance", reports.governance, Permission.READ,
           "report_governance"),
+    Route("GET", "/api/v1/reports/health", reports.health_report, Permission.READ,
+          "report_health"),
 ]
 
 _TICKET = r"/ui/ticket/{id:[^/]+}"

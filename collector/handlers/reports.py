@@ -1,5 +1,8 @@
 """Reports over HTTP (docs/reports.md): the governance review's data as JSON, from the same
-function as `regie report governance --format json` (collector/reports/governance.py)."""
+function as `regie report governance --format json` (collector/reports/governance.py), and
+the monthly health report's, as `regie report health --format json`
+(collector/reports/health.py; its capacity section is the CLI's without --prometheus: the
+API asks no Prometheus)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,15 @@ from aiohttp import web
 
 from collector.app import INTAKE, SETTINGS, STORES
 from collector.payloads.fields import BadPayload
-from collector.query import Query
+from collector.query import Query, Text
+from collector.reports import health
 from collector.reports.governance import build, report_json
 from collector.reports.period import choose, quarter_period
 
 QUARTER_PATTERN = r"^[0-9]{4}-?[Qq][1-4]$"
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+GROUP_PATTERN = r"^[^=]+=[\s\S]+$"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,3 +85,41 @@ async def governance(request: web.Request) -> web.Response:
     found = await build(request.app[STORES].engine, period, now=now,
                         near_horizon=request.app[SETTINGS].registry.near_horizon)
     return web.json_response(report_json(found))
+
+
+def _month(text: str) -> str:
+    if not health.MONTH_TEXT.fullmatch(text):
+        raise ValueError(f"{text[:40]!r} is not a month such as 2026-11")
+    return text
+
+
+# collector/openapi.py documents the query from this same declaration.
+HEALTH_QUERY = Query(
+    Written(name="period", pattern=MONTH_PATTERN, read=_month,
+            description="the month, e.g. 2026-11 (default: the last complete one); not in "
+                        "the future"),
+    Text(name="host", description="the systems: host names matching this glob, e.g. web-* "
+                                  "(default: all); not with group"),
+    Written(name="group", pattern=GROUP_PATTERN, read=health.group,
+            description="the systems: hosts whose agent's latest push carries this label "
+                        "(LABEL=VALUE, e.g. role=web); not with host; refused when no host "
+                        "pushes it"))
+
+
+async def health_report(request: web.Request) -> web.Response:
+    given = HEALTH_QUERY.parse(request.query)
+    now = request.app[INTAKE].now()
+    if given["host"] is not None and given["group"] is not None:
+        raise BadPayload("group: not with host (one or the other)")
+    try:
+        period = health.month(given["period"], now.date())
+    except ValueError as exc:
+        raise BadPayload(f"period: {exc}") from None
+    try:
+        found = await health.build(
+            request.app[STORES].engine, period, host=given["host"] or "*",
+            group=given["group"], now=now,
+            near_horizon=request.app[SETTINGS].registry.near_horizon)
+    except health.NoSuchGroup as exc:
+        raise BadPayload(f"group: {exc}") from None
+    return web.json_response(found)

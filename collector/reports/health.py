@@ -29,6 +29,7 @@ from registry.lifecycle import Status, near_end, software_items
 
 TICKETS = TicketRow.__table__
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+MONTH_TEXT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 PROMETHEUS_TIMEOUT_SECONDS = 10.0
 
 # Capacity queries (PromQL), evaluated at the month's end; `host` selects the systems.
@@ -74,7 +75,6 @@ def group(text: str) -> tuple[str, str]:
     """"role=web" -> ("role", "web"): a label the agents push (`[push] labels`, their
     scrape target's labels) and its value."""
     name, equals, value = text.partition("=")
-    name, value = name.strip(), value.strip()
     if not equals or not name or not value:
         raise ValueError(f"{text[:80]!r} is not LABEL=VALUE, e.g. role=web")
     return name, value

@@ -239,13 +239,30 @@ def test_health_report_for_a_group_of_hosts_by_their_pushed_label(collector_db, 
                 await c.call("POST", "/api/v1/tickets", expect=201, body={
                     "summary": "db slow", "host": "charlie", "impact": "low",
                     "urgency": "low"})
+                base = "/api/v1/reports/health?period=2026-11"
+                answers["group"] = await c.call("GET", base + "&group=role%3Dweb",
+                                                role="viewer", expect=200)
+                answers["host"] = await c.call("GET", base + "&host=%5Bab%5D*",
+                                               role="viewer", expect=200)
+                for query, reason in (
+                        ("period=2026-11&group=role", "group: 'role' is not LABEL=VALUE"),
+                        ("period=2026-11&group=role%3Dmail",
+                         "group: no host pushes the label role=mail"),
+                        ("period=2026-11&group=role%3Dweb&host=a*", "group: not with host"),
+                        ("period=2031-01", "period: 2031-01 is in the future"),
+                        ("period=2026-13", "period: ")):
+                    refused = await c.call("GET", "/api/v1/reports/health?" + query,
+                                           role="viewer", expect=400)
+                    assert reason in json.dumps(refused), (query, refused)
+                await c.call("GET", base, role="", expect=401)
         finally:
             await receiver.stop()
 
+    answers: dict[str, dict] = {}
     asyncio.run(main())
     out = tmp_path / "web.json"
     done = regie("report", "health", "--period", "2026-11", "--group", "role=web",
-                 "--format", "json", "--out", str(out), "--db", db)
+                 "--format", "json", "--out", str(out), "--db", db, "--today", "2026-11-02")
     assert "health report 2026-11 (2 systems)" in done.stdout
     body = json.loads(out.read_text())
     assert body["group"] == "role=web" and body["host"] is None
@@ -259,6 +276,14 @@ def test_health_report_for_a_group_of_hosts_by_their_pushed_label(collector_db, 
     assert [s["host"] for s in body["systems"]] == expected
     assert {s["host"]: sum(s["incidents"].values()) for s in body["systems"]} == {
         "alpha": 0, "bravo": 1}
+    # The API's answer is the CLI's JSON (but the moment each was made).
+    assert {**answers["group"], "generated_at": None} == {**body, "generated_at": None}
+    glob = tmp_path / "glob.json"
+    regie("report", "health", "--period", "2026-11", "--host", "[ab]*", "--format", "json",
+          "--out", str(glob), "--db", db, "--today", "2026-11-02")
+    assert {**answers["host"], "generated_at": None} == {
+        **json.loads(glob.read_text()), "generated_at": None}
+    assert [s["host"] for s in answers["host"]["systems"]] == ["alpha", "bravo"]
     html = tmp_path / "site.html"
     regie("report", "health", "--period", "2026-11", "--group", "site=ams", "--out",
           str(html), "--db", db)
