@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 
@@ -60,3 +62,17 @@ def request(args: argparse.Namespace, method: str, path: str,
     except urllib.error.URLError as exc:
         raise ApiError(f"cannot reach the collector at {base}: {exc.reason}") from None
     return answer.decode() if text else json.loads(answer)
+
+
+def run(prog: str, dispatch: Callable[[argparse.Namespace], Any],
+        args: argparse.Namespace) -> tuple[int, Any]:
+    """`(0, dispatch(args))`, or the exit status after printing on one line why not: 2 for a
+    refusal, 1 for a collector that cannot be reached or failed."""
+    try:
+        return 0, dispatch(args)
+    except Refused as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2, None
+    except ApiError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1, None

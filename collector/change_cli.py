@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collector import api_client
-from collector.api_client import ApiError, Refused
+from collector.api_client import Refused
 from collector.ticket_cli import _add_client_options
 from regie import installation
 
@@ -289,14 +289,9 @@ def _incidents(body: dict[str, Any]) -> str:
 
 def main(argv: list[str], prog: str = "regie change") -> int:
     args = _parser(prog).parse_args(argv)
-    try:
-        result = _dispatch(args)
-    except Refused as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    except ApiError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
+    status, result = api_client.run(prog, _dispatch, args)
+    if status:
+        return status
     if isinstance(result, str):   # iCalendar: its CRLF line ends kept (RFC 5545 3.1)
         sys.stdout.flush()
         sys.stdout.buffer.write(result.encode())

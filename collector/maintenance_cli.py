@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -166,14 +165,9 @@ def _table(result: dict[str, Any]) -> str:
 
 def main(argv: list[str], prog: str = "regie maintenance") -> int:
     args = _parser(prog).parse_args(argv)
-    try:
-        result = _dispatch(args)
-    except Refused as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    except ticket_cli.ApiError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
+    status, result = api_client.run(prog, _dispatch, args)
+    if status:
+        return status
     if args.json:
         print(json.dumps(result, indent=2))
     elif args.command == "list":
