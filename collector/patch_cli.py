@@ -119,18 +119,9 @@ def _explained(problem: Problem, args: argparse.Namespace) -> str:
 
 
 async def _engine(url: str):
-    from collector.store.engine import SchemaError, check_schema, create_engine, database_url
+    from collector.store.engine import open_checked
 
-    try:
-        engine = create_engine(database_url(url))
-    except ValueError as exc:
-        raise Problem(f"database.url: {exc}") from None
-    try:
-        await check_schema(engine)
-    except SchemaError as exc:
-        await engine.dispose()
-        raise Problem(str(exc)) from exc
-    return engine
+    return await open_checked(url, Problem)   # main() names the migrate command
 
 
 async def _status(args: argparse.Namespace, url: str, now: datetime) -> int:

@@ -195,17 +195,10 @@ def main(argv: list[str], prog: str = "regie report") -> int:
 async def _body(url: str, period, now: datetime, near_horizon: str,
                 args: argparse.Namespace) -> dict:
     from collector.reports.governance import build, report_json
-    from collector.store.engine import SchemaError, check_schema, create_engine, database_url
+    from collector.store.engine import open_checked
 
+    engine = await open_checked(url, Problem)
     try:
-        engine = create_engine(database_url(url))
-    except ValueError as exc:
-        raise Problem(f"database.url: {exc}") from None
-    try:
-        try:
-            await check_schema(engine)
-        except SchemaError as exc:
-            raise Problem(str(exc)) from exc
         if args.command == "health":
             from collector.reports import health
 

@@ -170,18 +170,9 @@ def _stored_catalog(args: argparse.Namespace):
 
 
 async def _engine(url: str):
-    from collector.store.engine import SchemaError, check_schema, create_engine, database_url
+    from collector.store.engine import open_checked
 
-    try:
-        engine = create_engine(database_url(url))
-    except ValueError as exc:
-        raise SchemaProblem(f"database.url: {exc}") from None
-    try:
-        await check_schema(engine)
-    except SchemaError as exc:
-        await engine.dispose()
-        raise SchemaProblem(str(exc)) from exc   # main() names the migrate command
-    return engine
+    return await open_checked(url, SchemaProblem)   # main() names the migrate command
 
 
 # -- sync -------------------------------------------------------------------------------------

@@ -333,6 +333,22 @@ def _create_private_sqlite_file(url: str) -> None:
         os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+async def open_checked(url: str, problem: type[Exception]) -> AsyncEngine:
+    """An engine on the database `url` names, once its schema is this code's revision: what
+    the reading commands open. A malformed URL, or a database without the schema, raises
+    `problem` with the reason (check_schema's says what to run)."""
+    try:
+        engine = create_engine(database_url(url))
+    except ValueError as exc:
+        raise problem(f"database.url: {exc}") from None
+    try:
+        await check_schema(engine)
+    except SchemaError as exc:
+        await engine.dispose()
+        raise problem(str(exc)) from exc
+    return engine
+
+
 async def check_schema(engine: AsyncEngine) -> None:
     """Raise SchemaError (saying what to run) unless the database is at this code's revision."""
     script = _script()
