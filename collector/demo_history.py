@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from regie.progress import Progress
+
+# Loggers whose INFO lines the history's play keeps quiet (WARNING and worse still show).
+_CHATTY = ("aiohttp.access", "regie.collector", "regie.collector.tickets",
+           "regie.collector.notify", "regie.collector.registry")
 
 # (name prefix, count, (os id, version), (vendor, model)): ~50 hosts of mixed age.
 FLEET = (
@@ -204,6 +211,11 @@ async def make(settings: Any, *, days: int, seed: int, end: date, token: str,
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     headers = {"Authorization": f"Bearer {token}"}
+    # Thousands of requests and pages in a minute: their INFO lines (access log, tickets,
+    # deliveries) would bury the demo's own output; a progress line per day stands for them.
+    quieted = {name: logging.getLogger(name).level for name in _CHATTY}
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}",
                                          headers=headers) as session:
@@ -222,10 +234,15 @@ async def make(settings: Any, *, days: int, seed: int, end: date, token: str,
             history.plan()
             oncall = app.get(ONCALL)
             steps = 0
+            progress = Progress("history", days, unit="days")
+            shown = start
             while history.queue:
                 step = heapq.heappop(history.queue)
                 if step.at >= end_at:
                     continue   # after the history's end: left undone, as today's work is
+                while step.at - shown >= timedelta(days=1):
+                    shown += timedelta(days=1)
+                    progress.advance()
                 clock_now[0] = step.at
                 if oncall is not None:
                     await oncall.escalator.sweep_once()
@@ -234,8 +251,12 @@ async def make(settings: Any, *, days: int, seed: int, end: date, token: str,
                     await oncall.escalator.sweep_once()
                     await oncall.notifier.deliver_once()
                 steps += 1
+            progress.advance(days - progress.done)
+            progress.close()
         return {**history.counts, "hosts": len(hosts()), "calls": steps}
     finally:
+        for name, level in quieted.items():
+            logging.getLogger(name).setLevel(level)
         await runner.cleanup()
 
 
