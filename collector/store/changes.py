@@ -29,6 +29,7 @@ from alerting.changes import (
 from collector.store.engine import write_transaction
 from collector.store.models import ChangeEventRow, ChangeHostRow, ChangeRow, InventoryPushRow
 from collector.store.ticket_rows import TICKETS
+from collector.store.tickets import TimelineEntry
 
 CHANGES = ChangeRow.__table__
 CHANGE_HOSTS = ChangeHostRow.__table__
@@ -227,13 +228,8 @@ class Change:
                        start=self.planned_start, end=self.planned_end)
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeEntry:
-    at: datetime
-    kind: str
-    actor: str
-    message: str
-    data: dict[str, Any]
+# A change's timeline row has a ticket timeline row's shape: one class serves both.
+ChangeEntry = TimelineEntry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
