@@ -38,6 +38,7 @@ across several collector processes on PostgreSQL:
 from __future__ import annotations
 
 import enum
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from typing import Any
 from sqlalchemy import Executable, Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alerting.inhibition import InhibitRule, alert_labels, inhibited_by
+from alerting.inhibition import InhibitRule, RuleIndex, alert_labels, inhibited_by
 from alerting.maintenance import Occurrence
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
@@ -176,6 +177,10 @@ class SignalBatch:
         self.existing: list[_Entry] = []
         self.new: list[_Entry] = []
         self.inhibit_rules = tuple(inhibit_rules)
+        self.rule_index = _rule_index(self.inhibit_rules)
+        # Labels as inhibit rules see them, per signal that may open a ticket (asked when
+        # reading and again when opening it).
+        self.signal_labels: dict[int, dict[str, str]] = {}
         # Per host: its active unattached tickets that may inhibit a new one (host-down first,
         # then oldest first); and the active tickets attached to one the batch may resolve.
         self.inhibitors: dict[str, list[_Entry]] = defaultdict(list)
@@ -225,8 +230,7 @@ class SignalBatch:
         # a target of any rule need only their host-down tickets, read from a small partial
         # index, not every ticket the rules' sources might be.
         targets = {s.host for s in opening if s.host and not s.host_down
-                   and self._is_target(alert_labels(details=s.details, host=s.host,
-                                                    component=s.component))}
+                   and self._is_target(self._labels(s))}
         targets.update(e.host for e in self.attached if e.host and self._is_target(e.labels))
         await self._read_inhibitors(hosts, targets)
         if components:
@@ -313,10 +317,18 @@ class SignalBatch:
         return entry
 
     def _inhibits_some(self, entry: _Entry) -> bool:
-        return any(rule.is_source(entry.labels) for rule in self.inhibit_rules)
+        return self.rule_index.is_source(entry.labels)
 
     def _is_target(self, labels: dict[str, str]) -> bool:
-        return any(rule.is_target(labels) for rule in self.inhibit_rules)
+        return self.rule_index.is_target(labels)
+
+    def _labels(self, signal: Signal) -> dict[str, str]:
+        labels = self.signal_labels.get(id(signal))
+        if labels is None:
+            labels = alert_labels(details=signal.details, host=signal.host,
+                                  component=signal.component)
+            self.signal_labels[id(signal)] = labels
+        return labels
 
     def _inhibitor(self, host: str | None, labels: dict[str, str],
                    excluded: _Entry | None = None) -> _Entry | None:
@@ -390,8 +402,7 @@ class SignalBatch:
                 self.inhibitors[child.host].append(child)
 
     def _open(self, signal: Signal) -> tuple[_Entry, Result]:
-        labels = alert_labels(details=signal.details, host=signal.host,
-                              component=signal.component)
+        labels = self._labels(signal)
         parent = None if signal.host_down else self._inhibitor(signal.host, labels)
         systems = 1
         if signal.component and signal.host:
@@ -589,6 +600,11 @@ class SignalBatch:
             # A parent opened in this batch has no id yet: linked after the insert.
             "parent_id": parent.id if parent is not None and not parent.opened_here else None,
         }
+
+
+@functools.lru_cache(maxsize=8)
+def _rule_index(rules: tuple[InhibitRule, ...]) -> RuleIndex:
+    return RuleIndex(rules)
 
 
 def _held(row: dict[str, Any], until: datetime | None) -> dict[str, Any]:

@@ -139,3 +139,56 @@ def test_bad_rules_name_the_key(items, key, reason):
         parse_inhibit_rules(items, source="r.yml")
     assert (caught.value.source, caught.value.key) == ("r.yml", key)
     assert reason in caught.value.reason
+
+
+def test_rule_index_answers_as_every_rule_does():
+    """RuleIndex (rules looked up by alert name) gives the same answers as asking each rule,
+    for the bundled rules plus rules without a name, with two names and with a regex name,
+    over the bundled rules' alert names, unknown names and no name at all."""
+    import random
+
+    from alerting.inhibition import RuleIndex
+    from collector.rules_file import load_rule_set
+
+    bundled = load_rule_set(None)
+    rules = (*bundled.inhibit_rules,
+             InhibitRule(source_matchers=(Matcher("severity", "=", "critical"),),
+                         target_matchers=(Matcher("severity", "=~", "warning|info"),),
+                         equal=("host",)),
+             InhibitRule(source_matchers=(Matcher("alertname", "=", "A"),
+                                          Matcher("alertname", "=", "B")),
+                         target_matchers=(Matcher("alertname", "=~", "Disk.*"),),
+                         equal=()),
+             # named, but its other matchers rarely hold: the unnamed rules must still count
+             InhibitRule(source_matchers=(Matcher("alertname", "=", "X"),
+                                          Matcher("severity", "=", "info")),
+                         target_matchers=(Matcher("alertname", "=", "Y"),
+                                          Matcher("mountpoint", "=", "/var")),
+                         equal=("host",)),
+             InhibitRule(source_matchers=(Matcher("alertname", "!=", "HostDown"),),
+                         target_matchers=(Matcher("alertname", "=", ""),), equal=()))
+    assert len(bundled.inhibit_rules) >= 2, "the bundled rules inhibit something"
+    index = RuleIndex(rules)
+    named = sorted({m.value for rule in rules
+                    for m in (*rule.source_matchers, *rule.target_matchers)
+                    if m.name == "alertname"})
+    names = [*named, "Unknown", "DiskFull", "A", "B", None]
+    values = {"severity": ["critical", "warning", "info", None],
+              "mountpoint": ["/", "/var", None], "component": ["db", None]}
+    rng = random.Random(7)
+    sources = targets = 0
+    for _ in range(3000):
+        labels = {"host": "h1"}
+        name = rng.choice(names)
+        if name is not None:
+            labels["alertname"] = name
+        for key, choices in values.items():
+            if (value := rng.choice(choices)) is not None:
+                labels[key] = value
+        expect_target = any(rule.is_target(labels) for rule in rules)
+        expect_source = any(rule.is_source(labels) for rule in rules)
+        assert index.is_target(labels) is expect_target, labels
+        assert index.is_source(labels) is expect_source, labels
+        targets += expect_target
+        sources += expect_source
+    assert 0 < targets < 3000 and 0 < sources < 3000    # both answers were seen
