@@ -255,9 +255,13 @@ def parse_window(*, key: str, name: str, start: str | datetime, end: str | datet
         rule = check_rrule(rrule_text, first.astimezone(zone))
     window = Window(key=key, name=name.strip(), starts_at=first, duration=length,
                     timezone=zone_name, rrule=rule, scope=scope)
-    if window.next_occurrence(now) is None:
-        if rule is None:
+    # A one-off window is refused only when it has ended (one more than a year ahead is no
+    # less a window); a recurrence, when none of its occurrences is within the coming year.
+    # (now - length, not first + length: a start in year 9999 must not overflow.)
+    if rule is None:
+        if first <= now - length:
             raise WindowError("end", f"is in the past ({(first + length).isoformat()})")
+    elif window.next_occurrence(now) is None:
         raise WindowError("rrule", "has no occurrence from now on (within a year)")
     return window
 

@@ -116,6 +116,15 @@ def test_covering_picks_the_occurrence_ending_last() -> None:
     assert covering(spans, "web1", None, {}, _utc(2026, 3, 2, 9, 59)) is None
 
 
+@pytest.mark.parametrize("start", ["2026-02-28T23:30", "2027-06-01T02:00", "2099-01-04T02:00",
+                                   "9998-12-31T20:00"])
+def test_a_one_off_window_not_yet_ended_is_taken_however_far_ahead(start) -> None:
+    """Only a window that has ended is refused as in the past; one starting more than a year
+    ahead was refused as 'in the past' too (its next occurrence was searched within a year)."""
+    window = sunday_night(rrule_text=None, start=start, end=None, duration="1h", timezone=None)
+    assert window.starts_at == datetime.fromisoformat(start).replace(tzinfo=UTC)
+
+
 @pytest.mark.parametrize(("changes", "field", "reason"), [
     ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
     ({"end": "2026-03-01T01:00"}, "end", "must be after the start"),
