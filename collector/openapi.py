@@ -104,14 +104,15 @@ def _transition(summary: str) -> dict[str, Any]:
 
 (CASE_ID,) = CASE_PATH.openapi()
 _CASE = "#/components/schemas/VendorCase"
-_CASE_CONFLICT = _error("conflicts with the case or the clock: a status the case may not take "
-                        "(a closed case is final), a follow-up date not in the future")
+_CASE_CONFLICT = _error("conflicts with the case, the clock or what the collector knows: a "
+                        "status the case may not take (a closed case is final), a follow-up "
+                        "date not in the future, a linked ticket, change, host or contract "
+                        "that does not exist (the reason names the field)")
 
 
 def _vendor_case_paths() -> dict[str, Any]:
     """/api/v1/vendor-cases (docs/vendor-cases.md)."""
-    missing = _error("no such vendor case, or a linked ticket, change, host or contract that "
-                     "does not exist (the reason names the field)")
+    missing = _error("no such vendor case")
 
     def action(summary: str, body: str, *, required: bool = True) -> dict[str, Any]:
         return {"post": {"summary": summary, "parameters": [CASE_ID],
@@ -129,10 +130,12 @@ def _vendor_case_paths() -> dict[str, Any]:
                                   **READ_ERRORS}},
             "post": {"summary": "Open a vendor case (its follow-up reminds its owner)",
                      "requestBody": _body("#/components/schemas/VendorCaseOpen"),
-                     "responses": {"201": _json(_CASE, "opened"), "404": missing,
+                     "responses": {"201": _json(_CASE, "opened"),
                                    "409": _error("the vendor's case number is already a "
-                                                 "case, or the follow-up date is not in the "
-                                                 "future"), **COMMON_ERRORS}}},
+                                                 "case, the follow-up date is not in the "
+                                                 "future, or a linked ticket, change, host or "
+                                                 "contract does not exist (the reason names "
+                                                 "the field)"), **COMMON_ERRORS}}},
         "/api/v1/vendor-cases/{id}": {"get": {
             "summary": "One vendor case with its timeline", "parameters": [CASE_ID],
             "responses": {"200": _json(_CASE, "the case"),

@@ -2,9 +2,11 @@
 
 Parse -> registry/vendor_cases.py (transitions, follow-up dates, what the registry says) ->
 collector/store/vendor_cases.py -> answer. Refusals: 400 for a malformed body (the reason
-names the field), 404 for a case, ticket, change, host or contract that does not exist, 409
-for what conflicts with the case or the clock (a status the case may not take, a follow-up
-date not in the future, a case number already open); nothing is written then.
+names the field), 404 for a case that does not exist (the one in the path), 409 for what
+conflicts with the case, the clock or what the collector knows (a status the case may not
+take, a follow-up date not in the future, a case number already open, a linked ticket,
+change, host or contract that does not exist: the case is there, what the body names is not,
+and the same request succeeds once it is); nothing is written then.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ async def open_case(request: web.Request) -> web.Response:
         standing = contract_standing(contract, await registry.contracts(), now.date(),
                                      vendor=vendor)
         if standing is None:
-            return error_response(404, f"contract: no contract numbered {contract!r} in the "
+            return error_response(409, f"contract: no contract numbered {contract!r} in the "
                                        f"registry (regie registry import-contracts)")
         if standing.warning():
             warnings.append(standing.warning())
@@ -224,7 +226,7 @@ async def open_case(request: web.Request) -> web.Response:
             follow_up_days=days, next_follow_up_at=due, past_end_of_support=tuple(past),
             warnings=tuple(warnings), note=note), actor=actor, now=now)
     except UnknownLink as exc:
-        return error_response(404, str(exc))
+        return error_response(409, str(exc))
     except DuplicateCase as exc:
         return error_response(409, str(exc), case_id=exc.case_id)
     return web.json_response(await case_json(request, case), status=201,
@@ -260,7 +262,7 @@ async def _apply(request: web.Request, change: CaseUpdate, actor: str) -> web.Re
                                      await request.app[REGISTRY].store.contracts(),
                                      now.date(), vendor=existing.vendor)
         if standing is None:
-            return error_response(404, f"contract: no contract numbered "
+            return error_response(409, f"contract: no contract numbered "
                                        f"{change.contract!r} in the registry")
         if standing.warning() and change.contract != existing.contract:
             warnings.append(standing.warning())
@@ -270,7 +272,7 @@ async def _apply(request: web.Request, change: CaseUpdate, actor: str) -> web.Re
     except CaseNotFound:
         return error_response(404, "no such vendor case")
     except UnknownLink as exc:
-        return error_response(404, str(exc))
+        return error_response(409, str(exc))
     except RefusedTransition as exc:
         return error_response(409, str(exc), case_status=exc.current.value)
     return web.json_response(await case_json(request, case))

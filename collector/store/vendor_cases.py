@@ -238,6 +238,10 @@ class VendorCaseStore:
             moved = check_transition(current, status) if change.status else False
             if not moved and current is CaseStatus.CLOSED:
                 check_transition(current, current)   # a closed case takes nothing more
+            if change == CaseUpdate():
+                # An update of nothing (every field absent or null) changes nothing and leaves
+                # no timeline record; its follow-up does not start again either.
+                return await _read(connection, case_id)
             await _check_links(connection, change.add_links)
             values: dict[str, Any] = {"updated_at": now}
             said: list[str] = []

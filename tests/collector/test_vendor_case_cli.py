@@ -63,7 +63,7 @@ def test_refusals_exit_2_with_one_line(collector):
     new = ("open", "--vendor", "Dell", "--case-number", "SR-88", "--summary", "fans")
     refused(*new, "--next-follow-up", "2020-01-01",
             reason="409 next_follow_up: 2020-01-01T00:00:00+00:00 is not in the future")
-    refused(*new, "--host", "nowhere", reason="404 hosts: no host named 'nowhere' is known")
+    refused(*new, "--host", "nowhere", reason="409 hosts: no host named 'nowhere' is known")
     refused(*new, "--next-follow-up", "next week", reason="--next-follow-up: 'next week' is "
                                                           "neither YYYY-MM-DD nor an RFC 3339")
     refused(*new, token="viewer", reason="403 role 'viewer' may not respond")

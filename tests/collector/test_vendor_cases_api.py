@@ -120,11 +120,11 @@ def test_a_case_on_a_host_past_end_of_support_is_flagged(collector):
 @pytest.mark.parametrize(("body", "status", "reason"), [
     ({"next_follow_up": "2020-01-01T00:00:00Z"}, 409,
      "next_follow_up: 2020-01-01T00:00:00+00:00 is not in the future"),
-    ({"tickets": [2_000_000_000]}, 404, "tickets: no ticket #2000000000"),
-    ({"hosts": ["no-such-host"]}, 404, "hosts: no host named 'no-such-host' is known"),
-    ({"changes": [1]}, 404, "changes: no change #1"),
+    ({"tickets": [2_000_000_000]}, 409, "tickets: no ticket #2000000000"),
+    ({"hosts": ["no-such-host"]}, 409, "hosts: no host named 'no-such-host' is known"),
+    ({"changes": [1]}, 409, "changes: no change #1"),
     ({"tickets": [1.5]}, 400, "tickets[0]: must be a whole number from 1 to"),
-    ({"contract": "C-NONE"}, 404, "contract: no contract numbered 'C-NONE'"),
+    ({"contract": "C-NONE"}, 409, "contract: no contract numbered 'C-NONE'"),
     ({"severity": "urgent"}, 400, "severity: must be one of"),
     ({"follow_up_days": 0}, 400, "follow_up_days: must be a whole number from 1 to 365"),
     ({"owner": "al\nice"}, 400, "owner: not a person's name"),
@@ -145,7 +145,7 @@ def test_refused_updates_write_nothing(collector):
     for body, status, reason in [
         ({"next_follow_up": "2001-02-03T04:05:06Z"}, 409, "next_follow_up: "),
         ({"status": "pending"}, 400, "status: must be one of"),
-        ({"hosts": ["nowhere"]}, 404, "hosts: no host named 'nowhere'"),
+        ({"hosts": ["nowhere"]}, 409, "hosts: no host named 'nowhere'"),
     ]:
         got, answer = collector.call("POST", path + "/update", body, token="responder")
         assert (got, answer["error"][:len(reason)]) == (status, reason), answer
@@ -163,6 +163,21 @@ def test_refused_updates_write_nothing(collector):
     _, after = collector.call("GET", path, token="viewer")
     assert after == closed
     assert len(closed["timeline"]) == len(before["timeline"]) + 1   # only the close
+
+
+@pytest.mark.parametrize("body", [{}, {"severity": None},
+                                  {"tickets": [], "note": None, "vendor_update": None}])
+def test_an_update_of_nothing_changes_nothing(collector, body):
+    """Every field absent or null: 200 with the case as it was, nothing on its timeline, its
+    follow-up not moved (before: 500, an empty timeline record refused by the database)."""
+    _, case = open_case(collector)
+    path = f"/api/v1/vendor-cases/{case['id']}"
+    _, before = collector.call("GET", path, token="viewer")
+    got, answer = collector.call("POST", path + "/update", body, token="responder")
+    assert got == 200, answer
+    assert answer["next_follow_up_at"] == before["next_follow_up_at"]
+    _, after = collector.call("GET", path, token="viewer")
+    assert after == before
 
 
 def test_a_resolved_case_reopens_as_open(collector):
