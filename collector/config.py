@@ -31,6 +31,14 @@ from regie.installation import role_sections, settings_source
 
 DEFAULT_LISTEN = "127.0.0.1:8847"
 DEFAULT_DB = "sqlite:///regie.db"
+DEFAULT_INTAKE_WRITERS = 3
+MAX_INTAKE_WRITERS = 8  # of the connection pool's 15 (SQLAlchemy's 5 + 10 overflow)
+
+
+def _writers(value: int) -> str | None:
+    if 1 <= value <= MAX_INTAKE_WRITERS:
+        return None
+    return f"must be from 1 to {MAX_INTAKE_WRITERS}, not {value!r}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +59,9 @@ class DatabaseSettings:
     url: str = DEFAULT_DB
     # SQLite only: FULL survives power loss, NORMAL only a crash of the process.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # PostgreSQL only: group transactions the intake runs at once (collector/intake.py); on
+    # SQLite writers are serial and the intake runs one.
+    intake_writers: int = field(default=DEFAULT_INTAKE_WRITERS, metadata=check(_writers))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -65,7 +65,7 @@ def _for_sender(exc: Exception) -> Exception:
 class Intake:
     def __init__(self, tickets: TicketStore, *, criticality: CriticalitySettings,
                  matrix: Matrix, metrics: CollectorMetrics,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, writers: int = 1) -> None:
         self.tickets = tickets
         self._criticality = criticality
         self._matrix = matrix
@@ -79,7 +79,13 @@ class Intake:
         # the next one together, so N concurrent requests cost one transaction, not N.
         self._pending: collections.deque[tuple[Sequence[Signal], asyncio.Future]] = \
             collections.deque()
-        self._writer: asyncio.Task | None = None
+        # Up to `writers` group transactions at once (PostgreSQL: `[database]
+        # intake_writers`; 1 on SQLite, whose writers are serial), over disjoint dedup keys:
+        # `_in_flight` holds the keys of the groups running, and a group starts only when
+        # none of its keys is among them (see _next_group).
+        self.writers = writers
+        self._writers: set[asyncio.Task] = set()
+        self._in_flight: set[str] = set()
         # Called after a commit that opened or moved tickets (the escalation loop's wake-up).
         self.on_change: Callable[[], None] | None = None
         # Whether a host is past end of support (the registry answers; an impact input).
@@ -132,8 +138,7 @@ class Intake:
             return []
         done = asyncio.get_running_loop().create_future()
         self._pending.append((signals, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_pending(), name="regie-intake")
+        self._start_writer()
         outcomes = await done
         if self.on_change is not None and any(o.result in _CHANGES for o in outcomes):
             self.on_change()
@@ -180,35 +185,81 @@ class Intake:
         for (priority, component), count in resolved.items():
             self._metrics.resolved.labels(priority, component).inc(count)
 
-    async def _write_pending(self) -> None:
-        """Apply queued batches, as many as fit in one transaction at a time, until none wait."""
+    def _start_writer(self) -> None:
+        """Another writer task, if requests wait and fewer than `writers` run. It takes its
+        group when it first runs, so the requests arriving until then join that group."""
+        if self._pending and len(self._writers) < self.writers:
+            task = asyncio.create_task(self._write_pending(), name="regie-intake")
+            self._writers.add(task)
+            # (Also when cancelled before it ran; otherwise _write_pending has left already.)
+            task.add_done_callback(self._writers.discard)
+
+    def _next_group(self) -> tuple[list[tuple[Sequence[Signal], asyncio.Future]], set[str]]:
+        """The queued requests the next transaction takes, from the head of the queue, and
+        their dedup keys: as many as fit in GROUP_MAX_SIGNALS, stopping at the first request
+        that shares a key with a group still running. Requests start in arrival order, and
+        one that shares a key with an earlier request is in that request's transaction or
+        starts after its commit: a resolve never overtakes its trigger. Empty when the head
+        waits (the writer running its key takes it next)."""
+        group: list[tuple[Sequence[Signal], asyncio.Future]] = []
+        keys: set[str] = set()
+        size = 0
+        in_flight = self._in_flight
         while self._pending:
-            group = [self._pending.popleft()]
-            size = len(group[0][0])
-            while self._pending and size + len(self._pending[0][0]) <= GROUP_MAX_SIGNALS:
-                group.append(self._pending.popleft())
-                size += len(group[-1][0])
-            batch = [signal for signals, _ in group for signal in signals]
-            try:
-                outcomes = await self.tickets.apply_signals(batch, now=self.now(),
-                                                            assess=self.assess_signal)
-            except Exception as exc:
-                if len(group) > 1 and may_be_one_request(exc):
-                    # One sender's value must not keep every other sender's alerts out
-                    # (they would retry, and fail with it again): each request on its own.
-                    log.warning("a group of %d requests failed (%s); applying each alone",
-                                len(group), type(exc).__name__)
-                    await self._write_each(group)
-                else:  # every request of the group learns it was not committed
-                    for _, done in group:
-                        if not done.done():
-                            done.set_exception(_for_sender(exc))
-                continue
-            start = 0
-            for signals, done in group:
-                if not done.done():
-                    done.set_result(outcomes[start:start + len(signals)])
-                start += len(signals)
+            signals = self._pending[0][0]
+            if group and size + len(signals) > GROUP_MAX_SIGNALS:
+                break
+            request_keys = {signal.dedup_key for signal in signals}
+            if in_flight and not in_flight.isdisjoint(request_keys):
+                break
+            group.append(self._pending.popleft())
+            keys |= request_keys
+            size += len(signals)
+        return group, keys
+
+    async def _write_pending(self) -> None:
+        """Apply queued batches, as many as fit in one transaction at a time, until none wait
+        (or the head of the queue waits for another writer's group)."""
+        try:
+            while self._pending:
+                group, keys = self._next_group()
+                if not group:
+                    return
+                self._in_flight |= keys
+                # The rest of the queue may go to another writer meanwhile.
+                self._start_writer()
+                try:
+                    await self._write_group(group)
+                finally:
+                    self._in_flight -= keys
+        finally:
+            # Not counted from here on, before any other request can look: a done callback
+            # would only run later, and a request queued meanwhile would find no writer.
+            self._writers.discard(asyncio.current_task())
+
+    async def _write_group(self, group: list[tuple[Sequence[Signal], asyncio.Future]]) -> None:
+        """One group in one transaction; every request learns its outcomes or its error."""
+        batch = [signal for signals, _ in group for signal in signals]
+        try:
+            outcomes = await self.tickets.apply_signals(batch, now=self.now(),
+                                                        assess=self.assess_signal)
+        except Exception as exc:
+            if len(group) > 1 and may_be_one_request(exc):
+                # One sender's value must not keep every other sender's alerts out
+                # (they would retry, and fail with it again): each request on its own.
+                log.warning("a group of %d requests failed (%s); applying each alone",
+                            len(group), type(exc).__name__)
+                await self._write_each(group)
+            else:  # every request of the group learns it was not committed
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(_for_sender(exc))
+            return
+        start = 0
+        for signals, done in group:
+            if not done.done():
+                done.set_result(outcomes[start:start + len(signals)])
+            start += len(signals)
 
     async def _write_each(self, group: list[tuple[Sequence[Signal], asyncio.Future]]) -> None:
         """The requests of a failed group, each in its own transaction, in arrival order."""

@@ -63,6 +63,12 @@ class Stores:
             await connection.execute(text("SELECT 1"))
 
 
+def intake_writers(settings: CollectorSettings, engine: AsyncEngine) -> int:
+    """Group transactions the intake may run at once: `[database] intake_writers` on
+    PostgreSQL; one on SQLite, whose writers take the database lock in turn anyway."""
+    return settings.database.intake_writers if engine.dialect.name == "postgresql" else 1
+
+
 def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime] = utcnow):
     async def context(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(database_url(settings.database.url),
@@ -76,7 +82,7 @@ def stores_context(settings: CollectorSettings, *, clock: Callable[[], datetime]
                 on_use=lambda token_id: stores.tokens.touch(token_id, datetime.now(UTC)))
             app[INTAKE] = Intake(stores.tickets, criticality=settings.criticality,
                                  matrix=settings.priority.resolved(), metrics=app[METRICS],
-                                 clock=clock)
+                                 clock=clock, writers=intake_writers(settings, engine))
             registry = Registry(RegistryStore(engine), clock=clock,
                                 refresh_seconds=settings.registry.refresh_seconds)
             await registry.load()
