@@ -460,10 +460,14 @@ async def measure(outcome: Outcome, ws: Workspace, args: argparse.Namespace,
     if Stop.requested:
         raise Interrupted("interrupted")
     config: list[str] = []
+    database: list[str] = []
     if backend == "sqlite" and args.sqlite_synchronous != "FULL":
+        database.append(f'sqlite_synchronous = "{args.sqlite_synchronous}"')
+    if backend == "postgresql" and args.intake_writers is not None:
+        database.append(f"intake_writers = {args.intake_writers}")
+    if database:
         settings = here / "collector.toml"
-        settings.write_text(f'[database]\nsqlite_synchronous = '
-                            f'"{args.sqlite_synchronous}"\n')
+        settings.write_text("[database]\n" + "".join(f"{line}\n" for line in database))
         config = ["--config", str(settings)]
     urls = []
     logs: list[Path] = []
@@ -602,7 +606,7 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: di
     print(f"SQLite file on {filesystem(args.dir)} ({args.dir}), "
           f"synchronous={args.sqlite_synchronous}; PostgreSQL "
           f"{'ANALYZEd after the warm-up' if args.analyze else 'not ANALYZEd (fresh database)'}"
-          "\n")
+          f"; intake_writers={args.intake_writers or 'default'}\n")
     head = (f"{'scenario':14} {'alerts/s':>9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
             f"{'max ms':>7} {'errors':>6} {'dup open':>8}  {'target':22} verdict")
     print_head(head)
@@ -718,6 +722,9 @@ def main() -> int:
     add_database_options(parser, files="the SQLite files and logs")
     parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"], default="FULL",
                         help="the collector's database.sqlite_synchronous (default FULL, "
+                             "the collector's default)")
+    parser.add_argument("--intake-writers", type=int, metavar="N",
+                        help="the collector's database.intake_writers on PostgreSQL (default: "
                              "the collector's default)")
     parser.add_argument("--analyze", action="store_true",
                         help="ANALYZE the PostgreSQL database after the warm-up, as autovacuum "
