@@ -48,7 +48,7 @@ POOL_TIMEOUT_S = 10
 log = logging.getLogger(__name__)
 
 # Execution option that makes the next transaction on a SQLite connection `BEGIN IMMEDIATE`.
-_SQLITE_WRITE = "regie_sqlite_write"
+SQLITE_WRITE = "regie_sqlite_write"
 
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
@@ -145,8 +145,25 @@ def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
         # 86 ms). SQLite still checkpoints when the last connection closes.
         "PRAGMA wal_autocheckpoint=0",
     )
+    _SQLITE_PRAGMAS[engine.sync_engine] = pragmas
+    sqlite_connection_setup(engine.sync_engine, pragmas)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+# The pragmas each SQLite engine's connections start with (for its writer thread's engine too,
+# collector/store/sqlite_writer.py).
+_SQLITE_PRAGMAS: weakref.WeakKeyDictionary[Engine, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
+def sqlite_pragmas_of(engine: AsyncEngine) -> tuple[str, ...]:
+    return _SQLITE_PRAGMAS[engine.sync_engine]
+
+
+def sqlite_connection_setup(sync_engine: Engine, pragmas: tuple[str, ...]) -> None:
+    """On a SQLite engine: `pragmas` on every new connection, and SQLAlchemy's own BEGIN
+    (`BEGIN IMMEDIATE` for a write transaction) instead of the driver's."""
+
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below), not the driver
         cursor = dbapi_connection.cursor()
@@ -156,12 +173,10 @@ def _sqlite_engine(url: URL, synchronous: str) -> AsyncEngine:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_SQLITE_WRITE, False)
+        write = connection.get_execution_options().get(SQLITE_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
 
 
 @contextlib.asynccontextmanager
@@ -171,15 +186,15 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     On SQLite it takes the write lock up front (waiting up to the busy timeout for another
     writer), so what it read cannot change before it writes.
     """
-    lock = _sqlite_writer_queue(engine)
+    lock = sqlite_writer_queue(engine)
     async with (lock if lock is not None else contextlib.nullcontext(),
                 engine.connect() as connection):
-        await connection.execution_options(**{_SQLITE_WRITE: True})
+        await connection.execution_options(**{SQLITE_WRITE: True})
         info = connection.sync_connection.info
-        info.pop(_WROTE, None)
+        info.pop(WROTE, None)
         async with connection.begin():
             yield connection
-        if info.pop(_WROTE, False):
+        if info.pop(WROTE, False):
             for committed in _COMMIT_OBSERVERS.get(engine.sync_engine, ()):
                 committed()
 
@@ -198,7 +213,7 @@ async def probe(engine: AsyncEngine) -> None:
     async with write_transaction(engine) as connection:
         version = int((await connection.exec_driver_sql("PRAGMA user_version")).scalar_one())
         await connection.exec_driver_sql(f"PRAGMA user_version = {version}")
-        connection.sync_connection.info[_WROTE] = True
+        connection.sync_connection.info[WROTE] = True
 
 
 def observe(engine: AsyncEngine, *, answered: Callable[[], None],
@@ -217,20 +232,41 @@ def observe(engine: AsyncEngine, *, answered: Callable[[], None],
         answered()
         if (context is not None and (context.isinsert or context.isupdate or context.isdelete)
                 and cursor.rowcount != 0):
-            connection.info[_WROTE] = True
+            connection.info[WROTE] = True
 
+    _ANSWER_OBSERVERS.setdefault(engine.sync_engine, []).append(answered)
     _COMMIT_OBSERVERS.setdefault(engine.sync_engine, []).append(committed)
+
+
+def answered(engine: AsyncEngine) -> None:
+    """Tell `observe`'s callers that the database answered statements run outside this
+    engine's connections (the SQLite writer thread's, collector/store/sqlite_writer.py)."""
+    for callback in _ANSWER_OBSERVERS.get(engine.sync_engine, ()):
+        callback()
+
+
+def committed(engine: AsyncEngine) -> None:
+    """... and that such a transaction committed a change."""
+    for callback in _COMMIT_OBSERVERS.get(engine.sync_engine, ()):
+        callback()
 
 
 def wrote(connection: AsyncConnection) -> None:
     """Record that this transaction changed a row with a statement run on the driver directly
     (collector/store/sqlite_bulk.py), which `observe` does not see."""
-    connection.sync_connection.info[_WROTE] = True
+    connection.sync_connection.info[WROTE] = True
+
+
+def wrote_sync(connection: Connection) -> None:
+    """`wrote` for a synchronous connection."""
+    connection.info[WROTE] = True
 
 
 # Set on a connection's info when its transaction changed a row (observe); read at commit.
-_WROTE = "regie_wrote"
+WROTE = "regie_wrote"
 _COMMIT_OBSERVERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary())
+_ANSWER_OBSERVERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
     weakref.WeakKeyDictionary())
 
 
@@ -241,7 +277,7 @@ _COMMIT_OBSERVERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] =
 _WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _sqlite_writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
+def sqlite_writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
     if engine.dialect.name != "sqlite":
         return None
     return _WRITER_QUEUES.setdefault(engine.sync_engine, asyncio.Lock())

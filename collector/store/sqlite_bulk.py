@@ -25,7 +25,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect
@@ -33,6 +33,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collector.store.engine import wrote
+
+if TYPE_CHECKING:
+    from collector.store.sqlite_writer import ThreadConnection
 
 # SQLite's bound on parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
 MAX_PARAMETERS = 32_766
@@ -79,7 +82,7 @@ def _tuples(prepared: _Prepared, rows: Sequence[Mapping[str, Any]]) -> list[tupl
     return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
 
 
-async def execute(connection: AsyncConnection, statement: Executable,
+async def execute(connection: AsyncConnection | ThreadConnection, statement: Executable,
                   rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     """Run `statement` for `rows` (same keys each) on SQLite, in the connection's transaction;
     its RETURNING rows, if any, as tuples in no particular order."""
@@ -89,12 +92,18 @@ async def execute(connection: AsyncConnection, statement: Executable,
     prepared = _prepare(statement, tuple(rows[0]), dialect)
     params = _tuples(prepared, rows)
     driver = connection.sync_connection.connection.driver_connection
+    # The standard library's connection on the writer thread (sqlite_writer.py), or
+    # aiosqlite's, whose calls are handed to its thread.
+    direct = isinstance(driver, sqlite3.Connection)
     if not prepared.returning:
         try:
-            cursor = await driver.executemany(prepared.sql, params)
+            if direct:
+                changed = driver.executemany(prepared.sql, params).rowcount
+            else:
+                changed = (await driver.executemany(prepared.sql, params)).rowcount
         except sqlite3.Error as exc:
             raise _as_sqlalchemy(prepared.sql, exc, dialect) from exc
-        if cursor.rowcount:
+        if changed:
             wrote(connection)
         return []
     if not prepared.head:
@@ -106,7 +115,11 @@ async def execute(connection: AsyncConnection, statement: Executable,
         sql = (f"{prepared.head} VALUES {', '.join([prepared.values_group] * len(chunk))}"
                f"{prepared.tail}")
         try:
-            found.extend(await driver.execute_fetchall(sql, [v for row in chunk for v in row]))
+            values = [v for row in chunk for v in row]
+            if direct:
+                found.extend(driver.execute(sql, values).fetchall())
+            else:
+                found.extend(await driver.execute_fetchall(sql, values))
         except sqlite3.Error as exc:
             raise _as_sqlalchemy(sql, exc, dialect) from exc
     if found:

@@ -48,6 +48,7 @@ from collector.store.signal_batch import (
     Result,
     SignalBatch,
 )
+from collector.store.sqlite_writer import ThreadConnection, run_to_end, sqlite_writer
 from collector.store.ticket_rows import (
     EVENTS,
     IS_ACTIVE,
@@ -184,12 +185,13 @@ class TicketStore:
                 log.info("applying %d signals again (attempt %d): %s", len(signals), attempt,
                          reason)
             try:
+                if self._dialect == "sqlite":
+                    # The whole transaction in one hand-over to a thread (sqlite_writer.py).
+                    return await sqlite_writer(self._engine).run(
+                        lambda connection: run_to_end(self._batch(
+                            ThreadConnection(connection), now, assess).apply(signals)))
                 async with write_transaction(self._engine) as connection:
-                    batch = SignalBatch(connection, self._dialect, now, assess,
-                                        self.escalation, in_chunk=IN_CHUNK,
-                                        inhibit_rules=self.inhibit_rules,
-                                        maintenance=self.maintenance)
-                    return await batch.apply(signals)
+                    return await self._batch(connection, now, assess).apply(signals)
             except KeyTaken as taken:
                 reason = f"{len(taken.keys)} key(s) opened meanwhile by another collector"
             except DBAPIError as exc:
@@ -198,6 +200,12 @@ class TicketStore:
                 reason = str(exc.orig)
         raise RuntimeError(f"gave up applying {len(signals)} signals after {MAX_ATTEMPTS} "
                            f"attempts: {reason}")
+
+    def _batch(self, connection: AsyncConnection | ThreadConnection, now: datetime,
+               assess: Assess) -> SignalBatch:
+        return SignalBatch(connection, self._dialect, now, assess, self.escalation,
+                           in_chunk=IN_CHUNK, inhibit_rules=self.inhibit_rules,
+                           maintenance=self.maintenance)
 
     # -- user reports -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from alerting.inhibition import parse_inhibit_rules
+from collector.store.sqlite_writer import engines_of
 from tests.collector.store.conftest import Database, sqlite_copy
 from tests.collector.store.signals import T0, Assessor, at, resolve, trigger
 
@@ -49,7 +50,12 @@ def test_batch_reads_on_sqlite_use_narrow_indexes(sqlite_db):
         await s.tickets.apply_signals(
             [alert("src", "DiskFull"), trigger("evaluator:HostDown:db-01", host="db-01",
                                                host_down=True)], now=T0, assess=assess)
-        event.listen(s.engine.sync_engine, "before_cursor_execute", capture)
+        # The intake's transactions run on the SQLite writer thread's engine (made by the
+        # first batch above): listen on every engine that runs the store's statements.
+        engines = engines_of(s.engine)
+        assert len(engines) == 2
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", capture)
         # Every read path: a target attaching (the rules' inhibitors of its host), an alert on
         # a host-down host, a repeat by key, a component's hosts, and a resolve of a ticket
         # that holds another (the attached-ticket lookup).
@@ -64,7 +70,8 @@ def test_batch_reads_on_sqlite_use_narrow_indexes(sqlite_db):
             [resolve("alertmanager/src", seconds=120), resolve("alertmanager/web", seconds=120),
              resolve("evaluator:HostDown:db-01", seconds=120)], now=at(120), assess=assess)
         assert [o.result for o in outcomes] == ["resolved"] * 3
-        event.remove(s.engine.sync_engine, "before_cursor_execute", capture)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", capture)
 
     sqlite_db.run(scenario)
     assert any("parent_id IN" in sql for sql, _ in statements), "attached lookup not run"
