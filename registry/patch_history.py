@@ -90,15 +90,37 @@ def observed_at(document: Mapping[str, Any], received_at: datetime) -> datetime:
         except ValueError:
             return received_at
         if collected.tzinfo is not None:
-            return min(collected.astimezone(UTC), received_at)
+            try:
+                return min(collected.astimezone(UTC), received_at)
+            except OverflowError:
+                # Within years 1 to 9999 as written but not in UTC (9999-12-31T23:59:59-01:00,
+                # 0001-01-01T00:00:00+14:00): no time an agent's clock could have read.
+                return received_at
     return received_at
+
+
+# The pending-entry key (host, manager, package, architecture, version) is one entry of a
+# unique index, which PostgreSQL caps at 2,704 bytes. A host name is at most 255 characters
+# (1,020 bytes); the other parts are cut to these many UTF-8 bytes, not characters, so
+# even four-byte characters keep the entry well within the cap (1,020 + 558 bytes). Package
+# managers' names and versions are ASCII: for them bytes and characters are the same.
+MANAGER_BYTES, PACKAGE_BYTES, ARCHITECTURE_BYTES, VERSION_BYTES = 16, 255, 32, 255
+
+
+def _cut(text: str, size: int) -> str:
+    """`text` cut to at most `size` UTF-8 bytes, on a character boundary."""
+    if len(text) <= size and text.isascii():
+        return text
+    return text.encode()[:size].decode("utf-8", "ignore")
 
 
 def _failed_readers(document: Mapping[str, Any]) -> set[str]:
     errors = document.get("errors")
     if not isinstance(errors, list):
         return set()
-    return {e.get("reader") for e in errors if isinstance(e, Mapping)}
+    # A reader's name is a string; anything else names no reader (and is not hashable).
+    return {reader for e in errors if isinstance(e, Mapping)
+            and isinstance(reader := e.get("reader"), str)}
 
 
 def offered(document: Mapping[str, Any]) -> list[Offered] | None:
@@ -117,9 +139,12 @@ def offered(document: Mapping[str, Any]) -> list[Offered] | None:
                 and isinstance(version, str)) or not (manager and package and version):
             continue
         architecture = update.get("architecture")
-        item = Offered(manager=manager[:16], package=package[:255],
-                       architecture=architecture[:32] if isinstance(architecture, str) else "",
-                       version=version[:255], security=update.get("security") is True)
+        item = Offered(manager=_cut(manager, MANAGER_BYTES),
+                       package=_cut(package, PACKAGE_BYTES),
+                       architecture=_cut(architecture, ARCHITECTURE_BYTES)
+                       if isinstance(architecture, str) else "",
+                       version=_cut(version, VERSION_BYTES),
+                       security=update.get("security") is True)
         found.setdefault(item.key, item)
     return list(found.values())
 
@@ -183,7 +208,8 @@ def step(open_entries: Iterable[OpenEntry], document: Mapping[str, Any]) -> Step
     for entry in entries:
         version = _installed(entry, installed) if installed is not None else None
         if isinstance(version, str):
-            done.append((entry.id, version))
+            # Stored as the entry's installed_version (255 characters): cut as a candidate is.
+            done.append((entry.id, _cut(version, VERSION_BYTES)))
         elif (still_offered is not None and installed is not None
               and entry.package not in still_offered):
             withdrawn.append(entry.id)
