@@ -28,6 +28,7 @@ from collector.handlers.runbooks import RUNBOOK_PATH
 from collector.handlers.tickets import LIST_QUERY, TICKET_PATH
 from collector.handlers.vendor_cases import CASE_PATH
 from collector.handlers.vendor_cases import LIST_QUERY as CASES_QUERY
+from collector.openapi_links import add_links
 from collector.openapi_schemas import REQUEST_BODIES, SCHEMAS, storable
 from regie import __version__
 
@@ -505,4 +506,5 @@ def document() -> dict[str, Any]:
                 op["responses"].setdefault("400", COMMON_ERRORS["400"])
             if method == "post":
                 op["responses"].setdefault("507", COMMON_ERRORS["507"])
+    add_links(doc["paths"])
     return doc

@@ -98,3 +98,48 @@ def health_report_rules(context, case, kwargs) -> None:
         query["period"] = f"2025-{query['period'][-2:]}"
     if query.pop("group", None) is not None:
         query.setdefault("host", "*")
+
+
+# The stateful phase chains calls by the document's links and runs many scenarios, in which
+# Hypothesis repeats a first step it drew before (tests/collector/test_openapi.py). Two
+# creations are unique by a key: a vendor case by its vendor's case number (a second is 409)
+# and an inventory push by its idempotency key (a replay is 200 "duplicate", not 202). Such a
+# repeat would then answer otherwise than the first time, Hypothesis would see the scenario
+# change under it and stop the phase early. So in that phase each valid creation gets a fresh
+# key; the duplicates themselves are sent by the other phases.
+_fresh = iter(range(1, 1 << 62))
+
+
+@schemathesis.hook("before_call")
+def fresh_keys_when_stateful(context, case, kwargs) -> None:
+    meta = case.meta
+    if meta is None or meta.phase.name != "stateful" or not meta.generation.mode.is_positive \
+            or case.operation.method.upper() != "POST" or not isinstance(case.body, dict):
+        return
+    field = {"/api/v1/vendor-cases": "case_number",
+             "/api/v1/inventory": "idempotency_key"}.get(case.operation.path)
+    if field is None or not isinstance(case.body.get(field), str):
+        return
+    case.body[field] = f"{case.body[field][:180]} #{next(_fresh)}"
+    if case.headers and "Idempotency-Key" in case.headers:
+        del case.headers["Idempotency-Key"]
+
+
+# A maintenance window has rules OpenAPI cannot state (docs/maintenance.md; the document says so
+# in words: 409 naming the field): its start and end are times in its time zone, it is not
+# wholly in the past, its recurrence occurs, its matchers are Alertmanager matchers, it has a
+# scope. Random text almost never makes one, so in the stateful phase, which follows a window's
+# links (read it, end it), valid requests get a window that can be: an hour, a fixed day in the
+# future, on the generated hosts (or a glob) and services, no recurrence or matchers.
+@schemathesis.hook("before_call")
+def maintenance_window_when_stateful(context, case, kwargs) -> None:
+    meta = case.meta
+    if meta is None or meta.phase.name != "stateful" or not meta.generation.mode.is_positive \
+            or case.operation.path != "/api/v1/maintenance" \
+            or case.operation.method.upper() != "POST" or not isinstance(case.body, dict):
+        return
+    body = case.body
+    body.update(start="2099-01-04T02:00", end=None, duration="1h", timezone=None, rrule=None,
+                matchers=None)
+    if not body.get("hosts") and not body.get("services"):
+        body["hosts"] = ["db-*"]

@@ -16,6 +16,7 @@ import pytest
 from collector.app import Route
 from collector.handlers import ROUTES
 from collector.openapi import REQUEST_BODIES, document
+from collector.openapi_links import LINKS
 
 
 def _openapi_path(route: Route) -> str:
@@ -55,9 +56,90 @@ def test_every_request_body_obeys_the_body_rules():
     assert bodies == set(REQUEST_BODIES)
 
 
+def _required_fields(doc: dict, schema: dict) -> set[str]:
+    if "$ref" in schema:
+        return _required_fields(doc, doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    return set(schema.get("required", ())).union(
+        *(_required_fields(doc, branch) for branch in schema.get("allOf", ())))
+
+
+def test_links_lead_to_operations_with_what_they_need():
+    """Each link (collector/openapi_links.py) names an operation of the document, fills
+    exactly its path parameters, from a field every answer it follows carries or from the
+    request's own path parameter."""
+    doc = document()
+    count = 0
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    count += 1
+                    assert status.startswith("2"), (path, method, status, name)
+                    pointer = link["operationRef"].removeprefix("#/paths/")
+                    target_path, target_method = pointer.rsplit("/", 1)
+                    target_path = target_path.replace("~1", "/").replace("~0", "~")
+                    target = doc["paths"][target_path][target_method]
+                    wanted = {p["name"] for p in target.get("parameters", ())
+                              if p["in"] == "path"}
+                    assert set(link["parameters"]) == wanted, (path, name)
+                    schema = response["content"]["application/json"]["schema"]
+                    own = {p["name"] for p in op.get("parameters", ()) if p["in"] == "path"}
+                    for expression in link["parameters"].values():
+                        if expression.startswith("$response.body#/"):
+                            field = expression.removeprefix("$response.body#/")
+                            assert field in _required_fields(doc, schema), (path, name)
+                        else:
+                            assert expression.removeprefix("$request.path.") in own, (path, name)
+    assert count == sum(len(targets) for _, targets in LINKS.values()) > 0
+
+
+_SETUPS = [("plain", "sqlite"), ("oncall", "sqlite"), ("oncall", "postgresql")]
+
+
+def _schemathesis(tmp_path: Path, setup: str, backend: str, *args: str,
+                  config_file: Path | None = None) -> tuple[subprocess.CompletedProcess, str]:
+    """Run schemathesis with every check against a real collector (admin token); the run and
+    the collector's log. `setup` "oncall": a schedule, a file channel and link signing."""
+    from tests.collector.conftest import collector_process, migrated, throwaway_database
+    from tests.collector.oncall_harness import LINK_SECRET, SCHEDULE
+
+    config = ""
+    if setup == "oncall":
+        (tmp_path / "oncall.yml").write_text(SCHEDULE)
+        (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
+        (tmp_path / "link.key").chmod(0o600)   # secret files other users can read are refused
+        config = (f'[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n'
+                  f'link_secret_file = "{tmp_path / "link.key"}"\n\n'
+                  f'[[oncall.channels]]\nname = "log"\nkind = "file"\n'
+                  f'path = "{tmp_path / "notifications.jsonl"}"\n')
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.collector.schemathesis_hooks",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
+                                                       os.environ.get("PYTHONPATH")]))}
+    global_options = ["--config-file", str(config_file)] if config_file else []
+    with throwaway_database(backend, tmp_path) as url, \
+            collector_process(tmp_path, migrated(url), config) as collector:
+        result = subprocess.run(
+            [sys.executable, "-m", "schemathesis.cli", *global_options, "run",
+             f"{collector.url}/api/v1/openapi.json",
+             "--header", f"Authorization: Bearer {collector.tokens['admin']}",
+             "--checks", "all", "--seed", "20261207", "--no-color",
+             "--suppress-health-check", "all", *args],
+            capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path, env=env)
+        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+    return result, log
+
+
+def _no_traceback_through_regie(log: str) -> None:
+    # aiohttp's HTTP parser logs malformed requests it refuses itself (a NUL in a header); a
+    # traceback through Regie's own code would be an unhandled error in a handler.
+    own_frames = [line for line in log.splitlines()
+                  if line.strip().startswith('File "') and "/collector/" in line]
+    assert own_frames == [], log[-4000:]
+
+
 @pytest.mark.timeout(600)  # fuzzes every operation: 30-130 s (default: 120 s)
-@pytest.mark.parametrize(("setup", "backend"), [("plain", "sqlite"), ("oncall", "sqlite"),
-                                                ("oncall", "postgresql")])
+@pytest.mark.parametrize(("setup", "backend"), _SETUPS)
 def test_schemathesis_all_checks(tmp_path, setup, backend):
     """Property-based requests from the document (valid and invalid) against the real service,
     authenticated as admin, with every schemathesis check: no 5xx, every status, header,
@@ -68,34 +150,8 @@ def test_schemathesis_all_checks(tmp_path, setup, backend):
 
     The one rule OpenAPI cannot state (an inventory push's Idempotency-Key header equals the
     body's key) is taught by tests/collector/schemathesis_hooks.py."""
-    from tests.collector.conftest import collector_process, migrated, throwaway_database
-    from tests.collector.oncall_harness import LINK_SECRET, SCHEDULE
-
-    config = ""
-    if setup == "oncall":
-        (tmp_path / "oncall.yml").write_text(SCHEDULE)
-        (tmp_path / "link.key").write_text(LINK_SECRET + "\n")
-        (tmp_path / "link.key").chmod(0o600)  # a secret readable by others is refused
-        (tmp_path / "link.key").chmod(0o600)   # secret files other users can read are refused
-        config = (f'[oncall]\nschedule_file = "{tmp_path / "oncall.yml"}"\n'
-                  f'link_secret_file = "{tmp_path / "link.key"}"\n\n'
-                  f'[[oncall.channels]]\nname = "log"\nkind = "file"\n'
-                  f'path = "{tmp_path / "notifications.jsonl"}"\n')
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.collector.schemathesis_hooks",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
-                                                       os.environ.get("PYTHONPATH")]))}
-    with throwaway_database(backend, tmp_path) as url, \
-            collector_process(tmp_path, migrated(url), config) as collector:
-        result = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "run",
-             f"{collector.url}/api/v1/openapi.json",
-             "--header", f"Authorization: Bearer {collector.tokens['admin']}",
-             "--checks", "all",
-             "--max-examples", "25", "--phases", "examples,coverage,fuzzing",
-             "--seed", "20261207", "--no-color", "--suppress-health-check", "all"],
-            capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path, env=env)
-        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+    result, log = _schemathesis(tmp_path, setup, backend, "--max-examples", "25",
+                                "--phases", "examples,coverage,fuzzing")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-12000:]
     # Every operation of the document was exercised in both phases, none skipped (but the
@@ -104,11 +160,64 @@ def test_schemathesis_all_checks(tmp_path, setup, backend):
     assert re.search(rf"Operations:\s+{operations} selected / {operations} total",
                      result.stdout), output[-3000:]
     assert result.stdout.count(f"\u2705 {operations} passed") == 2, output[-3000:]
-    # aiohttp's HTTP parser logs malformed requests it refuses itself (a NUL in a header); a
-    # traceback through Regie's own code would be an unhandled error in a handler.
-    own_frames = [line for line in log.splitlines()
-                  if line.strip().startswith('File "') and "/collector/" in line]
-    assert own_frames == [], log[-4000:]
+    _no_traceback_through_regie(log)
+
+
+# The resources whose workflows the document's links describe (collector/openapi_links.py):
+# the stateful phase must have followed a link from each one's creation to a next call that
+# succeeded.
+_CREATIONS = ["POST /api/v1/tickets ", "POST /api/v1/changes ", "POST /api/v1/maintenance ",
+              "POST /api/v1/vendor-cases ", "POST /api/v1/inventory "]
+
+
+@pytest.mark.timeout(600)  # 200 scenarios of at most 10 calls: 40-100 s
+@pytest.mark.parametrize(("setup", "backend"), _SETUPS)
+def test_schemathesis_stateful(tmp_path, setup, backend):
+    """Schemathesis's stateful phase: scenarios of calls chained by the document's links (a
+    ticket reported, then read, acknowledged, noted, resolved, closed by the id in the answer;
+    a change submitted, approved, started...; a maintenance window read and ended; a vendor
+    case updated, noted, closed; an inventory push's host read), with every check, among
+    calls on random ids, on the operations the links join. The links are the document's own
+    (schemathesis's inference is off: tests/collector/schemathesis_stateful.toml), and the
+    run's report must show them followed: from every resource's creation to a next call that
+    succeeded, and chains of more than one link.
+
+    Hypothesis stops a suite when a repeated scenario answers otherwise than the first time
+    (a state-changing API does); tests/collector/schemathesis_hooks.py gives the phase's
+    creations fresh unique keys so that happens late."""
+    import json
+
+    result, log = _schemathesis(
+        tmp_path, setup, backend, "--phases", "stateful",
+        "--include-path-regex", "^/api/v1/(tickets|changes|maintenance|vendor-cases|"
+                                "inventory|hosts)",
+        "--report", "ndjson", "--report-ndjson-path", str(tmp_path / "run.ndjson"),
+        config_file=Path(__file__).with_name("schemathesis_stateful.toml"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-12000:]
+    links = sum(len(targets) for _, targets in LINKS.values())
+    covered = re.search(rf"API Links:\s+(\d+) covered / {links} selected / {links} total\n",
+                        result.stdout)
+    assert covered and int(covered[1]) > 0, output[-3000:]
+    # Each call of the run's scenarios: the link it followed (if any), its parent, its status.
+    calls = {}
+    for line in (tmp_path / "run.ndjson").read_text().splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        if not finished or finished["phase"] != "stateful":
+            continue
+        recorder = finished["recorder"]
+        for case_id, case in recorder.get("cases", {}).items():
+            response = (recorder.get("interactions", {}).get(case_id) or {}).get("response")
+            transition = case.get("transition") if case["is_transition_applied"] else None
+            calls[case_id] = (transition and transition["id"], case.get("parent_id"),
+                              response and response["status_code"])
+    followed = {link for link, _, status in calls.values() if link and 200 <= status < 300}
+    missing = [c for c in _CREATIONS if not any(link.startswith(c) for link in followed)]
+    assert missing == [], (missing, sorted(followed))
+    chained = [link for link, parent, status in calls.values()
+               if link and parent in calls and calls[parent][0] and 200 <= status < 300]
+    assert chained, sorted(followed)
+    _no_traceback_through_regie(log)
 
 
 @pytest.mark.parametrize("text", [
