@@ -164,6 +164,15 @@ def pg_active_by_key() -> TextClause:
 
 
 @functools.cache
+def hold_inhibitors_statement() -> TextClause:
+    """PostgreSQL: the ids of these tickets that are still active, locked FOR SHARE (in id
+    order, so two batches take them in one order)."""
+    sql = (f"SELECT id FROM tickets WHERE id = ANY(CAST(:ids AS integer[])) "  # noqa: S608
+           f"AND {ACTIVE_PREDICATE} ORDER BY id FOR SHARE")
+    return text(sql).bindparams(bindparam("ids", type_=ARRAY(Integer)))
+
+
+@functools.cache
 def pg_host_down() -> TextClause:
     """Open host-down tickets (not attached) of the hosts, oldest first."""
     names = ", ".join(column.name for column in ENTRY_COLUMNS)

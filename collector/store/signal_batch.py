@@ -31,6 +31,11 @@ across several collector processes on PostgreSQL:
   repeat of it. The insert waited for the other transaction to commit, so the retry sees its
   ticket; rows are written in key and id order so two batches do not lock each other in a
   cycle (a deadlock, should one still happen, is retried as well).
+- The inhibitors a batch attaches new tickets to were read without a lock: they are locked
+  `FOR SHARE` before the insert and must still be active, else the batch raises
+  `InhibitorGone` and is applied again (a ticket attached to an inhibitor that a concurrent
+  transaction resolved would never page). A host-down ticket opened by a concurrent
+  transaction is not seen: the new ticket pages on its own (one page more, never one less).
 - On SQLite writers take the database lock before reading (`BEGIN IMMEDIATE`), so batches
   are serial and never conflict.
 """
@@ -59,6 +64,7 @@ from collector.store.batch_statements import (
     INHIBITION_COLUMNS,
     escalations_statement,
     events_statement,
+    hold_inhibitors_statement,
     may_inhibit_terms,
     open_statement,
     open_with_events_statement,
@@ -117,6 +123,20 @@ class KeyTaken(Exception):
     def __init__(self, keys: Iterable[str]) -> None:
         super().__init__()
         self.keys = sorted(keys)
+
+    @property
+    def reason(self) -> str:
+        return f"{len(self.keys)} key(s) opened meanwhile by another collector"
+
+
+class InhibitorGone(KeyTaken):
+    """Inhibitors this batch attached tickets to were resolved by a transaction that had not
+    committed when the batch read them (PostgreSQL: another collector, or another of this
+    collector's group transactions)."""
+
+    @property
+    def reason(self) -> str:
+        return f"{len(self.keys)} inhibiting ticket(s) resolved meanwhile"
 
 
 @dataclass(slots=True, eq=False)
@@ -492,6 +512,8 @@ class SignalBatch:
                     for e in repeated])
             if moved:
                 await self._update(_MOVE_COLUMNS, [self._moved(e) for e in moved])
+        if self.dialect == "postgresql":
+            await self._hold_inhibitors()
         # A ticket the batch opened and already resolved is outside the unique index and
         # cannot conflict; written first, it also gets the smaller id of the two for its key.
         # (Rare: a trigger and its resolve in one batch. Several may share a key, so the ids
@@ -545,6 +567,25 @@ class SignalBatch:
             await poke(self.connection, [e.id for e in moved], self.now)
         if self.events and not events_written:
             await self._bulk(events_statement(self.dialect), self._event_rows(keyed=False))
+
+    async def _hold_inhibitors(self) -> None:
+        """PostgreSQL: the existing tickets this batch attaches tickets to, locked FOR SHARE
+        and still active, or InhibitorGone (the batch is applied again, and sees them
+        resolved). The batch read them without a lock: a transaction resolving one of them
+        meanwhile holds it FOR NO KEY UPDATE, which the foreign key's FOR KEY SHARE does not
+        wait for, and it has read that ticket's attached tickets already, so a ticket attached
+        to it now would stay attached to a resolved ticket and never page. FOR SHARE waits
+        for that transaction to end; once this one holds the lock, none can resolve them
+        before it commits (the resolver then reads the tickets attached here)."""
+        parents = sorted({e.parent.id for e in (*self.new, *self.attached)
+                          if e.parent is not None and e.parent.id is not None
+                          and not e.parent.opened_here and e.active})
+        if not parents:
+            return
+        held = set((await self.connection.execute(hold_inhibitors_statement(),
+                                                  {"ids": parents})).scalars())
+        if gone := set(parents) - held:
+            raise InhibitorGone(str(id_) for id_ in gone)
 
     def _event_rows(self, *, keyed: bool) -> list[dict[str, Any]]:
         """The timeline rows. `keyed`: for open_with_events_statement, which knows the ids of

@@ -192,8 +192,8 @@ class TicketStore:
                             ThreadConnection(connection), now, assess).apply(signals)))
                 async with write_transaction(self._engine) as connection:
                     return await self._batch(connection, now, assess).apply(signals)
-            except KeyTaken as taken:
-                reason = f"{len(taken.keys)} key(s) opened meanwhile by another collector"
+            except KeyTaken as taken:   # or InhibitorGone
+                reason = taken.reason
             except DBAPIError as exc:
                 if _sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise
