@@ -322,9 +322,15 @@ class MetricsServer:
                 await self._answer(writer, _error(exc.status, str(exc)), False, True)
                 return
             answer = await self._respond(request)
-            if not await self._answer(writer, answer, request.method == "HEAD",
-                                      not request.keep_alive) or not request.keep_alive:
+            # A client told to come back later (503) is let go: requests it pipelined behind
+            # that one would each be another 503 at once.
+            close = not request.keep_alive or answer[0] == 503
+            if not await self._answer(writer, answer, request.method == "HEAD", close) \
+                    or close:
                 return
+            # Requests already buffered (pipelined) are read and answered without awaiting
+            # anything that suspends: give the other connections their turn between two.
+            await asyncio.sleep(0)
 
     async def _read_head(self, reader: asyncio.StreamReader, first: bool) -> bytes | None:
         """The request line and headers, or None when the client closed or was too slow."""

@@ -11,6 +11,7 @@ import contextlib
 import re
 import ssl
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,3 +158,40 @@ def test_a_thousand_half_requests_finishing_at_once_share_collections(tmp_path):
     # loose on purpose (a slow machine runs more, shorter-shared collections), and far
     # below one per request.
     assert collections <= 25, (collections, ok)
+
+
+def test_clients_pipelining_scrapes_they_never_read_cannot_starve_the_others(tmp_path):
+    """The attack: 600 connections each sending 1,000 `GET /metrics` back to back (HTTP/1.1
+    pipelining) and never reading. Each connection was answered request after request, most
+    with an instant 503 (the scrape slots full) that suspends nothing, so one connection held
+    the event loop for its whole pipeline: a normal scrape timed out (20 s) for 40 s and the
+    agent grew to 315 MB. Now a client answered 503 is let go (the requests behind it were
+    503s too), and a connection yields to the others between two requests: the 503s are at
+    most one per connection, the process stays under the 128 MB its unit allows, and a
+    normal scrape is answered during the attack and is a 200 once it stops."""
+    connections = 600
+    assert raise_open_files_limit(4096) >= connections + 100, "need room for client sockets"
+    pipeline = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1000
+    with agent(tmp_path) as running_agent:
+        busy_before = running_agent.metric('regie_agent_scrape_requests_total{result="busy"}')
+        with SlowClients(running_agent.port, connections, head=pipeline):
+            status = _status(f"{running_agent.url}/metrics")
+            rss_kb = running_agent.status("VmRSS")
+        assert status in (200, 503), status
+        # The scrapes the closed connections had started finish first, then slots free up.
+        wait_for(lambda: _status(f"{running_agent.url}/metrics") == 200, timeout=60,
+                 interval=0.5, what="a normal scrape to be answered 200")
+        busy = running_agent.metric('regie_agent_scrape_requests_total{result="busy"}')
+    assert rss_kb < 128 * 1024, rss_kb
+    # At most one 503 per connection, plus the normal scrapes' own (during the attack and
+    # while slots free up after it: a handful), and at least one: the 40 slots were full.
+    assert 1 <= busy - busy_before <= connections + 150, busy - busy_before
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
