@@ -27,11 +27,19 @@ def host_name_problem(host: str) -> str | None:
     if any(c.isspace() or not c.isprintable() for c in host):
         return "has a host with spaces or control characters"
     try:
-        host.encode("idna")
-    except UnicodeError:
-        return "has a host that is not a valid DNS name (empty or over-long label)"
-    try:
-        URL.build(scheme="http", host=host)     # what aiohttp will build the request from
+        # What aiohttp will build the request from: yarl maps the name first (UTS 46), and
+        # the mapping itself may empty a label: "\u2488.example" (a digit with a full stop,
+        # one character) becomes "1..example".
+        built = URL.build(scheme="http", host=host).raw_host or ""
     except ValueError:
         return "has a host that is not a valid DNS name"
+    for name in (host, built):
+        try:
+            encoded = name.encode("idna")
+        except UnicodeError:
+            return "has a host that is not a valid DNS name (empty or over-long label)"
+        # CPython's codec maps before it splits, so it may itself return an empty label.
+        if any(not label or len(label) > 63
+               for label in encoded.removesuffix(b".").split(b".")):
+            return "has a host that is not a valid DNS name (empty or over-long label)"
     return None

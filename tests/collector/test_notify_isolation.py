@@ -55,7 +55,11 @@ timeout_seconds = 5
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1..:18999/h", "http://hooks..example/h",
-                                 f"http://{'a' * 64}.example/h"])
+                                 f"http://{'a' * 64}.example/h",
+                                 # One character, U+2488 DIGIT ONE FULL STOP: the IDNA
+                                 # mapping makes it "1.", so the name is "1..example" (it
+                                 # passed the check, then failed every delivery).
+                                 "http://\u2488.example/h"])
 def test_a_webhook_url_that_cannot_resolve_stops_the_collector(tmp_path, url):
     """The attack's URL (and its kin) is refused at start-up: exit 2, the channel named."""
     db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
