@@ -27,6 +27,7 @@ canonical host name (never the scrape address).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -111,12 +112,26 @@ class RuleIndex:
     name and the few that name none, not against every rule (the intake asks this for each
     alert that may open a ticket). Same answers as asking every rule."""
 
-    __slots__ = ("_sources", "_targets", "rules")
+    __slots__ = ("_source_names", "_sources", "_targets", "rules")
 
     def __init__(self, rules: Sequence[InhibitRule]) -> None:
         self.rules = tuple(rules)
         self._targets = _by_alertname(self.rules, "target_matchers")
         self._sources = _by_alertname(self.rules, "source_matchers")
+        self._source_names: dict[str, bool] = {}
+
+    def may_be_source_named(self, alertname: str) -> bool:
+        """Whether an alert of this name may inhibit others by some rule: its `alertname`
+        matchers accept the name (a rule without one: any name). Remembered per name."""
+        known = self._source_names.get(alertname)
+        if known is None:
+            if len(self._source_names) >= 10_000:
+                self._source_names.clear()
+            labels = {"alertname": alertname}
+            known = any(all(m.matches(labels) for m in rule.source_matchers
+                            if m.name == "alertname") for rule in self.rules)
+            self._source_names[alertname] = known
+        return known
 
     def is_target(self, labels: Mapping[str, str]) -> bool:
         named, general = self._targets
@@ -127,6 +142,12 @@ class RuleIndex:
         named, general = self._sources
         return any(rule.is_source(labels)
                    for rule in named.get(labels.get("alertname", ""), general))
+
+
+@functools.lru_cache(maxsize=8)
+def rule_index(rules: tuple[InhibitRule, ...]) -> RuleIndex:
+    """The index of these rules (made once per rule set)."""
+    return RuleIndex(rules)
 
 
 def _by_alertname(rules: tuple[InhibitRule, ...], side: str,

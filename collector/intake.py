@@ -11,8 +11,10 @@ import asyncio
 import collections
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from alerting.inhibition import rule_index
 from alerting.priority import (
     IMPACT_ORDER,
     USER_REPORTED,
@@ -21,7 +23,7 @@ from alerting.priority import (
     Matrix,
     assess,
 )
-from alerting.ticket import Criticality, Signal, Urgency, UserReport
+from alerting.ticket import Action, Criticality, Signal, Urgency, UserReport
 from collector.config import CriticalitySettings
 from collector.metrics import CollectorMetrics
 from collector.payloads.fields import BadPayload
@@ -86,6 +88,12 @@ class Intake:
         self.writers = writers
         self._writers: set[asyncio.Task] = set()
         self._in_flight: set[str] = set()
+        # ... and the hosts of their triggers, and of those triggers that may inhibit others
+        # (host-down, or a source of an inhibit rule): a group whose trigger may inhibit an
+        # alert of a host waits for the groups running that host's triggers, and the other
+        # way round, so an alert sees the host-down ticket opened just before it (one page).
+        self._in_flight_hosts: collections.Counter[str] = collections.Counter()
+        self._in_flight_inhibiting: collections.Counter[str] = collections.Counter()
         # Called after a commit that opened or moved tickets (the escalation loop's wake-up).
         self.on_change: Callable[[], None] | None = None
         # Whether a host is past end of support (the registry answers; an impact input).
@@ -194,15 +202,18 @@ class Intake:
             # (Also when cancelled before it ran; otherwise _write_pending has left already.)
             task.add_done_callback(self._writers.discard)
 
-    def _next_group(self) -> tuple[list[tuple[Sequence[Signal], asyncio.Future]], set[str]]:
+    def _next_group(self) -> tuple[list[tuple[Sequence[Signal], asyncio.Future]],
+                                   _Claim]:
         """The queued requests the next transaction takes, from the head of the queue, and
-        their dedup keys: as many as fit in GROUP_MAX_SIGNALS, stopping at the first request
-        that shares a key with a group still running. Requests start in arrival order, and
-        one that shares a key with an earlier request is in that request's transaction or
-        starts after its commit: a resolve never overtakes its trigger. Empty when the head
-        waits (the writer running its key takes it next)."""
+        what they claim: as many as fit in GROUP_MAX_SIGNALS, stopping at the first request
+        that shares a key with a group still running (or, with several writers, whose
+        triggers may inhibit alerts of a host that a group running has triggers for, or the
+        other way round). Requests start in arrival order, and one that shares a key with an
+        earlier request is in that request's transaction or starts after its commit: a
+        resolve never overtakes its trigger. Empty when the head waits (the writer running
+        its key takes it next)."""
         group: list[tuple[Sequence[Signal], asyncio.Future]] = []
-        keys: set[str] = set()
+        claim = _Claim(set(), set(), set())
         size = 0
         in_flight = self._in_flight
         while self._pending:
@@ -212,26 +223,58 @@ class Intake:
             request_keys = {signal.dedup_key for signal in signals}
             if in_flight and not in_flight.isdisjoint(request_keys):
                 break
+            if self.writers > 1:
+                hosts, inhibiting = self._hosts(signals)
+                if (not self._in_flight_hosts.keys().isdisjoint(inhibiting)
+                        or not self._in_flight_inhibiting.keys().isdisjoint(hosts)):
+                    break
+                claim.hosts |= hosts
+                claim.inhibiting |= inhibiting
             group.append(self._pending.popleft())
-            keys |= request_keys
+            claim.keys |= request_keys
             size += len(signals)
-        return group, keys
+        return group, claim
+
+    def _hosts(self, signals: Sequence[Signal]) -> tuple[set[str], set[str]]:
+        """The hosts of these triggers, and of those that may inhibit others: host-down, or
+        named as a source by an inhibit rule (alerting/inhibition.py)."""
+        rules = rule_index(self.tickets.inhibit_rules)
+        hosts: set[str] = set()
+        inhibiting: set[str] = set()
+        for signal in signals:
+            if signal.action is not Action.TRIGGER or not signal.host:
+                continue
+            hosts.add(signal.host)
+            if signal.host_down or (rules.rules and rules.may_be_source_named(
+                    _alertname(signal))):
+                inhibiting.add(signal.host)
+        return hosts, inhibiting
 
     async def _write_pending(self) -> None:
         """Apply queued batches, as many as fit in one transaction at a time, until none wait
         (or the head of the queue waits for another writer's group)."""
         try:
             while self._pending:
-                group, keys = self._next_group()
+                group, claim = self._next_group()
                 if not group:
                     return
-                self._in_flight |= keys
+                self._in_flight |= claim.keys
+                self._in_flight_hosts.update(claim.hosts)
+                self._in_flight_inhibiting.update(claim.inhibiting)
                 # The rest of the queue may go to another writer meanwhile.
                 self._start_writer()
                 try:
                     await self._write_group(group)
                 finally:
-                    self._in_flight -= keys
+                    self._in_flight -= claim.keys
+                    self._in_flight_hosts.subtract(claim.hosts)
+                    self._in_flight_inhibiting.subtract(claim.inhibiting)
+                    # (Counter.subtract keeps zero counts: dropped, so keys() is in flight.)
+                    for counter, hosts in ((self._in_flight_hosts, claim.hosts),
+                                           (self._in_flight_inhibiting, claim.inhibiting)):
+                        for host in hosts:
+                            if counter[host] <= 0:
+                                del counter[host]
         finally:
             # Not counted from here on, before any other request can look: a done callback
             # would only run later, and a request queued meanwhile would find no writer.
@@ -306,6 +349,25 @@ class Intake:
         if opened_at is not None:
             self._metrics.time_to_resolve.labels(priority).observe(
                 max(0.0, (now - opened_at).total_seconds()))
+
+
+@dataclass(slots=True)
+class _Claim:
+    """What a group in flight holds: its dedup keys, its triggers' hosts, and the hosts of
+    those triggers that may inhibit others."""
+
+    keys: set[str]
+    hosts: set[str]
+    inhibiting: set[str]
+
+
+def _alertname(signal: Signal) -> str:
+    """The alert's name as inhibit rules see it (alerting.inhibition.alert_labels)."""
+    labels = signal.details.get("labels")
+    if isinstance(labels, dict) and "alertname" in labels:
+        return str(labels["alertname"])
+    rule = signal.details.get("rule")
+    return rule if isinstance(rule, str) else ""
 
 
 def _ticket_line(msg: str, *args: object) -> None:

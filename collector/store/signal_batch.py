@@ -43,7 +43,6 @@ across several collector processes on PostgreSQL:
 from __future__ import annotations
 
 import enum
-import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ from typing import Any
 from sqlalchemy import Executable, Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alerting.inhibition import InhibitRule, RuleIndex, alert_labels, inhibited_by
+from alerting.inhibition import InhibitRule, alert_labels, inhibited_by, rule_index
 from alerting.maintenance import Occurrence
 from alerting.priority import Assessment
 from alerting.ticket import ACTIVE_STATUSES, Action, Priority, Recovery, Signal, Source, Status
@@ -197,7 +196,7 @@ class SignalBatch:
         self.existing: list[_Entry] = []
         self.new: list[_Entry] = []
         self.inhibit_rules = tuple(inhibit_rules)
-        self.rule_index = _rule_index(self.inhibit_rules)
+        self.rule_index = rule_index(self.inhibit_rules)
         # Labels as inhibit rules see them, per signal that may open a ticket (asked when
         # reading and again when opening it).
         self.signal_labels: dict[int, dict[str, str]] = {}
@@ -641,11 +640,6 @@ class SignalBatch:
             # A parent opened in this batch has no id yet: linked after the insert.
             "parent_id": parent.id if parent is not None and not parent.opened_here else None,
         }
-
-
-@functools.lru_cache(maxsize=8)
-def _rule_index(rules: tuple[InhibitRule, ...]) -> RuleIndex:
-    return RuleIndex(rules)
 
 
 def _held(row: dict[str, Any], until: datetime | None) -> dict[str, Any]:

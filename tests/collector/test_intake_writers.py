@@ -241,3 +241,47 @@ def test_intake_writers_is_checked(tmp_path: Path, value):
     conf.write_text(f"[database]\nintake_writers = {value!r}\n".replace("'", '"'))
     with pytest.raises(ConfigError, match="intake_writers"):
         load_settings(conf)
+
+
+def _alert(key: str, host: str, *, host_down: bool = False, name: str | None = None,
+           labels: dict[str, str] | None = None) -> list[Signal]:
+    details = {"labels": {"alertname": name, **(labels or {})}} if name else {}
+    return [Signal(dedup_key=key, action=Action.TRIGGER, origin="alertmanager",
+                   summary=key, occurred_at=NOW, host=host, host_down=host_down,
+                   details=details)]
+
+
+@pytest.mark.parametrize("inhibitor,alert", [
+    (_alert("hd-down", "h-down", host_down=True), _alert("hd-cpu", "h-down", name="CpuHigh")),
+    (_alert("fs-full", "h-fs", name="FilesystemAlmostFull",
+            labels={"mountpoint": "/var", "device": "sda1"}),
+     _alert("fs-filling", "h-fs", name="FilesystemFilling",
+            labels={"mountpoint": "/var", "device": "sda1"})),
+], ids=["host-down", "inhibit-rule"])
+def test_an_alert_waits_for_the_inhibitor_of_its_host(pg_url, inhibitor, alert):
+    """A group opening an inhibitor of a host (a host-down alert, or the source of an inhibit
+    rule of the bundled rules file) is held; a request of another host starts beside it, but
+    an alert of the same host it would inhibit waits for its commit, then finds it and
+    attaches to it (no second page). Started beside it, it found nothing and paged."""
+    from collector.rules_file import load_rule_set
+
+    other = _alert(f"{inhibitor[0].dedup_key}-other", "h-elsewhere", name="CpuHigh")
+
+    async def work(intake, store):
+        store.inhibit_rules = load_rule_set(None).inhibit_rules
+        key = inhibitor[0].dedup_key
+        store.holds[key] = hold = asyncio.Event()
+        first = asyncio.create_task(intake.signals(inhibitor))
+        await store.until_entered(key)
+        beside = asyncio.create_task(intake.signals(other))
+        await store.until_entered(other[0].dedup_key)      # another host: beside it
+        held_back = asyncio.create_task(intake.signals(alert))
+        await rounds()
+        started_early = any(alert[0].dedup_key in keys for _, keys in store.log)
+        hold.set()
+        results = await asyncio.gather(first, beside, held_back)
+        return started_early, [r[0].result for r in results]
+
+    started_early, results = asyncio.run(with_writers(pg_url, 3, work))
+    assert not started_early
+    assert results == ["created", "created", "attached"]
