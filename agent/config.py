@@ -84,10 +84,15 @@ def _http_url(value: str) -> str | None:
             return "has a host that is not a valid DNS name (empty or over-long label)"
         return None
     try:
-        host.encode("idna")
+        encoded = host.encode("idna")
     except UnicodeError:
         return "has a host that is not a valid DNS name"
-    return None
+    # The codec maps before it splits and may itself empty a label: U+2488 (one character,
+    # DIGIT ONE FULL STOP) is "1.", so "\u2488.example" encodes to b"1..example".
+    if any(not label or len(label) > 63 for label in encoded.removesuffix(b".").split(b".")):
+        return "has a host that is not a valid DNS name (empty or over-long label)"
+    # urllib sends the host as written (its Host header in Latin-1): every push would fail.
+    return f"has a host outside ASCII: write it in its IDNA form, {encoded.decode()!r}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -145,6 +145,42 @@ def test_check_config_ok(tmp_path):
     assert (result.returncode, result.stdout.strip()) == (0, f"{conf}: ok")
 
 
+def _check_config(conf: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "regie", "agent", "check-config", "--config", str(conf)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_a_collector_host_whose_idna_mapping_empties_a_label_is_refused(tmp_path):
+    """U+2488 (DIGIT ONE FULL STOP, one character) maps to "1.": the name encodes, without an
+    error, to b"1..example", so check-config said ok and every push cycle then failed with a
+    traceback. The real command refuses it now."""
+    conf = write(tmp_path, "[push]\ncollector = 'https://\u2488.example:8847'\n")
+    result = _check_config(conf)
+    assert result.returncode == 2, result.stdout
+    assert (f"{conf}: push.collector: has a host that is not a valid DNS name"
+            in result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(("host", "ascii_form"), [("r\u00e9gie.example", "xn--rgie-bpa.example"),
+                                                  ("\u0440\u0435\u0433\u0438\u0435.example",
+                                                   "xn--c1adbl1b.example")])
+def test_a_collector_host_outside_ascii_is_refused_naming_its_idna_form(tmp_path, host,
+                                                                         ascii_form):
+    """urllib sends the host as written, in a Latin-1 Host header: a Cyrillic host failed
+    every push cycle with a UnicodeEncodeError traceback (a Latin-1 one sent wrong bytes)
+    while check-config said ok. The ASCII form works, and the refusal names it."""
+    conf = write(tmp_path, f"[push]\ncollector = 'https://{host}:8847'\n")
+    result = _check_config(conf)
+    assert result.returncode == 2, result.stdout
+    assert (f"{conf}: push.collector: has a host outside ASCII: write it in its IDNA form, "
+            f"'{ascii_form}'" in result.stderr), result.stderr
+    conf = write(tmp_path, f"[push]\ncollector = 'https://{ascii_form}:8847'\n")
+    result = _check_config(conf)
+    assert (result.returncode, result.stdout.strip()) == (0, f"{conf}: ok"), result.stderr
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
