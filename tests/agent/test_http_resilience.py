@@ -65,7 +65,8 @@ def test_idle_sockets_on_the_tls_port_blind_nobody(tmp_path):
     """The attack: a TCP connection to the TLS port that never starts the handshake made every
     HTTPS scrape time out until it closed. Now the scrape is answered while one, and then a
     thousand (beyond the connection cap, and near the open-files limit), are held; the server
-    drops them after its handshake deadline or to make room, and keeps a handful of threads."""
+    drops them after its handshake deadline or to make room, and keeps a handful of threads and
+    less memory than the 128 MB its unit allows."""
     assert raise_open_files_limit(4096) >= 1100, "need room for 1,000 client sockets"
     tls = make_tls(tmp_path)
     config = (f"[http]\ntls_cert_file = '{tls.cert}'\ntls_key_file = '{tls.key}'\n"
@@ -82,6 +83,7 @@ def test_idle_sockets_on_the_tls_port_blind_nobody(tmp_path):
                                         timeout=10) as response:
                 assert b"regie_memory_total_bytes" in response.read()
             threads = running_agent.status("Threads")
+            rss_kb = running_agent.status("VmRSS")
 
             def dropped() -> bool:
                 for sock in idle:
@@ -101,6 +103,8 @@ def test_idle_sockets_on_the_tls_port_blind_nobody(tmp_path):
             for sock in idle:
                 sock.close()
     assert threads <= 8, threads
+    # Each TLS connection had a 256 KiB read buffer from accept(): 215 MB with these held.
+    assert rss_kb < 128 * 1024, rss_kb
 
 
 def test_a_thousand_slow_clients_cost_no_thread_and_no_scrape(tmp_path):
