@@ -47,7 +47,9 @@ async def changes(request: web.Request) -> web.Response:
 
 async def change(request: web.Request) -> web.Response:
     text = request.match_info["id"]
-    if not (text.isascii() and text.isdecimal() and 1 <= int(text) <= MAX_ID):
+    # At most 19 digits before int(): over 4,300 it raises (a 500), and no id is longer.
+    if not (text.isascii() and text.isdecimal() and len(text) <= 19
+            and 1 <= int(text) <= MAX_ID):
         return message(request, 404, "No such change", "no change has that number")
     changes_desk = desk(request)
     found = await store.get_change(changes_desk.engine, int(text))

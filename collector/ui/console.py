@@ -8,7 +8,7 @@ A form's bad value gets a 400 page naming the field; a move the lifecycle refuse
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -70,6 +70,12 @@ def _cursor(value: str | None) -> Cursor | None:
         raise Refused("after", "not a page cursor of this queue") from None
     if len(parts) != 3 or moment.tzinfo is None or not 0 <= ident <= MAX_ID:
         raise Refused("after", "not a page cursor of this queue")
+    try:
+        # Years 1 to 9999 as written but not in UTC (9999-12-31T23:59:59-01:00): the query
+        # would overflow converting it.
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise Refused("after", "not a page cursor of this queue") from None
     return Cursor(priority=priority, created_at=moment, id=ident)
 
 
@@ -106,7 +112,8 @@ def _since(query) -> int | None:
     value = query.get("since")
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 19:
+    # isdigit() alone lets "²" and "٣" through, which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
         raise Refused("since", "a ticket id")
     return int(value)
 
