@@ -194,8 +194,14 @@ async def ticket(request: web.Request) -> web.Response:
 
 
 async def _form(request: web.Request) -> dict[str, str]:
+    """The form's text fields; Refused for a NUL in any (PostgreSQL stores none: the API
+    refuses it too, and the console's notes and reasons were 500s there)."""
     form = await request.post()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    for key, value in fields.items():
+        if "\x00" in value:
+            raise Refused(key[:40], "must not contain NUL characters")
+    return fields
 
 
 def _back(ticket_id: int) -> web.Response:
@@ -206,7 +212,10 @@ async def _transition(request: web.Request, action) -> web.Response:
     ticket_id = _ticket_id(request)
     if ticket_id is None:
         return message(request, 404, "No such ticket", "no such ticket")
-    form = await _form(request)
+    try:
+        form = await _form(request)
+    except Refused as exc:
+        return message(request, 400, "Not done", str(exc))
     note = (form.get("note") or "").strip() or None
     if note is not None and len(note) > 20_000:
         return message(request, 400, "Not done", "note: longer than 20000 characters")
@@ -236,7 +245,10 @@ async def note(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     if ticket_id is None:
         return message(request, 404, "No such ticket", "no such ticket")
-    text = ((await _form(request)).get("text") or "").strip()
+    try:
+        text = ((await _form(request)).get("text") or "").strip()
+    except Refused as exc:
+        return message(request, 400, "Note not added", str(exc))
     if not text or len(text) > 20_000:
         return message(request, 400, "Note not added", "text: 1 to 20000 characters")
     intake, user = request.app[INTAKE], request[USER]
@@ -251,8 +263,8 @@ async def override_priority(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     if ticket_id is None:
         return message(request, 404, "No such ticket", "no such ticket")
-    form = await _form(request)
     try:
+        form = await _form(request)
         priority = _choice(form.get("priority"), Priority, "priority")
     except Refused as exc:
         return message(request, 400, "Priority not changed", str(exc))
@@ -277,7 +289,10 @@ async def assign_ticket(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     if ticket_id is None:
         return message(request, 404, "No such ticket", "no such ticket")
-    assignee = ((await _form(request)).get("assignee") or "").strip()
+    try:
+        assignee = ((await _form(request)).get("assignee") or "").strip()
+    except Refused as exc:
+        return message(request, 400, "Not assigned", str(exc))
     try:
         person_name(assignee)
     except ValueError:

@@ -32,9 +32,9 @@ async def host_facts(request: web.Request, name: str) -> dict[str, Any] | None:
 async def hosts(request: web.Request) -> web.Response:
     after = request.query.get("after") or None
     unknown = set(request.query) - {"after"}
-    if unknown or (after is not None and len(after) > 255):
+    if unknown or (after is not None and (len(after) > 255 or "\x00" in after)):
         reason = (f"{sorted(unknown)[0]}: unknown query parameter" if unknown
-                  else "after: longer than 255 characters")
+                  else "after: longer than 255 characters or with a NUL character")
         return message(request, 400, "Not a host list", reason)
     found = await host_summaries(request.app[STORES].engine, limit=PAGE_SIZE, after=after)
     rows = [await _summary_json(request, host, detail=False) for host in found]
@@ -47,10 +47,10 @@ async def host(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     search = request.query.get("q", "")
     unknown = set(request.query) - {"q"}
-    if unknown or len(name) > 255 or len(search) > 200:
+    if unknown or len(name) > 255 or len(search) > 200 or "\x00" in name + search:
         return message(request, 400, "Not a host page",
                        f"{sorted(unknown)[0]}: unknown query parameter" if unknown
-                       else "host name or search too long")
+                       else "host name or search too long, or with a NUL character")
     facts = await host_facts(request, name)
     if facts is None:
         return message(request, 404, "No such host",
