@@ -276,6 +276,55 @@ def test_full_disk_is_507_healthz_503_and_recovers(tmp_path):
     assert "WARNING regie.collector: database disk full: recovered after" in log, log[-6000:]
 
 
+def _alerts(prefix: str, n: int) -> dict:
+    """An Alertmanager webhook of `n` firing alerts, each with a 4,000-character annotation
+    (pages SQLite cannot find room for on a full disk)."""
+    return {"version": "4", "status": "firing", "receiver": "regie", "alerts": [
+        {"status": "firing", "fingerprint": f"{prefix}{i:04d}",
+         "labels": {"alertname": "DiskTest", "instance": f"h{i}:9100", "severity": "warning"},
+         "annotations": {"summary": f"{prefix} {i}", "description": "x" * 4_000},
+         "startsAt": "2026-12-07T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}
+        for i in range(n)]}
+
+
+def test_full_disk_refuses_alerts_with_507_and_recovers(tmp_path):
+    """The alert intake's transactions on SQLite run on their own writer thread and connection
+    (collector/store/sqlite_writer.py): a full disk there is the same 507, nothing of the
+    refused batches is stored, readiness turns 503, and once space is freed the next batch
+    commits and readiness is back. (That the writer's commits reach the engine's observers is
+    tests/collector/store/test_sqlite_writer.py's.)"""
+    with small_disk(tmp_path / "disk") as disk:
+        db = migrated(f"sqlite:///{disk / 'regie.db'}")
+        with collector_process(tmp_path, db, CONFIG) as collector:
+            status, _, first = call(collector, "POST", "/api/v1/alertmanager",
+                                    _alerts("before", 2), token="ingest")
+            assert status == 200, first
+            filler = fill(disk)
+            answers = [call(collector, "POST", "/api/v1/alertmanager", _alerts(f"full{i}-", 20),
+                            token="ingest") for i in range(8)]
+            assert [a[0] for a in answers].count(507) >= 6, [a[0] for a in answers]
+            for status, headers, body in answers:
+                if status == 507:
+                    assert body == {"error": "the database's disk is full; nothing was written"}
+                    assert "Retry-After" in headers
+                else:
+                    assert status == 200, body
+            assert _healthz(collector)[0] == 503
+            filler.unlink()
+            status, _, after = call(collector, "POST", "/api/v1/alertmanager",
+                                    _alerts("after", 2), token="ingest")
+            assert status == 200, after
+            wait_for(lambda: _healthz(collector)[0] == 200, timeout=30)
+            written = {t["summary"] for t in queue_of(collector)}
+            refused = {f"full{i}- {j}" for i, a in enumerate(answers) if a[0] == 507
+                       for j in range(20)}
+            assert not written & refused
+            assert {"before 0", "before 1", "after 0", "after 1"} <= written
+        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+    assert log.count("ERROR regie.collector: database disk full:") == 1, log[-6000:]
+    assert "WARNING regie.collector: database disk full: recovered after" in log, log[-6000:]
+
+
 def test_postgresql_full_disk_is_507_and_recovers(tmp_path):
     """PostgreSQL's own disk full (SQLSTATE 53100, "could not extend file"): its cluster lives
     on a 96 MiB tmpfs that the test fills. Its WAL segments are allocated already, so the
