@@ -10,6 +10,7 @@ the value at all, so a machine without the source fails loudly instead of passin
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -32,7 +33,11 @@ def bracket(reads, node_name: str, our_name: str, *, tolerance: float = 0.0,
     before, ours, after = reads
     low, high = sorted((value(before, node_name, **labels), value(after, node_name, **labels)))
     got = value(ours, our_name, **(labels if our_labels is None else our_labels))
-    assert low - tolerance <= got <= high + tolerance, (our_name, labels, low, got, high)
+    # Plus the last bits of a double: the same microseconds scaled to seconds by node_exporter
+    # (x 1e-6) and by the agent (/ 1e6) may differ there (61.769510000000004 and 61.76951).
+    rounding = 4 * sys.float_info.epsilon * max(abs(low), abs(high), 1.0)
+    assert low - tolerance - rounding <= got <= high + tolerance + rounding, (
+        our_name, labels, low, got, high)
     return got
 
 
