@@ -267,14 +267,9 @@ class Intake:
                     await self._write_group(group)
                 finally:
                     self._in_flight -= claim.keys
-                    self._in_flight_hosts.subtract(claim.hosts)
-                    self._in_flight_inhibiting.subtract(claim.inhibiting)
-                    # (Counter.subtract keeps zero counts: dropped, so keys() is in flight.)
-                    for counter, hosts in ((self._in_flight_hosts, claim.hosts),
-                                           (self._in_flight_inhibiting, claim.inhibiting)):
-                        for host in hosts:
-                            if counter[host] <= 0:
-                                del counter[host]
+                    # `-=` keeps positive counts only: keys() are the hosts still in flight.
+                    self._in_flight_hosts -= collections.Counter(claim.hosts)
+                    self._in_flight_inhibiting -= collections.Counter(claim.inhibiting)
         finally:
             # Not counted from here on, before any other request can look: a done callback
             # would only run later, and a request queued meanwhile would find no writer.

@@ -195,8 +195,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         async with connection.begin():
             yield connection
         if info.pop(WROTE, False):
-            for committed in _COMMIT_OBSERVERS.get(engine.sync_engine, ()):
-                committed()
+            committed(engine)
 
 
 async def probe(engine: AsyncEngine) -> None:
@@ -227,15 +226,24 @@ def observe(engine: AsyncEngine, *, answered: Callable[[], None],
     """
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
-    def _executed(connection: Connection, cursor: Any, _statement: str, _parameters: Any,
-                  context: Any, _executemany: bool) -> None:
+    def _executed(*_args: Any) -> None:
         answered()
+
+    track_writes(engine.sync_engine)
+    _ANSWER_OBSERVERS.setdefault(engine.sync_engine, []).append(answered)
+    _COMMIT_OBSERVERS.setdefault(engine.sync_engine, []).append(committed)
+
+
+def track_writes(sync_engine: Engine) -> None:
+    """Record on a connection (for `write_transaction`'s commit and the SQLite writer's) that
+    its transaction changed rows, whenever a statement run through `sync_engine` did."""
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _wrote(connection: Connection, cursor: Any, _statement: str, _parameters: Any,
+               context: Any, _executemany: bool) -> None:
         if (context is not None and (context.isinsert or context.isupdate or context.isdelete)
                 and cursor.rowcount != 0):
             connection.info[WROTE] = True
-
-    _ANSWER_OBSERVERS.setdefault(engine.sync_engine, []).append(answered)
-    _COMMIT_OBSERVERS.setdefault(engine.sync_engine, []).append(committed)
 
 
 def answered(engine: AsyncEngine) -> None:
@@ -255,11 +263,6 @@ def wrote(connection: AsyncConnection) -> None:
     """Record that this transaction changed a row with a statement run on the driver directly
     (collector/store/sqlite_bulk.py), which `observe` does not see."""
     connection.sync_connection.info[WROTE] = True
-
-
-def wrote_sync(connection: Connection) -> None:
-    """`wrote` for a synchronous connection."""
-    connection.info[WROTE] = True
 
 
 # Set on a connection's info when its transaction changed a row (observe); read at commit.

@@ -75,13 +75,7 @@ class SqliteWriter:
                                             hide_parameters=True,
                                             connect_args={"check_same_thread": False})
         engines.sqlite_connection_setup(self.engine, engines.sqlite_pragmas_of(engine))
-
-        @event.listens_for(self.engine, "after_cursor_execute")
-        def _executed(connection: Connection, cursor: Any, _statement: str, _parameters: Any,
-                      context: Any, _executemany: bool) -> None:
-            if (context is not None and (context.isinsert or context.isupdate
-                                         or context.isdelete) and cursor.rowcount != 0):
-                engines.wrote_sync(connection)
+        engines.track_writes(self.engine)
 
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="regie-sqlite-writer")
