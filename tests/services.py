@@ -7,6 +7,7 @@ stopped with terminate() + wait() (an orphan would linger as a zombie and fool l
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -22,10 +23,39 @@ import pytest
 T = TypeVar("T")
 
 
+# Ports handed out in this run: none is handed out twice, even before its user binds it.
+_HANDED_OUT: set[int] = set()
+_LOWEST = 10_000
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel gives an outgoing connection (ip_local_port_range)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing is bound to, for a service the test starts next. Picked below
+    the kernel's ephemeral range and never twice in a run: a port the kernel picks (bind to 0)
+    is one it may also give to the next outgoing connection (a PostgreSQL client, say) or to
+    the next free_port call before the first service has bound it, and that service then
+    fails with 'address already in use'."""
+    rng = random.Random()
+    high = max(_ephemeral_low(), _LOWEST + 1_000)
+    for _ in range(1_000):
+        port = rng.randrange(_LOWEST, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {_LOWEST}-{high}")
 
 
 def require_binary(name: str) -> str:
