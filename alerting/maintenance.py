@@ -37,6 +37,7 @@ from alerting.inhibition import Matcher, parse_matcher
 # hour up to the year 9999 before it is known never to occur.
 _FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _FORBIDDEN_PARTS = ("DTSTART", "EXDATE", "RDATE", "EXRULE")
+_DIGITS = re.compile(r"[0-9]{1,9}")
 # Longest occurrence: a window of a month is a freeze, not maintenance.
 MAX_DURATION = timedelta(days=31)
 MAX_NAME = 255
@@ -317,6 +318,18 @@ def check_rrule(text: str, local_start: datetime) -> str:
     if parts.get("FREQ") not in _FREQUENCIES:
         raise WindowError("rrule", f"FREQ must be one of {', '.join(_FREQUENCIES)}, "
                                    f"not {parts.get('FREQ')!r}")
+    interval = parts.get("INTERVAL")
+    if interval is not None and not (_DIGITS.fullmatch(interval) and int(interval) >= 1):
+        # 0 never moves on: dateutil would list the same start for ever (a thread spinning
+        # and gigabytes of memory within seconds); int() would also read " 0" or "0_0".
+        raise WindowError("rrule", f"INTERVAL must be a whole number from 1, not {interval!r}")
+    for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        if part in parts and not _DIGITS.fullmatch(parts[part]):
+            # One start a day at most: several hours, minutes or seconds are finer than daily
+            # (FREQ=DAILY;BYMINUTE=0,1,...,59 starts 1,440 times a day; with BYSECOND 86,400,
+            # and the year's search lists every one of them).
+            raise WindowError("rrule", f"{part} takes one value (the rule is daily or coarser), "
+                                       f"not {parts[part]!r}")
     if "BYSETPOS" in parts and parts["FREQ"] not in ("MONTHLY", "YEARLY"):
         # A day has one start here, a week at most seven: and an impossible position
         # would be searched day by day up to the year 9999 (seconds of CPU).

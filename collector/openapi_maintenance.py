@@ -49,7 +49,8 @@ def schemas(actor: dict[str, Any]) -> dict[str, Any]:
                 "timezone": _text(64, required=False,
                                   description="IANA zone (default UTC), e.g. Europe/Amsterdam"),
                 "rrule": _text(1000, required=False, description=(
-                    "RFC 5545 recurrence rule, DAILY or coarser, e.g. FREQ=WEEKLY;BYDAY=SU")),
+                    "RFC 5545 recurrence rule, DAILY or coarser (INTERVAL from 1; one value "
+                    "in BYHOUR, BYMINUTE, BYSECOND), e.g. FREQ=WEEKLY;BYDAY=SU")),
                 "hosts": _list("host names or globs"),
                 "services": _list("service names"),
                 "matchers": _list("Alertmanager label matchers, e.g. alertname=~\"Disk.*\""),
