@@ -6,6 +6,7 @@ API asks no Prometheus)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,8 @@ from collector.reports.period import choose, quarter_period
 
 QUARTER_PATTERN = r"^[0-9]{4}-?[Qq][1-4]$"
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DAY = re.compile(DAY_PATTERN.strip("^$"))
+_QUARTER_TEXT = re.compile(QUARTER_PATTERN.strip("^$"))
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 GROUP_PATTERN = r"^[^=]+=[\s\S]+$"
 
@@ -53,12 +56,17 @@ class Written:
 
 def _day(text: str) -> date:
     try:
+        # The documented form only: date.fromisoformat also reads 20261001 and 2026-W40-4.
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text[:40]!r} is not a date such as 2026-10-01") from None
 
 
 def _quarter(text: str) -> str:
+    if not _QUARTER_TEXT.fullmatch(text):   # quarter_period would strip blanks
+        raise ValueError(f"{text[:40]!r} is not a quarter such as 2026Q4")
     return quarter_period(text).label
 
 

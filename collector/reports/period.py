@@ -37,7 +37,7 @@ class Period:
         if (quarter := _QUARTER.fullmatch(self.label)) is not None:
             year, number = int(quarter[1]), int(quarter[2])
             year, number = (year - 1, 4) if number == 1 else (year, number - 1)
-            return quarter_period(f"{year}Q{number}")
+            return quarter_period(f"{year:04d}Q{number}")
         return Period(f"{self.start - timedelta(days=self.days)}.."
                       f"{self.start - timedelta(days=1)}",
                       self.start - timedelta(days=self.days), self.start)
@@ -48,7 +48,7 @@ class Period:
         first = date(self.end.year, month, 1)
         if first < self.end:
             first = _add_months(first, 3)
-        return quarter_period(f"{first.year}Q{(first.month - 1) // 3 + 1}")
+        return quarter_period(f"{first.year:04d}Q{(first.month - 1) // 3 + 1}")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -63,7 +63,7 @@ def quarter_period(text: str) -> Period:
         raise ValueError(f"{text!r} is not a quarter such as 2026Q4")
     year, number = int(match[1]), int(match[2])
     start = date(year, 3 * (number - 1) + 1, 1)
-    return Period(f"{year}Q{number}", start, _add_months(start, 3))
+    return Period(f"{year:04d}Q{number}", start, _add_months(start, 3))
 
 
 def choose(*, quarter: str | None, start: date | None, end: date | None,
@@ -80,6 +80,8 @@ def choose(*, quarter: str | None, start: date | None, end: date | None,
             raise ValueError("from and to go together: give both dates")
         if start > end:
             raise ValueError(f"from ({start}) is after to ({end})")
+        if end >= date.max:
+            raise ValueError(f"to ({end}) is the calendar's last day: a period ends before it")
         period = Period(f"{start}..{end}", start, end + timedelta(days=1))
     else:
         current = quarter_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
@@ -87,4 +89,11 @@ def choose(*, quarter: str | None, start: date | None, end: date | None,
     if period.start > today:
         raise ValueError(f"{period.label} starts on {period.start}, in the future "
                          f"(today is {today}): there is nothing to report yet")
+    try:   # what the report compares with and looks ahead to must be dates as well
+        period.previous()
+        period.following_quarter()
+    except (OverflowError, ValueError):
+        raise ValueError(f"{period.label} is too long or too near the calendar's ends for "
+                         f"the period before it and the quarter after it to be dates") \
+            from None
     return period
