@@ -117,14 +117,26 @@ def make_app(settings: CollectorSettings, *, stores_ctx,
                 # must say what is allowed (RFC 9110, Allow).
                 return _rejected(request, exc.status, exc.reason, headers=_kept_headers(exc))
             raise
+        except ConnectionResetError as exc:
+            if request.transport is None:
+                # The client closed its connection before its body arrived (aiohttp's
+                # "Connection lost" is an OSError, which would read as the database's): its
+                # own doing, nobody to answer, nothing in the log but a debug line.
+                log.debug("%s %s: the client closed the connection before its body arrived",
+                          request.method, _endpoint(request))
+                return _rejected(request, 400, "the connection was closed before the body "
+                                               "arrived")
+            return _failed(request, exc)
         except Exception as exc:  # every failure gets a JSON answer, a bug too
             return _failed(request, exc)
 
+    def _endpoint(request: web.Request) -> str:
+        route = request.match_info.route
+        return route.resource.canonical if route.resource else "unmatched"
+
     def _rejected(request: web.Request, status: int, reason: str,
                   headers: dict[str, str] | None = None) -> web.Response:
-        route = request.match_info.route
-        endpoint = route.resource.canonical if route.resource else "unmatched"
-        request.app[METRICS].rejected.labels(endpoint, str(status)).inc()
+        request.app[METRICS].rejected.labels(_endpoint(request), str(status)).inc()
         return web.json_response({"error": reason}, status=status, headers=headers)
 
     def _failed(request: web.Request, exc: Exception) -> web.Response:
