@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 
 from collector.app import AUTH, INTAKE, SETTINGS, STORES, Handler, Route
 from collector.auth import Permission, Principal, Role
@@ -97,7 +100,10 @@ def _guarded(route: Route) -> Handler:
             return message(request, 403, "Not allowed",
                            f"role {principal.role.value!r} may not {route.permission.value}")
         if request.method == "POST":
-            form = await request.post()
+            try:
+                form = await read_form(request)
+            except FormUnreadable as exc:
+                return message(request, 400, "Form refused", str(exc))
             given = form.get("csrf")
             if not isinstance(given, str) or not hmac.compare_digest(
                     given.encode(), session.csrf.encode()):
@@ -107,6 +113,41 @@ def _guarded(route: Route) -> Handler:
         return await route.handler(request)
 
     return handler
+
+
+class FormUnreadable(ValueError):
+    """A POSTed form that cannot be read as text every database stores; the reason says why."""
+
+
+# The console's pages are UTF-8, so browsers send their forms as UTF-8 (most say no charset).
+_FORM_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+async def read_form(request: web.Request) -> MultiDictProxy:
+    """The POSTed form (aiohttp keeps it: later `request.post()` calls return the same), or
+    FormUnreadable. Refused before any field is used: a charset other than UTF-8 (aiohttp
+    decodes with any codec Python has, and an unknown one, `rot13` or `utf-32` raised), bytes
+    that are not UTF-8, a multipart body it cannot take apart (no boundary, a part without a
+    name or with a head that is not one, nested parts), and a lone surrogate in a name or
+    value (`charset=unicode_escape` makes `\\ud800` one, which no database stores): each was
+    a 500 with a traceback, some on the login form before any session."""
+    charset = request.charset
+    if charset is not None and charset.lower() not in _FORM_CHARSETS:
+        raise FormUnreadable(f"a form is sent as UTF-8, not as {charset[:40]!r}")
+    try:
+        form = await request.post()
+    except web.HTTPException:   # 413: the body is larger than [server] max_body_bytes
+        raise
+    except (ValueError, LookupError, web.RequestPayloadError,
+            HttpProcessingError) as exc:  # UnicodeError is a ValueError; a part's bad head
+        raise FormUnreadable(f"the form cannot be read ({type(exc).__name__}): send it as "
+                             "UTF-8 form fields") from None
+    for key, value in form.items():
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            raise FormUnreadable(f"{_SURROGATE.sub('?', key)[:40]}: contains a lone "
+                                 "surrogate, which no database stores")
+    return form
 
 
 def _next(value: str | None) -> str:
@@ -125,7 +166,10 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except FormUnreadable as exc:
+        return message(request, 400, "Form refused", str(exc))
     expected = request.cookies.get(LOGIN_COOKIE, "")
     given = form.get("csrf")
     if not expected or not isinstance(given, str) or not hmac.compare_digest(

@@ -90,3 +90,64 @@ def test_a_nul_in_a_form_or_a_host_page_is_400_on_both_backends(console):
     status, after = console.call("GET", f"/api/v1/tickets/{ticket['id']}", token="viewer")
     assert status == 200 and after["status"] == "open" and after["priority"] == before["priority"]
     assert not after.get("assignee") and after["timeline"] == before["timeline"]
+
+
+def _multipart(*parts: tuple[str, str, bytes]) -> bytes:
+    """A multipart/form-data body (boundary XX) of (headers, name, value) parts."""
+    out = b""
+    for head, name, value in parts:
+        disposition = f'form-data; name="{name}"' if name else "form-data"
+        out += (f"--XX\r\nContent-Disposition: {disposition}\r\n{head}\r\n").encode()
+        out += value + b"\r\n"
+    return out + b"--XX--\r\n"
+
+
+def test_a_form_that_cannot_be_read_is_400_and_writes_nothing(console):
+    """aiohttp decodes a form with whatever charset it names (an unknown codec, `rot13` or
+    `utf-32` raised), and with `unicode_escape` a lone surrogate reached the database; bytes
+    that are not UTF-8 and multipart bodies it cannot take apart raised too: each was a 500
+    with a traceback, on the login form before any session as well."""
+    form = "application/x-www-form-urlencoded"
+
+    async def main() -> tuple[list[int], list[int]]:
+        person = Browserless(console.url)
+        try:
+            assert (await person.login(console.tokens["responder"]))[0] == 303
+            await person.get("/ui/report")            # the session's CSRF token
+            csrf = person.csrf.encode()
+            good = ("", "csrf", csrf)
+            bodies = [
+                (f"{form}; charset=unicode_escape", b"csrf=" + csrf + b"&summary=\\ud800x"),
+                (f"{form}; charset=rot13", b"csrf=" + csrf + b"&summary=x"),
+                (f"{form}; charset=no-such-codec", b"csrf=" + csrf + b"&summary=x"),
+                (form, b"csrf=" + csrf + b"&summary=\xff\xfe"),
+                ("multipart/form-data; boundary=XX", _multipart(
+                    good, ("Content-Type: text/plain; charset=unicode_escape", "summary",
+                           b"\\ud800y"))),
+                ("multipart/form-data; boundary=XX", _multipart(good, ("", "summary",
+                                                                       b"\xff\xfe"))),
+                ("multipart/form-data; boundary=XX", _multipart(good, ("", "", b"x"))),
+                ("multipart/form-data; boundary=XX", b"--XX\r\ngarbage"),
+                ("multipart/form-data", b"x"),
+            ]
+            reports = []
+            for content_type, body in bodies:
+                async with person.session.post(
+                        console.url + "/ui/report", data=body, allow_redirects=False,
+                        headers={"Content-Type": content_type}) as answer:
+                    reports.append(answer.status)
+            logins = []
+            for charset in ("utf-32", "rot13", "no-such-codec"):
+                async with person.session.post(
+                        console.url + "/ui/login", data=b"csrf=a&token=b",
+                        headers={"Content-Type": f"{form}; charset={charset}"}) as answer:
+                    logins.append(answer.status)
+            return reports, logins
+        finally:
+            await person.close()
+
+    reports, logins = asyncio.run(main())
+    assert reports == [400] * len(reports), reports
+    assert logins == [400] * len(logins), logins
+    status, listed = console.call("GET", "/api/v1/tickets?status=open", token="viewer")
+    assert status == 200 and listed["tickets"] == [], listed
