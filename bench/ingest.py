@@ -56,10 +56,13 @@ in turn). Alertmanager webhook v4 batches are then POSTed to /api/v1/alertmanage
   memory), and (b) into the same kind of database as the scenario, freshly migrated, by a
   minimal batched writer with no HTTP (the storage floor: per request one transaction with
   the rows the collector writes for it, as executemany; SQLite in this process with the
-  collector's durability, PostgreSQL from --concurrency connections). The last table gives
+  collector's durability, PostgreSQL from --concurrency connections). A table gives
   the collector's alerts/s as a multiple of Alertmanager's and a share of the floor's, and
   the CPU microseconds per alert of each: ratios carry between machines, absolute figures
-  do not.
+  do not. (c) The collector's store alone: its TicketStore in this process on the same
+  workload, --concurrency requests per transaction, one transaction at a time, bodies parsed
+  before the clock runs, no HTTP: the most the collector could take if receiving and parsing
+  cost nothing, to tell where the gap to the anchors lies.
 
 SQLite with two collector processes is not a supported scale path (one writer at a time,
 taken with BEGIN IMMEDIATE and a busy timeout); it is measured anyway and reported as it
@@ -88,7 +91,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from databases import PostgreSQL, Workspace, reach
-from ingest_anchors import Anchor, alertmanager, storage_floor
+from ingest_anchors import Anchor, alertmanager, storage_floor, store_alone
 from machine import print_machine, versions_of
 from options import add_database_options, add_selection
 from processes import (
@@ -360,6 +363,7 @@ class Outcome:
     rate: float | None = None      # the open loop's rate; None: as fast as answered
     alertmanager: Anchor | None = None   # measured just before, on the same workload
     floor: Anchor | None = None
+    store: Anchor | None = None          # the collector's store alone, no HTTP
 
     def collector_us_per_alert(self) -> float | None:
         cores = self.cpu.get("collectors")
@@ -434,8 +438,9 @@ def workload_of(args: argparse.Namespace, seed: int) -> Workload:
 
 async def anchors(outcome: Outcome, args: argparse.Namespace, workdir: Path,
                   pg: PostgreSQL | None) -> None:
-    """Alertmanager and the storage floor, on the same workload, just before the collector, so
-    that the three figures come from the same minutes of the same machine."""
+    """Alertmanager, the storage floor and the collector's store alone, on the same workload,
+    just before the collector, so that the figures come from the same minutes of the same
+    machine."""
     say(f"{outcome.name}: anchor Alertmanager, {args.seconds:g} s")
     outcome.alertmanager = await alertmanager(
         workload_of(args, args.seed), seconds=args.seconds, concurrency=args.concurrency,
@@ -446,6 +451,11 @@ async def anchors(outcome: Outcome, args: argparse.Namespace, workdir: Path,
         outcome.floor = await storage_floor(floor_ws, workload_of(args, args.seed),
                                             seconds=args.seconds,
                                             concurrency=args.concurrency)
+    async with Workspace(f"{outcome.name} store", outcome.backend, workdir, pg,
+                         prefix="regie-bench-store-") as store_ws:
+        say(f"{outcome.name}: the collector's store alone, {args.seconds:g} s")
+        outcome.store = await store_alone(store_ws, workload_of(args, args.seed),
+                                          seconds=args.seconds, group=args.concurrency)
 
 
 async def measure(outcome: Outcome, ws: Workspace, args: argparse.Namespace,
@@ -592,6 +602,38 @@ def print_ratios(outcomes: list[Outcome]) -> None:
           "of the floor's writer (SQLite: this process; PostgreSQL: the server's processes).")
 
 
+def print_store(outcomes: list[Outcome], args: argparse.Namespace) -> None:
+    """Where the gap to the anchors lies: the collector's store alone beside the collector
+    and the floor."""
+    print(f"\nThe collector's store alone (TicketStore, {args.concurrency} requests per "
+          "transaction, one at a time, bodies parsed beforehand, no HTTP), measured in this "
+          "run:")
+    print(f"{'scenario':14} {'regie a/s':>9} {'store a/s':>9} {'store x AM':>10} "
+          f"{'of floor':>8} {'store us/a':>10} {'server us/a':>11}")
+    for o in outcomes:
+        store = o.store
+        if o.skipped or store is None:
+            continue
+        if store.skipped:
+            print(f"{o.name:14} store alone skipped: {store.skipped}")
+            continue
+        am, floor = o.alertmanager, o.floor
+        am_ok = am is not None and not am.skipped and am.alerts_per_s
+        floor_ok = floor is not None and not floor.skipped and floor.alerts_per_s
+        x_am = f"{store.alerts_per_s / am.alerts_per_s:.2f}" if am_ok else "-"
+        of_floor = f"{store.alerts_per_s / floor.alerts_per_s:.0%}" if floor_ok else "-"
+        server = ("-" if store.server_cores is None
+                  else f"{store.server_cores * 1e6 / store.alerts_per_s:.0f}")
+        print(f"{o.name:14} {o.alerts_per_s:9,.0f} {store.alerts_per_s:9,.0f} {x_am:>10} "
+              f"{of_floor:>8} {store.server_us_per_alert() or 0:10.0f} {server:>11}")
+    print("- store a/s is the most the collector could take if receiving and parsing requests "
+          "cost nothing: where it is below a target, no work on HTTP or parsing reaches it. "
+          "store us/a: CPU of this process (the store's Python; on SQLite also SQLite's own "
+          "work) per alert; server us/a: PostgreSQL's processes. On PostgreSQL the collector "
+          "runs several such transactions at once (database.intake_writers), so there the "
+          "store's figure is lower than the collector could reach.")
+
+
 def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: dict[str, str],
                  elapsed: float) -> None:
     mode = (f"closed loop, {args.concurrency} requests in flight" if args.rate is None
@@ -642,6 +684,8 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace, versions: di
             print("\n".join(f"{'':14} {line}" for line in o.log_tail.splitlines()[-6:]))
     if any(o.alertmanager or o.floor for o in outcomes):
         print_ratios(outcomes)
+    if any(o.store for o in outcomes):
+        print_store(outcomes, args)
     print("\nNotes:")
     print("- Anchors: Alertmanager itself degrades near 50 single-alert POST/s in reported "
           "setups; PagerDuty's Events API accepts about 120 events/min (2/s) per "
@@ -731,8 +775,9 @@ def main() -> int:
                              "does within a minute in a running deployment (default: not, as "
                              "on a new database or in an alert storm)")
     parser.add_argument("--no-anchors", dest="anchors", action="store_false",
-                        help="skip Alertmanager and the storage floor (measured by default, "
-                             "before each scenario, for --seconds each)")
+                        help="skip Alertmanager, the storage floor and the store alone "
+                             "(measured by default, before each scenario, for --seconds "
+                             "each)")
     parser.add_argument("--keep", action="store_true",
                         help="keep each scenario's directory (database, collector logs)")
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""The two anchors `ingest.py` measures in the same run as the collector, so that its figures
+"""The anchors `ingest.py` measures in the same run as the collector, so that its figures
 read as ratios rather than absolutes (machines of one kind differ by 2x or more):
 
 - Alertmanager: a real `prometheus-alertmanager` ingesting the same alerts through its own
@@ -11,6 +11,10 @@ read as ratios rather than absolutes (machines of one kind differ by 2x or more)
   transaction per request's worth of alerts, with no HTTP, no parsing and no priority: what the
   database alone costs. SQLite is written by one connection (it has one writer at a time);
   PostgreSQL by as many connections as the collector has requests in flight.
+- the store alone (not an anchor but a bound): the collector's own TicketStore on the same
+  workload, in this process, with no HTTP and the bodies parsed beforehand. Its alerts/s is the
+  most the collector could take if receiving and parsing requests cost nothing; beside
+  Alertmanager's it tells whether faster HTTP or parsing alone could reach a target.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Anchor:
     alerts_per_s: float = 0.0
     cores: float = 0.0           # the anchor's own CPU (Alertmanager, or the database server)
     client_cores: float = 0.0    # this process
+    server_cores: float | None = None  # store alone on PostgreSQL: the server's processes
     skipped: str = ""
 
     def server_us_per_alert(self) -> float | None:
@@ -371,4 +376,62 @@ async def storage_floor(ws, workload, *, seconds: float, concurrency: int) -> An
         anchor.alerts_per_s = alerts / wall
     except Exception as exc:  # an anchor that cannot run is reported, not fatal
         anchor.skipped = f"{type(exc).__name__}: {exc}"
+    return anchor
+
+
+# -- the collector's store alone ------------------------------------------------------------
+
+
+async def store_alone(ws, workload, *, seconds: float, group: int) -> Anchor:
+    """The collector's own store (TicketStore.apply_signals, the code each request's group
+    runs in `regie collector run`) on the migrated, empty database of workspace `ws`, in this
+    process: no HTTP, and the bodies are parsed (collector.payloads.alertmanager) before the
+    clock runs for each transaction. `group` requests go into one transaction, one transaction
+    at a time: on SQLite that is the collector's best case when that many requests wait for its
+    one writer; on PostgreSQL the collector runs several such transactions at once
+    (database.intake_writers), so there this is a lower figure than the collector could reach.
+    Only the time inside apply_signals counts, as only the floor's transactions count."""
+    from alerting.priority import assess
+    from alerting.ticket import Criticality
+    from collector.payloads.alertmanager import parse_webhook
+    from collector.store.engine import create_engine, database_url
+    from collector.store.tickets import TicketStore
+
+    def priced(signal, systems: int):
+        return assess(criticality=Criticality.MEDIUM, urgency=signal.urgency,
+                      systems_affected=systems)
+
+    anchor = Anchor("store alone")
+    engine = create_engine(database_url(ws.url))
+    try:
+        store = TicketStore(engine)
+        server = await ws.pg.server_pids(ws.database) if ws.backend == "postgresql" else []
+        alerts, applying, cpu, server_cpu = 0, 0.0, 0.0, 0.0
+        while applying < seconds:
+            signals, fresh = [], []
+            for _ in range(group):
+                body, opened = workload.next()
+                signals += parse_webhook(json.loads(body), now=datetime.now(UTC))
+                fresh.append(opened)
+            before = (time.perf_counter(), self_cpu(), process_cpu(server))
+            await store.apply_signals(signals, now=datetime.now(UTC), assess=priced)
+            applying += time.perf_counter() - before[0]
+            cpu += self_cpu() - before[1]
+            if server:
+                server = sorted(set(server) | set(await ws.pg.server_pids(ws.database)))
+                server_cpu += sum(used - before[2].get(pid, 0.0)
+                                  for pid, used in process_cpu(server).items())
+            alerts += len(signals)
+            for opened in fresh:
+                workload.opened(opened)
+        anchor.alerts_per_s = alerts / applying
+        anchor.client_cores = cpu / applying
+        # The collector's side (this process: the store's Python, and SQLite, a library), and
+        # on PostgreSQL the server's processes.
+        anchor.cores = anchor.client_cores
+        anchor.server_cores = server_cpu / applying if server else None
+    except Exception as exc:  # an anchor that cannot run is reported, not fatal
+        anchor.skipped = f"{type(exc).__name__}: {exc}"
+    finally:
+        await engine.dispose()
     return anchor
