@@ -303,8 +303,11 @@ class MetricsServer:
                 return
             writer = connection.writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             # drain() returns only once everything is handed to the kernel: the write deadline
-            # then covers the whole response, and closing never cuts one short.
-            transport.set_write_buffer_limits(high=0)
+            # then covers the whole response, and closing never cuts one short. The socket
+            # transport pauses above its high-water mark, the SSL transport at or above it: a
+            # mark of 0 there paused and resumed at every write, so a response written in one
+            # piece (HEAD, an empty body) waited in drain() for the write deadline.
+            transport.set_write_buffer_limits(high=1 if self._tls else 0, low=0)
             await self._requests(connection, reader, writer)
         except (ConnectionError, ssl.SSLError):
             pass   # the client went away or broke TLS: nothing to answer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import ssl
 import sys
 import urllib.error
@@ -199,3 +200,35 @@ def _status(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def test_an_answer_without_a_body_over_tls_is_not_held_until_the_write_deadline(tmp_path):
+    """With TLS, asyncio's SSL transport pauses its writer when its buffer is at or above the
+    high-water mark, so a mark of 0 paused and resumed it at each write: after a response
+    written in one piece (a HEAD, or a /metrics whose name[] filter keeps nothing)
+    drain() waited for the write deadline, so a client asking to close kept its connection
+    for 30 s and the agent counted a write timeout. The deadline here is 300 s and the client
+    waits at most 60 s for the end of each connection."""
+    tls = make_tls(tmp_path)
+    config = (f"[http]\ntls_cert_file = '{tls.cert}'\ntls_key_file = '{tls.key}'\n"
+              "write_timeout_seconds = 300\n")
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    requests = [b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                b"GET /metrics?name[]=no_such_metric HTTP/1.1\r\nHost: x\r\n"
+                b"Connection: close\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]
+    with agent(tmp_path, config, tls=True) as running_agent:
+        for request in requests:
+            with socket.create_connection(("127.0.0.1", running_agent.port),
+                                          timeout=60) as raw, \
+                    context.wrap_socket(raw, server_hostname="localhost") as conn:
+                conn.sendall(request)
+                answer = b""
+                while chunk := conn.recv(65536):   # until the agent closes the connection
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), (request, answer)
+        with urllib.request.urlopen(f"{running_agent.url}/metrics", context=context,
+                                    timeout=60) as response:
+            text = response.read().decode()
+        assert 'regie_agent_http_connections_dropped_total{reason="write_timeout"} 0.0' in text
