@@ -33,6 +33,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import re
 import ssl
 import threading
 import time
@@ -170,8 +171,10 @@ def _one_line(text: str) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
-        return float(value.strip())
+    # ASCII digits only (RFC 9110 10.2.3): str.isdigit() also takes '²', which float() refuses
+    # (the cycle failed with a traceback and the record was neither spooled nor backed off).
+    if value and re.fullmatch(r"[0-9]+", value.strip(" \t")):
+        return float(value.strip(" \t"))
     return None  # the HTTP-date form is rare from an API; the backoff applies instead
 
 

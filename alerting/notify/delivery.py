@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ MAX_REASON_CHARS = 200
 RETRY_STATUSES = frozenset({408, 425, 429})
 # A Retry-After further out than this is taken as this (the caller's backoff bound still wins).
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+# delta-seconds = 1*DIGIT, and DIGIT is ASCII (RFC 9110 10.2.3, RFC 5234 B.1): str.isdigit()
+# also takes '²' (which float() refuses) and '١٢' (which it reads as 12).
+_DELTA_SECONDS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +59,16 @@ def smtp_retryable(code: int) -> bool:
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     """Seconds to wait from a Retry-After value: delta-seconds or an HTTP-date (RFC 9110
-    10.2.3), relative to `now`; None when absent or unreadable. A date in the past is 0."""
+    10.2.3), relative to `now`; None when absent or unreadable. A date in the past is 0.
+    The receiver wrote it: whatever it holds, this returns, never raises."""
     if value is None:
         return None
-    value = value.strip()
-    if value.isdigit():
+    value = value.strip(" \t")
+    if _DELTA_SECONDS.fullmatch(value):
         return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):   # a year of 11 digits
         return None
     if when.tzinfo is None:  # "-0000" means UTC in an HTTP-date
         when = when.replace(tzinfo=dt.UTC)

@@ -168,3 +168,45 @@ timeout_seconds = 5
         assert "TLS failed" in mail["last_error"] and "(after 2 attempts)" in mail["last_error"]
     assert box.messages == []
     assert PASSWORD not in log and HOOK_SECRET not in log
+
+
+# A receiver's Retry-After as its bytes arrive (the HTTP receiver writes header values as
+# Latin-1, so these strings are the UTF-8 bytes the collector reads).
+_ODD_RETRY_AFTER = {
+    # '²' (U+00B2): str.isdigit() took it, float() refused it.
+    "superscript": "\u00c2\u00b2",
+    # An HTTP-date with an 11-digit year: email.utils raised OverflowError.
+    "year": "Mon, 01 Jan 99999999999 00:00:00 GMT",
+}
+
+
+def test_an_odd_retry_after_is_that_answer_retried_not_an_unexpected_error(tmp_path):
+    """Receivers answering 503 with a Retry-After the collector could not read: each notice
+    is retried as a 503 (the header ignored, the backoff applies), not as an unexpected
+    error logged with a traceback at ERROR at every attempt."""
+    from tests.agent.push_receiver import Answer
+
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    receivers = {name: Receiver() for name in _ODD_RETRY_AFTER}
+    for name, value in _ODD_RETRY_AFTER.items():
+        receivers[name].answer(Answer(503, "busy", headers=(("Retry-After", value),)))
+    with receivers["superscript"], receivers["year"]:
+        channels = "".join(_hook(name, f"{r.url}/hook", tmp_path)
+                           for name, r in receivers.items())
+        with collector_process(tmp_path, db, _oncall_config(tmp_path, channels)) as collector:
+            status, ticket = collector.call("POST", "/api/v1/tickets", {
+                "summary": "service down on db1", "host": "db1", "component": "service",
+                "impact": "business-critical", "urgency": "high"}, token="responder")
+            assert status == 201, ticket
+
+            def tried(name: str) -> list[dict]:
+                told = _notifications(collector, name)
+                return told if told and all(n["attempts"] == 1 for n in told) else []
+
+            for name in _ODD_RETRY_AFTER:
+                (notice,) = wait_for(lambda name=name: tried(name), timeout=60, interval=0.2,
+                                     what=f"the notice to {name} to be tried once")
+                assert notice["status"] == "pending", notice
+                assert "HTTP 503" in notice["last_error"], notice
+        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+    assert "unexpected" not in log and "Traceback" not in log, log

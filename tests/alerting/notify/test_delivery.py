@@ -35,6 +35,9 @@ def _date(delta: float) -> str:
     ("1.5", None),
     ("soon", None),
     ("", None),
+    ("\u00b2", None),                                   # isdigit(), but float() refuses it
+    ("\u0661\u0662", None),                             # Arabic-Indic 12: not delta-seconds
+    ("Mon, 01 Jan 99999999999 00:00:00 GMT", None),      # OverflowError in email.utils
 ])
 def test_retry_after(value, seconds):
     assert parse_retry_after(value, NOW) == seconds
