@@ -87,6 +87,14 @@ def collector_db(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def oncall(collector_db, tmp_path):
+    """A collector with on-call (tests/collector/oncall_harness.py OnCall) on each backend."""
+    from tests.collector.oncall_harness import OnCall
+
+    return OnCall(db=collector_db, tmp_path=tmp_path, tokens=create_tokens(collector_db))
+
+
+@pytest.fixture
 def sqlite_db(tmp_path) -> str:
     return migrated(f"sqlite:///{tmp_path / 'regie.db'}")
 

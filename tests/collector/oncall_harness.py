@@ -203,3 +203,40 @@ async def collector(config: Path, db: str, clock: Clock, tokens: dict[str, str],
         yield Running(app=app, url=f"http://127.0.0.1:{port}", clock=clock, tokens=tokens)
     finally:
         await runner.cleanup()
+
+
+@dataclass
+class OnCall:
+    """One test's world: a database, tokens, a webhook receiver, a clock, a collector port
+    (the `oncall` fixture, tests/collector/conftest.py)."""
+
+    db: str
+    tmp_path: Path
+    tokens: dict[str, str]
+    receiver: Receiver = field(default_factory=lambda: Receiver())
+    clock: Clock = field(default_factory=lambda: Clock())
+    port: int = field(default_factory=free_port)
+    config: Path | None = None
+
+    async def prepare(self, **config: Any) -> Path:
+        """Start the receiver and write the collector's configuration (write_config's
+        keyword arguments: policies, extra, hook_rate)."""
+        await self.receiver.start()
+        self.config = write_config(self.tmp_path, receiver_url=self.receiver.url,
+                                   port=self.port, **config)
+        return self.config
+
+    def collector(self, *, run_loops: bool = False):
+        assert self.config is not None, "prepare() first"
+        return collector(self.config, self.db, self.clock, self.tokens, port=self.port,
+                         run_loops=run_loops)
+
+    @contextlib.asynccontextmanager
+    async def running(self, **config: Any) -> AsyncIterator[Running]:
+        """Receiver, configuration and collector; the receiver stops afterwards."""
+        await self.prepare(**config)
+        try:
+            async with self.collector() as running:
+                yield running
+        finally:
+            await self.receiver.stop()

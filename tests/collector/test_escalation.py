@@ -8,58 +8,12 @@ clock step and nothing here depends on timing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.collector.conftest import create_tokens
-from tests.collector.oncall_harness import Clock, Receiver, Running, collector, write_config
+from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
 from tests.services import free_port
-
-
-@dataclass
-class OnCall:
-    """One test's world: a database, tokens, a webhook receiver, a clock, a collector port."""
-
-    db: str
-    tmp_path: Path
-    tokens: dict[str, str]
-    receiver: Receiver = field(default_factory=Receiver)
-    clock: Clock = field(default_factory=Clock)
-    port: int = field(default_factory=free_port)
-    config: Path | None = None
-
-    async def prepare(self, **config: Any) -> Path:
-        """Start the receiver and write the collector's configuration (write_config's
-        keyword arguments: policies, extra, hook_rate)."""
-        await self.receiver.start()
-        self.config = write_config(self.tmp_path, receiver_url=self.receiver.url,
-                                   port=self.port, **config)
-        return self.config
-
-    def collector(self, *, run_loops: bool = False):
-        assert self.config is not None, "prepare() first"
-        return collector(self.config, self.db, self.clock, self.tokens, port=self.port,
-                         run_loops=run_loops)
-
-    @contextlib.asynccontextmanager
-    async def running(self, **config: Any) -> AsyncIterator[Running]:
-        """Receiver, configuration and collector; the receiver stops afterwards."""
-        await self.prepare(**config)
-        try:
-            async with self.collector() as running:
-                yield running
-        finally:
-            await self.receiver.stop()
-
-
-@pytest.fixture
-def oncall(collector_db, tmp_path) -> OnCall:
-    return OnCall(db=collector_db, tmp_path=tmp_path, tokens=create_tokens(collector_db))
 
 
 def run(coroutine):

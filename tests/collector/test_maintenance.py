@@ -16,13 +16,7 @@ from typing import Any
 import pytest
 
 from tests.collector.conftest import create_tokens
-from tests.collector.oncall_harness import Running
-from tests.collector.test_escalation import OnCall
-
-
-@pytest.fixture
-def oncall(collector_db, tmp_path) -> OnCall:
-    return OnCall(db=collector_db, tmp_path=tmp_path, tokens=create_tokens(collector_db))
+from tests.collector.oncall_harness import OnCall, Running
 
 
 def run(coroutine):

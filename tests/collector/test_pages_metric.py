@@ -12,8 +12,6 @@ import asyncio
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.collector.test_escalation import oncall  # noqa: F401 (the fixture)
-
 
 def pages(metrics_text: str) -> dict[tuple[str, str], float]:
     out = {}
@@ -24,7 +22,7 @@ def pages(metrics_text: str) -> dict[tuple[str, str], float]:
     return out
 
 
-def test_each_page_delivered_to_a_person_counts_once_for_them(oncall):  # noqa: F811
+def test_each_page_delivered_to_a_person_counts_once_for_them(oncall):
     receiver, clock = oncall.receiver, oncall.clock
 
     async def main():
@@ -50,7 +48,7 @@ def test_each_page_delivered_to_a_person_counts_once_for_them(oncall):  # noqa: 
     asyncio.run(main())
 
 
-def test_a_notice_that_was_not_delivered_is_no_page(oncall):  # noqa: F811
+def test_a_notice_that_was_not_delivered_is_no_page(oncall):
     """A receiver refusing (a dead letter) and one answering 503 (retried later): nobody was
     paged until the retry goes through."""
     receiver, clock = oncall.receiver, oncall.clock

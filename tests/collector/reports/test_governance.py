@@ -312,26 +312,20 @@ def expected_signals(db: str) -> dict[str, float]:
 
 
 @pytest.mark.timeout(300)
-def test_the_governance_review_agrees_with_plain_sql(collector_db, tmp_path):
-    db, tokens, clock, receiver = collector_db, create_tokens(collector_db), Clock(), Receiver()
-    port = free_port()
+def test_the_governance_review_agrees_with_plain_sql(oncall, tmp_path):
+    db, clock = oncall.db, oncall.clock
 
     async def main():
-        await receiver.start()
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
-        try:
-            async with collector(config, db, clock, tokens, port=port) as c:
-                await make_history(c, clock, receiver)
-                clock.now = AFTER
-                return (await c.call("GET", "/api/v1/reports/governance?quarter=2026Q3",
-                                     role="viewer"),
-                        await c.call("GET", "/api/v1/reports/governance?quarter=2027Q1",
-                                     role="viewer"),
-                        await c.call("GET", "/api/v1/reports/governance?from=2026-09-01&to="
-                                            "2026-08-01", role="viewer"),
-                        await c.call("GET", "/api/v1/reports/governance", role=""))
-        finally:
-            await receiver.stop()
+        async with oncall.running() as c:
+            await make_history(c, clock, oncall.receiver)
+            clock.now = AFTER
+            return (await c.call("GET", "/api/v1/reports/governance?quarter=2026Q3",
+                                 role="viewer"),
+                    await c.call("GET", "/api/v1/reports/governance?quarter=2027Q1",
+                                 role="viewer"),
+                    await c.call("GET", "/api/v1/reports/governance?from=2026-09-01&to="
+                                        "2026-08-01", role="viewer"),
+                    await c.call("GET", "/api/v1/reports/governance", role=""))
 
     import_registry(db, tmp_path)
     api, future, backwards, anonymous = asyncio.run(main())

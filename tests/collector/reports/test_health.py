@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.collector.conftest import create_tokens, regie
-from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
+from tests.collector.conftest import regie
+from tests.collector.oncall_harness import Clock
 from tests.collector.reports.test_governance import moment, raw
 from tests.services import free_port
 
@@ -72,18 +72,12 @@ async def month(c, clock: Clock) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_the_health_report_agrees_with_plain_sql(collector_db, tmp_path):
-    db, tokens, clock, receiver = collector_db, create_tokens(collector_db), Clock(), Receiver()
-    port = free_port()
+def test_the_health_report_agrees_with_plain_sql(oncall, tmp_path):
+    db, clock = oncall.db, oncall.clock
 
     async def main():
-        await receiver.start()
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
-        try:
-            async with collector(config, db, clock, tokens, port=port) as c:
-                await month(c, clock)
-        finally:
-            await receiver.stop()
+        async with oncall.running() as c:
+            await month(c, clock)
 
     asyncio.run(main())
     out = tmp_path / "health.json"
@@ -210,53 +204,47 @@ def push(host: str, labels: dict | None, at: datetime) -> dict:
 
 
 @pytest.mark.timeout(180)
-def test_health_report_for_a_group_of_hosts_by_their_pushed_label(collector_db, tmp_path):
+def test_health_report_for_a_group_of_hosts_by_their_pushed_label(oncall, tmp_path):
     """`--group role=web`: the hosts whose latest push carries that label, whatever their
     names; a host whose later push dropped the label is out; a bad form or a value no host
     pushes: exit 2 naming --group, nothing written."""
-    db, tokens, clock, receiver = collector_db, create_tokens(collector_db), Clock(), Receiver()
-    port = free_port()
+    db, clock = oncall.db, oncall.clock
 
     async def main():
-        await receiver.start()
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
-        try:
-            async with collector(config, db, clock, tokens, port=port) as c:
-                clock.now = NOV
-                for host, labels in (("alpha", {"role": "web", "site": "ams"}),
-                                     ("bravo", {"role": "web"}),
-                                     ("charlie", {"role": "db"}),
-                                     ("delta", None),
-                                     ("echo", {"role": "web"})):
-                    await c.call("POST", "/api/v1/inventory", role="agent", expect=202,
-                                 body=push(host, labels, clock.now))
-                clock.advance(hours=1)   # echo's agent no longer says role=web
+        async with oncall.running() as c:
+            clock.now = NOV
+            for host, labels in (("alpha", {"role": "web", "site": "ams"}),
+                                 ("bravo", {"role": "web"}),
+                                 ("charlie", {"role": "db"}),
+                                 ("delta", None),
+                                 ("echo", {"role": "web"})):
                 await c.call("POST", "/api/v1/inventory", role="agent", expect=202,
-                             body=push("echo", {"role": "batch"}, clock.now))
-                await c.call("POST", "/api/v1/tickets", expect=201, body={
-                    "summary": "portal down", "host": "bravo", "impact": "business-critical",
-                    "urgency": "high"})
-                await c.call("POST", "/api/v1/tickets", expect=201, body={
-                    "summary": "db slow", "host": "charlie", "impact": "low",
-                    "urgency": "low"})
-                base = "/api/v1/reports/health?period=2026-11"
-                answers["group"] = await c.call("GET", base + "&group=role%3Dweb",
-                                                role="viewer", expect=200)
-                answers["host"] = await c.call("GET", base + "&host=%5Bab%5D*",
-                                               role="viewer", expect=200)
-                for query, reason in (
-                        ("period=2026-11&group=role", "group: 'role' is not LABEL=VALUE"),
-                        ("period=2026-11&group=role%3Dmail",
-                         "group: no host pushes the label role=mail"),
-                        ("period=2026-11&group=role%3Dweb&host=a*", "group: not with host"),
-                        ("period=2031-01", "period: 2031-01 is in the future"),
-                        ("period=2026-13", "period: ")):
-                    refused = await c.call("GET", "/api/v1/reports/health?" + query,
-                                           role="viewer", expect=400)
-                    assert reason in json.dumps(refused), (query, refused)
-                await c.call("GET", base, role="", expect=401)
-        finally:
-            await receiver.stop()
+                             body=push(host, labels, clock.now))
+            clock.advance(hours=1)   # echo's agent no longer says role=web
+            await c.call("POST", "/api/v1/inventory", role="agent", expect=202,
+                         body=push("echo", {"role": "batch"}, clock.now))
+            await c.call("POST", "/api/v1/tickets", expect=201, body={
+                "summary": "portal down", "host": "bravo", "impact": "business-critical",
+                "urgency": "high"})
+            await c.call("POST", "/api/v1/tickets", expect=201, body={
+                "summary": "db slow", "host": "charlie", "impact": "low",
+                "urgency": "low"})
+            base = "/api/v1/reports/health?period=2026-11"
+            answers["group"] = await c.call("GET", base + "&group=role%3Dweb",
+                                            role="viewer", expect=200)
+            answers["host"] = await c.call("GET", base + "&host=%5Bab%5D*",
+                                           role="viewer", expect=200)
+            for query, reason in (
+                    ("period=2026-11&group=role", "group: 'role' is not LABEL=VALUE"),
+                    ("period=2026-11&group=role%3Dmail",
+                     "group: no host pushes the label role=mail"),
+                    ("period=2026-11&group=role%3Dweb&host=a*", "group: not with host"),
+                    ("period=2031-01", "period: 2031-01 is in the future"),
+                    ("period=2026-13", "period: ")):
+                refused = await c.call("GET", "/api/v1/reports/health?" + query,
+                                       role="viewer", expect=400)
+                assert reason in json.dumps(refused), (query, refused)
+            await c.call("GET", base, role="", expect=401)
 
     answers: dict[str, dict] = {}
     asyncio.run(main())
