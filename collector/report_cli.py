@@ -30,12 +30,13 @@ examples:
   regie report governance --quarter 2026Q3 --format pdf --out q3.pdf
   regie report governance --from 2026-07-01 --to 2026-09-30 --out review.html
   regie report health --period 2026-11 --host 'web-*' --out health.html
+  regie report health --period 2026-11 --format pdf --out health-2026-11.pdf
 
 The HTML is one self-contained file (charts as inline SVG, no external assets): signals
 first (computed findings, each with its number and rule), three key charts, then every chart
 and the tables. JSON is the same data as GET /api/v1/reports/governance.
 
-PDF is the same HTML printed by a headless Chromium (chromium on PATH).
+PDF (either report) is the same HTML printed by a headless Chromium (chromium on PATH).
 
 The health report's systems are host names matching --host GLOB, or, with --group
 LABEL=VALUE (e.g. --group role=web), the hosts whose agent's latest push carries that label
@@ -99,8 +100,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     health.add_argument("--prometheus", metavar="URL",
                         help="a Prometheus scraping the agents, for the capacity section "
                              "(without it, or when it does not answer, the section says why)")
-    health.add_argument("--format", choices=("html", "json"), default="html",
-                        help="html (default) or json")
+    health.add_argument("--format", choices=("html", "pdf", "json"), default="html",
+                        help="html (default), pdf (the same, printed by a headless "
+                             "Chromium) or json")
     health.add_argument("--out", type=Path, required=True, metavar="FILE",
                         help="where to write the report")
     health.add_argument("--today", type=_day, metavar="DATE",

@@ -36,6 +36,7 @@ section.summary { break-after: page; }
   body { margin: 0; font-size: 9pt; max-width: none; }
   ol.signals li { margin: 0.15em 0; } .how { font-size: 7pt; }
   figure.small svg { max-height: 6cm; }
+  tr { break-inside: avoid; } thead { display: table-header-group; }
 }
 """
 

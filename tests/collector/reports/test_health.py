@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ import pytest
 
 from tests.collector.conftest import regie
 from tests.collector.oncall_harness import Clock
-from tests.collector.reports.test_governance import moment, raw
+from tests.collector.reports.test_governance import moment, raw, tool
 from tests.services import free_port
 
 NOV = datetime(2026, 11, 2, 10, tzinfo=UTC)
@@ -118,6 +119,22 @@ def test_the_health_report_agrees_with_plain_sql(oncall, tmp_path):
     page = html.read_text()
     assert "Capacity is missing: Prometheus at" in page and "web-01" in page
     assert "<script" not in page
+    # The PDF: the same page printed by Chromium, read back with poppler's tools.
+    pdf = tmp_path / "health.pdf"
+    done = regie("report", "health", "--period", "2026-11", "--format", "pdf", "--out",
+                 str(pdf), "--db", db)
+    assert f"health report 2026-11 ({len(body['systems']) + 1} systems) written to {pdf}" \
+        in done.stdout                                   # db-01 too: no --host here
+    pages = int(re.search(r"^Pages:\s+(\d+)$", tool("pdfinfo", str(pdf)), re.M)[1])
+    tool("pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "page"))
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages >= 1 and all(i.stat().st_size > 2_000 for i in images)
+    text = tool("pdftotext", "-layout", str(pdf), "-")
+    assert "Health report 2026-11" in text and "Capacity is missing: no Prometheus" in text
+    for host in ("db-01", "web-01", "web-02"):
+        line = next(line for line in text.splitlines() if line.split()[:1] == [host])
+        assert f"{systems[host]['availability'] * 100:.3f}%" in line if host in systems \
+            else "%" in line, (host, line)
 
 
 def test_health_refusals(sqlite_db, tmp_path):
