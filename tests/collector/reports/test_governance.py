@@ -25,8 +25,7 @@ from statistics import mean
 import pytest
 
 from tests.collector.conftest import _in_process, create_tokens, regie
-from tests.collector.oncall_harness import Clock, Receiver, collector, write_config
-from tests.services import free_port
+from tests.collector.oncall_harness import Clock, OnCall, Receiver
 
 Q2 = datetime(2026, 4, 6, 10, tzinfo=UTC)        # a Monday in the previous quarter
 Q3 = datetime(2026, 7, 6, 10, tzinfo=UTC)        # a Monday in the reported quarter
@@ -396,17 +395,11 @@ def test_cli_refusals_and_an_empty_quarter(sqlite_db, tmp_path):
 def test_the_html_in_a_real_browser_and_the_pdf_through_pdftoppm(sqlite_db, tmp_path):
     from tests.collector.browser import chromium
 
-    tokens, clock, receiver = create_tokens(sqlite_db), Clock(), Receiver()
-    port = free_port()
+    oncall = OnCall(db=sqlite_db, tmp_path=tmp_path, tokens=create_tokens(sqlite_db))
 
     async def history():
-        await receiver.start()
-        config = write_config(tmp_path, receiver_url=receiver.url, port=port)
-        try:
-            async with collector(config, sqlite_db, clock, tokens, port=port) as c:
-                await make_history(c, clock, receiver)
-        finally:
-            await receiver.stop()
+        async with oncall.running() as c:
+            await make_history(c, oncall.clock, oncall.receiver)
 
     asyncio.run(history())
     import_registry(sqlite_db, tmp_path)
