@@ -150,10 +150,23 @@ async def read_form(request: web.Request) -> MultiDictProxy:
     return form
 
 
+# What a Location header may carry as is: printable ASCII but the characters RFC 3986 never
+# allows in a URL; the rest (spaces, non-ASCII text) is percent-encoded as UTF-8.
+_LOCATION_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"<>\\^`{|}')
+_MAX_NEXT = 2000
+
+
 def _next(value: str | None) -> str:
-    """Where to go after logging in: a console path only (no open redirect)."""
-    if value and value.startswith("/ui/") and not value.startswith("//") and "\\" not in value:
-        return value
+    """Where to go after logging in: a console path only (no open redirect), as a Location
+    header can hold it. A control character (CR, LF, NUL, tab, DEL) made aiohttp refuse the
+    header after the handler had answered: the connection closed without a response and a
+    traceback was logged; non-ASCII text went out as raw UTF-8 bytes."""
+    if (value and value.startswith("/ui/") and "\\" not in value and len(value) <= _MAX_NEXT
+            and not any(c < " " or c == "\x7f" for c in value)):
+        try:
+            return quote(value, safe=_LOCATION_SAFE)
+        except UnicodeEncodeError:   # a lone surrogate, from a query's percent-escapes
+            pass
     return "/ui/queue"
 
 

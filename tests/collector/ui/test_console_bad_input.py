@@ -7,8 +7,10 @@ signed-in session over HTTP (tests/collector/ui/world.py's Browserless).
 from __future__ import annotations
 
 import asyncio
+import re
 import urllib.parse
 
+import aiohttp
 import pytest
 
 from tests.collector.conftest import collector_process
@@ -151,3 +153,35 @@ def test_a_form_that_cannot_be_read_is_400_and_writes_nothing(console):
     assert logins == [400] * len(logins), logins
     status, listed = console.call("GET", "/api/v1/tickets?status=open", token="viewer")
     assert status == 200 and listed["tickets"] == [], listed
+
+
+def test_where_to_go_after_login_is_a_location_header_can_hold(console, tmp_path):
+    """The login form's `next` went into the Location header as given: with CR, LF, NUL or
+    DEL aiohttp refused the header after the handler had answered, so the connection closed
+    without a response (a traceback in the log); non-ASCII text went out as raw bytes."""
+    wanted = {"/ui/queue\r\nSet-Cookie: evil=1": "/ui/queue", "/ui/\x00": "/ui/queue",
+              "/ui/\x7f": "/ui/queue", "/ui/\t/x": "/ui/queue",
+              "/ui/hosts/caf\u00e9 01": "/ui/hosts/caf%C3%A9%2001",
+              "/ui/queue?after=P1~2026-12-07T10:00:00%2B00:00~3":
+                  "/ui/queue?after=P1~2026-12-07T10:00:00%2B00:00~3"}
+
+    async def main() -> dict[str, str | None]:
+        got = {}
+        for target in wanted:
+            person = Browserless(console.url)
+            try:
+                status, text, _ = await person.get("/ui/login")
+                form_csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+                status, _, headers = await person.post(
+                    "/ui/login", {"token": console.tokens["viewer"], "next": target},
+                    csrf=form_csrf)
+                got[target] = headers.get("Location") if status == 303 else f"{status}"
+            except aiohttp.ClientError as exc:   # no response at all
+                got[target] = type(exc).__name__
+            finally:
+                await person.close()
+        return got
+
+    assert asyncio.run(main()) == wanted
+    log = (tmp_path / f"collector-{console.port}.log").read_text()
+    assert "Traceback" not in log, log
