@@ -45,7 +45,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--history", metavar="DAYS",
                         help="first play a realistic history of DAYS (e.g. 90d) through the "
                              "collector's API with a simulated clock (about 50 hosts, alerts "
-                             "and user reports, acknowledgements, escalations), once per "
+                             "and user reports, acknowledgements, escalations, patch "
+                             "changes and updates, vendor cases), once per "
                              "installation, and write its governance review "
                              "(DIR/governance-review.html; docs/reports.md)")
     parser.add_argument("--seed", type=int, default=13,

@@ -50,6 +50,20 @@ SEVERITIES = (("critical", 3), ("error", 2), ("warning", 4), ("info", 1))
 # Alerts a day on a weekday and on a weekend day (means).
 WEEKDAY_ALERTS, WEEKEND_ALERTS = 6.0, 2.5
 USER_REPORTS_PER_WEEKDAY = 1.2
+# Security patching: a new openssl every PATCH_CYCLE_DAYS (offered to every host the day it
+# is released); these groups are patched by a standard change PATCH_WINDOW_DAYS later, the
+# others outside any change, whenever their owners get to it.
+PATCH_CYCLE_DAYS, PATCH_WINDOW_DAYS = 14, 4
+PATCHED_BY_CHANGE = ("web", "app", "cache", "edge")
+# Share of a patch change's hosts installed days or weeks after the window (the team fell
+# behind), and how late (days, uniform).
+LATE_SHARE, LATE_DAYS = 0.25, (3.0, 24.0)
+# Vendor cases (at this share of the history: vendor, case, summary, host, still open).
+VENDOR_CASES = (
+    (0.15, "Dell", "SR-1048213", "PERC H730 controller resets under load", "db-02", True),
+    (0.45, "HPE", "5371902284", "DL380 fan module reports failure", "batch-03", False),
+    (0.8, "Canonical", "00384217", "kernel soft lockups on 24.04", "cache-02", True),
+)
 # Minutes to acknowledge (median) per priority; resolution hours (median).
 ACK_MINUTES = {"P1": 5, "P2": 8, "P3": 45, "P4": 180}
 FIX_HOURS = {"P1": 0.75, "P2": 1.5, "P3": 2.5, "P4": 12}
@@ -107,7 +121,12 @@ class History:
         self.start, self.days, self.token = start, days, token
         self.queue: list[Step] = []
         self.order = 0
-        self.counts: dict[str, int] = {"alerts": 0, "user_reports": 0}
+        self.counts: dict[str, int] = {"alerts": 0, "user_reports": 0, "changes": 0,
+                                       "vendor_cases": 0}
+        # Changes, patches and vendor cases draw from their own sequence: the alerts and
+        # reports of a seed stay what they were before these joined the history.
+        self.work_rng = random.Random(f"{seed}-work")  # noqa: S311 (as above)
+        self.installed = {host: 0 for host, _, _ in hosts()}   # openssl release per host
 
     def at(self, moment: datetime, action: Callable[[], Any]) -> None:
         self.order += 1
@@ -127,6 +146,14 @@ class History:
             if weekday:
                 for _ in range(_poisson(rng, USER_REPORTS_PER_WEEKDAY)):
                     self._report(_moment_of_day(rng, day, working=True), rng.choice(fleet)[0])
+        for cycle in range(1, (self.days - 1) // PATCH_CYCLE_DAYS + 2):
+            released = self.start + timedelta(days=1 + (cycle - 1) * PATCH_CYCLE_DAYS, hours=9)
+            if released < self.start + timedelta(days=self.days):
+                self._patch_cycle(cycle, released)
+        self._rolled_back_change(self.start + timedelta(days=self.days * 0.45, hours=21))
+        for share, vendor, number, summary, host, still_open in VENDOR_CASES:
+            self._vendor_case(self.start + timedelta(days=self.days * share, hours=10),
+                              vendor, number, summary, host, still_open)
 
     def _alert(self, moment: datetime, host: str, component: str, severity: str) -> None:
         key = f"{host}/{component}/{moment.timestamp():.0f}"
@@ -178,14 +205,162 @@ class History:
         self.at(moment + timedelta(minutes=ack, hours=fix), lambda: move("resolve"))
 
 
+    # -- patching, changes, vendor cases ------------------------------------------------
+
+    def _push(self, moment: datetime, host: str, os_: tuple[str, str],
+              hardware: tuple[str, str], offered: int) -> None:
+        """An inventory push at `moment`: openssl as installed by then, and release
+        `offered` pending as a security update unless that is installed already."""
+        async def push() -> None:
+            await self.call("POST", "/api/v1/inventory", body={
+                "idempotency_key": f"demo-history-{host}-{moment.isoformat()}",
+                "document": inventory(host, os_, hardware, moment,
+                                      installed=self.installed[host], offered=offered)})
+
+        self.at(moment, push)
+
+    def _patch_cycle(self, cycle: int, released: datetime) -> None:
+        """openssl release `cycle`: offered to every host at `released`; a standard change
+        patches PATCHED_BY_CHANGE in a window PATCH_WINDOW_DAYS later (most hosts in it,
+        some late); the other hosts install it days or weeks later, outside any change."""
+        rng = self.work_rng
+        fleet = hosts()
+        for host, os_, hardware in fleet:
+            self._push(released + timedelta(minutes=rng.uniform(0, 50)), host, os_, hardware,
+                       offered=cycle)
+        window = released.replace(hour=21) + timedelta(days=PATCH_WINDOW_DAYS)
+        groups = [host for host, _, _ in fleet if host.split("-")[0] in PATCHED_BY_CHANGE]
+        self.counts["changes"] += 1
+        change: dict[str, int] = {}
+
+        async def plan() -> None:
+            body = await self.call("POST", "/api/v1/changes", body={
+                "type": "standard", "summary": f"Security patching {cycle}: openssl",
+                "hosts": [f"{group}-*" for group in PATCHED_BY_CHANGE],
+                "services": ["web", "api"], "packages": [{"name": "openssl", "version": None}],
+                "planned_start": window.isoformat(),
+                "planned_end": (window + timedelta(hours=3)).isoformat(), "timezone": "UTC",
+                "risk_assessment": "Library update; services restart one host at a time.",
+                "implementation_plan": "unattended-upgrades run per host, then restarts.",
+                "rollback_plan": "Reinstall the previous openssl from the local mirror."})
+            change["id"] = body["id"]
+            await self.call("POST", f"/api/v1/changes/{change['id']}/submit", body={})
+
+        async def move(action: str, body: dict[str, Any]) -> None:
+            await self.call("POST", f"/api/v1/changes/{change['id']}/{action}", body=body)
+
+        self.at(released + timedelta(hours=2), plan)
+        self.at(window, lambda: move("start", {}))
+        self.at(window + timedelta(hours=3), lambda: move("complete",
+                                                           {"outcome": "successful"}))
+        for host, os_, hardware in fleet:
+            if host in groups:
+                late = rng.random() < LATE_SHARE
+                at = window + (timedelta(days=rng.uniform(*LATE_DAYS)) if late
+                               else timedelta(minutes=rng.uniform(10, 170)))
+            else:
+                at = released + timedelta(days=rng.uniform(2, 30))
+            self._installed_at(at, host, os_, hardware, cycle)
+
+    def _installed_at(self, moment: datetime, host: str, os_: tuple[str, str],
+                      hardware: tuple[str, str], release: int) -> None:
+        """`host` installs `release` at `moment`: its next push shows it, nothing pending."""
+        def installed() -> None:
+            self.installed[host] = max(self.installed[host], release)
+
+        async def push() -> None:
+            installed()
+            await self.call("POST", "/api/v1/inventory", body={
+                "idempotency_key": f"demo-history-{host}-{moment.isoformat()}",
+                "document": inventory(host, os_, hardware, moment,
+                                      installed=self.installed[host], offered=0)})
+
+        self.at(moment, push)
+
+    def _rolled_back_change(self, moment: datetime) -> None:
+        """An emergency kernel upgrade on db-03 that a user's report during its window
+        rolls back: a change that caused an incident."""
+        self.counts["changes"] += 1
+        change: dict[str, int] = {}
+
+        async def start() -> None:
+            body = await self.call("POST", "/api/v1/changes", body={
+                "type": "emergency", "summary": "Kernel upgrade on db-03 (storage driver fix)",
+                "hosts": ["db-03"], "services": ["postgres"],
+                "planned_start": moment.isoformat(),
+                "planned_end": (moment + timedelta(hours=2)).isoformat(), "timezone": "UTC",
+                "risk_assessment": "Reboot of a database replica.",
+                "rollback_plan": "Boot the previous kernel from GRUB."})
+            change["id"] = body["id"]
+            await self.call("POST", f"/api/v1/changes/{change['id']}/submit", body={})
+            await self.call("POST", f"/api/v1/changes/{change['id']}/start", body={})
+
+        async def report() -> None:
+            await self.call("POST", "/api/v1/tickets", body={
+                "summary": "reporting database unreachable", "host": "db-03",
+                "component": "postgres", "impact": "high", "urgency": "high",
+                "reporter": "service-desk"})
+
+        async def roll_back() -> None:
+            await self.call("POST", f"/api/v1/changes/{change['id']}/complete", body={
+                "outcome": "rolled_back", "reason": "replica did not rejoin after reboot"})
+
+        self.at(moment, start)
+        self.at(moment + timedelta(minutes=40), report)
+        self.at(moment + timedelta(minutes=95), roll_back)
+
+    def _vendor_case(self, moment: datetime, vendor: str, number: str, summary: str,
+                     host: str, still_open: bool) -> None:
+        self.counts["vendor_cases"] += 1
+        case: dict[str, int] = {}
+
+        async def open_() -> None:
+            body = await self.call("POST", "/api/v1/vendor-cases", body={
+                "vendor": vendor, "case_number": number, "summary": summary, "hosts": [host],
+                "severity": "high", "follow_up_days": 3, "note": "logs uploaded"})
+            case["id"] = body["id"]
+
+        async def update(body: dict[str, Any]) -> None:
+            await self.call("POST", f"/api/v1/vendor-cases/{case['id']}/update", body=body)
+
+        async def close() -> None:
+            await self.call("POST", f"/api/v1/vendor-cases/{case['id']}/close",
+                            body={"note": "fixed by the replacement part"})
+
+        self.at(moment, open_)
+        self.at(moment + timedelta(hours=2), lambda: update({"status": "waiting_on_vendor"}))
+        self.at(moment + timedelta(days=2), lambda: update({
+            "vendor_update": True, "note": "vendor asks for another diagnostics bundle",
+            "status": "waiting_on_us"}))
+        if not still_open:
+            self.at(moment + timedelta(days=6), lambda: update({"status": "resolved"}))
+            self.at(moment + timedelta(days=7), close)
+
+
+OPENSSL = {"debian": "3.0.{n}-1~deb{major}u1", "ubuntu": "3.0.{n}-0ubuntu1.{r}"}
+
+
+def openssl(os_: tuple[str, str], release: int) -> str:
+    """openssl's version in `release` (0: as installed when the history starts)."""
+    return OPENSSL[os_[0]].format(n=11 + release, major=os_[1].split(".")[0], r=release + 1)
+
+
 def inventory(host: str, os_: tuple[str, str], hardware: tuple[str, str],
-              at: datetime) -> dict[str, Any]:
+              at: datetime, *, installed: int = 0, offered: int = 0) -> dict[str, Any]:
+    """An agent's inventory document: openssl release `installed`, and release `offered`
+    pending as a security update (none when 0)."""
+    updates = [{"manager": "apt", "package": "openssl", "architecture": "amd64",
+                "current_version": openssl(os_, installed), "version": openssl(os_, offered),
+                "origin": f"{os_[0].capitalize()}-Security", "security": True,
+                "advisories": []}] if offered > installed else []
     return {"schema": "regie.inventory/v1", "collected_at": at.isoformat(),
             "host": {"hostname": host},
             "hardware": {"dmi": {"sys_vendor": hardware[0], "product_name": hardware[1]}},
             "observations": [{"source": "os-release",
                               "raw": {"ID": os_[0], "VERSION_ID": os_[1]}}],
-            "packages": [], "updates": [], "errors": []}
+            "packages": [{"manager": "dpkg", "name": "openssl",
+                          "version": openssl(os_, installed), "architecture": "amd64"}],
+            "updates": updates, "errors": []}
 
 
 async def make(settings: Any, *, days: int, seed: int, end: date, token: str,

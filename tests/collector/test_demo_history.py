@@ -46,16 +46,19 @@ def play(state: Path, seed: int) -> tuple[Path, str, str]:
     return path, summary, settings.database.url
 
 
-def tickets(db: str) -> list[tuple]:
+def rows(db: str, sql: str) -> list[tuple]:
     from sqlalchemy import text
 
     async def work(engine):
         async with engine.connect() as connection:
-            return [tuple(r) for r in (await connection.execute(text(
-                "SELECT priority, status, host, component, source, created_at, "
-                "acknowledged_at, resolved_at FROM tickets ORDER BY id"))).all()]
+            return [tuple(r) for r in (await connection.execute(text(sql))).all()]
 
     return asyncio.run(_in_process(db, work))
+
+
+def tickets(db: str) -> list[tuple]:
+    return rows(db, "SELECT priority, status, host, component, source, created_at, "
+                    "acknowledged_at, resolved_at FROM tickets ORDER BY id")
 
 
 @pytest.mark.timeout(300)
@@ -84,6 +87,19 @@ def test_the_same_seed_gives_the_same_history_and_review(tmp_path):
     body = json.loads(out.read_text())
     for signal in body["signals"]:
         assert signal["sentence"].replace("&", "&amp;") in html.replace("&#x27;", "'")
+    # Changes, patching and vendor cases are in the history too, made through the same API:
+    # a patch change whose hosts' pushes show the update installed (most in the window, some
+    # late), a rolled-back change with the incident it caused, open vendor cases.
+    assert {"patch_lag", "changes_incidents"} <= {s["rule"] for s in body["signals"]}
+    changes = rows(first_db, "SELECT type, status, outcome FROM changes ORDER BY id")
+    assert changes == [("standard", "completed", "successful"),
+                       ("emergency", "completed", "rolled_back")]
+    lags = rows(first_db, "SELECT u.installed_at FROM package_updates u "
+                          "WHERE u.package = 'openssl' AND u.installed_at IS NOT NULL")
+    assert len(lags) >= 12 and body["patch_lag"]["hosts_applied"] >= 12
+    assert sorted(r[0] for r in rows(first_db, "SELECT status FROM vendor_cases")) == [
+        "closed", "waiting_on_us", "waiting_on_us"]
+    assert changes == rows(second_db, "SELECT type, status, outcome FROM changes ORDER BY id")
     # A different seed, a different history.
     _, _, other_db = play(tmp_path / "three", seed=8)
     assert tickets(other_db) != made
