@@ -64,7 +64,8 @@ def _day(text: str) -> date:
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, description="Reports for reviews: the quarterly governance review.",
+        prog=prog, description="Reports for reviews: the quarterly governance review and the "
+                    "monthly health report per system.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     governance = sub.add_parser(

@@ -33,7 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vendor-case": ("collector.vendor_case_cli",
                     "open, update, note, close and list vendor support cases (API client)"),
     "patch": ("collector.patch_cli", "pending updates, patch lag and exposure from the inventory"),
-    "report": ("collector.report_cli", "the quarterly governance review (HTML or JSON)"),
+    "report": ("collector.report_cli",
+               "the quarterly governance review, the monthly health report (HTML, PDF, JSON)"),
 }
 
 
