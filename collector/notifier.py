@@ -13,6 +13,16 @@ one-click links (alerting/notify/links.py) and sent through its channel
 
 A per-channel rate limit (token bucket, `rate_per_minute`) gives a claimed notification back
 untried when the channel's budget is spent; nothing is dropped.
+
+Channels are isolated from each other: each has its own `concurrency` sends at a time, a
+channel with that many claimed and unfinished is left out of the next claim, and each
+delivery's outcome is written as soon as it is known. The delivery loop does not wait for a
+round's slowest send before claiming again, so a receiver that never answers costs its own
+notices their timeout and nobody else's a moment (before, one such receiver held every other
+channel's notices for its timeout times its share of the round: 30 pages to a good webhook
+took 50 s to send and 80 s to record beside 30 to a stuck one). A notice that waits for its
+channel's slot longer than `SLOT_WAIT_SECONDS` is given back untried (not an attempt), so no
+send outlives its lease.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import logging
 import random
 import re
 import traceback
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +49,7 @@ from alerting.notify.links import (
 )
 from alerting.notify.message import Notification
 from alerting.schedule import Schedules
+from collector.failure_streak import FailureStreak
 from collector.rounds import Rounds
 from collector.store.notifications import Claimed, NotificationStore, Outcome
 
@@ -52,6 +64,8 @@ _COUNTED = {"delivered": "delivered", "dead": "dead", "retry": "retried",
 _NOT_PAGES = frozenset({"resolve", "vendor_case_reminder"})
 LEASE_SECONDS = 120.0        # longer than any channel's timeout
 SEND_DEADLINE_SECONDS = LEASE_SECONDS / 2
+# Waiting for the channel's slot and then sending ends well within the lease.
+SLOT_WAIT_SECONDS = LEASE_SECONDS - SEND_DEADLINE_SECONDS - 10.0
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 3600.0
 # A URL in a failure's reason (a webhook's address, a link in a receiver's answer): left out of
@@ -110,7 +124,11 @@ class Notifier:
         self.links = links
         self._clock = clock
         self._max_attempts = max_attempts
-        self._limit = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._slots: dict[str, asyncio.Semaphore] = {}   # per channel, `concurrency` each
+        self._busy: Counter[str] = Counter()   # claimed and not yet recorded, per channel
+        self._tasks: set[asyncio.Task[None]] = set()      # deliveries the loop started
+        self._recording = FailureStreak("recording a notification's outcome", log)
         self._rounds = Rounds(poll_interval_seconds)
         self._context = context or SendContext(clock=clock)
         self._on_outcome = on_outcome
@@ -125,27 +143,78 @@ class Notifier:
         self._rounds.wake()
 
     async def run(self) -> None:
+        """Claim and start deliveries without waiting for them (each records its own outcome
+        and frees its channel's slot); until cancelled, which cancels those in flight (their
+        notifications are claimed again when their lease ends)."""
         async def round_() -> bool:
-            return await self.deliver_once() >= CLAIM_LIMIT   # a backlog: again
+            claimed = await self._claim()
+            for item in claimed:
+                task = asyncio.create_task(self._deliver_and_record(item),
+                                           name=f"regie-notify-{item.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return len(claimed) >= CLAIM_LIMIT   # a backlog: again
 
-        await self._rounds.run(round_, what="notification delivery round", log=log)
+        try:
+            await self._rounds.run(round_, what="notification delivery round", log=log)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def deliver_once(self) -> int:
-        """Claim what is due, send it, write the outcomes (one transaction for the round);
-        returns how many were claimed."""
-        claimed = await self.store.claim(self._clock(), limit=CLAIM_LIMIT,
-                                         lease_seconds=LEASE_SECONDS)
-        if claimed:
-            outcomes = await asyncio.gather(*(self._guarded(item) for item in claimed))
-            await self.store.finish(list(outcomes), now=self._clock())
-            for outcome in outcomes:
-                self._count(outcome.item.channel, _COUNTED[outcome.result])
-                if outcome.result == "delivered":   # retries and dead letters log themselves
-                    item = outcome.item
-                    self._paged(item)
-                    log.info("%s: %s notice delivered to %s via %s", _about(item),
-                             item.kind, item.recipient or "the channel", item.channel)
+        """Claim what is due, send it and write each outcome; returns how many were claimed
+        (tests drive delivery with this; `run` does not wait for the sends)."""
+        claimed = await self._claim()
+        await asyncio.gather(*(self._deliver_and_record(item) for item in claimed))
         return len(claimed)
+
+    async def _claim(self) -> list[Claimed]:
+        full = {channel for channel, n in self._busy.items() if n >= self._concurrency}
+        claimed = await self.store.claim(self._clock(), limit=CLAIM_LIMIT,
+                                         lease_seconds=LEASE_SECONDS, skip_channels=full)
+        self._busy.update(item.channel for item in claimed)
+        return claimed
+
+    async def _deliver_and_record(self, item: Claimed) -> None:
+        """One notification: wait for its channel's slot, send, write the outcome at once."""
+        counted = True
+        try:
+            try:
+                async with asyncio.timeout(SLOT_WAIT_SECONDS):
+                    await self._slot(item.channel).acquire()
+            except TimeoutError:
+                # Its channel is slow: given back untried, claimed again when a slot is free.
+                outcome, counted = Outcome(item, "released", at=self._clock()), False
+            else:
+                try:
+                    outcome = await self._guarded(item)
+                finally:
+                    self._slot(item.channel).release()
+            try:
+                await self.store.finish([outcome], now=self._clock())
+            except Exception as exc:   # the database: its lease ends, it is claimed again
+                self._recording.failed(exc)
+                return
+            self._recording.succeeded()
+        finally:
+            left = self._busy.pop(item.channel) - 1
+            if left > 0:
+                self._busy[item.channel] = left
+            if left == self._concurrency - 1:
+                self.wake()   # the channel was left out of claims: it may take more now
+        if counted:
+            self._count(item.channel, _COUNTED[outcome.result])
+        if outcome.result == "delivered":   # retries and dead letters log themselves
+            self._paged(item)
+            log.info("%s: %s notice delivered to %s via %s", _about(item),
+                     item.kind, item.recipient or "the channel", item.channel)
+
+    def _slot(self, channel: str) -> asyncio.Semaphore:
+        slot = self._slots.get(channel)
+        if slot is None:
+            slot = self._slots[channel] = asyncio.Semaphore(self._concurrency)
+        return slot
 
     async def _guarded(self, item: Claimed) -> Outcome:
         """One delivery, whatever it raises: an unexpected error is this delivery's failure
@@ -163,32 +232,31 @@ class Notifier:
             return self._failed(item, failed, self._clock())
 
     async def _deliver(self, item: Claimed) -> Outcome:
-        async with self._limit:
-            configured = self.channels.get(item.channel)
-            now = self._clock()
-            if configured is None:
-                return self._dead(item, f"channel {item.channel!r} is not configured")
-            bucket = self._buckets.get(item.channel)
-            if bucket is not None:
-                wait = bucket.take(self._now_monotonic())
-                if wait > 0:
-                    return Outcome(item, "released", at=now + timedelta(seconds=wait))
-            try:
-                channel = self._for_recipient(configured.channel, item.recipient)
-                notification = self._message(item, now)
-            except ValueError as exc:
-                return self._dead(item, str(exc))
-            except (KeyError, TypeError) as exc:
-                # A stored payload missing a field will miss it on every attempt.
-                return self._dead(item, f"unreadable payload ({type(exc).__name__}: {exc})")
-            # A backstop under the lease: a send that outlives it would be sent twice.
-            async with asyncio.timeout(SEND_DEADLINE_SECONDS):
-                delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
-                                              ctx=self._context)
-            now = self._clock()
-            if delivery.ok:
-                return Outcome(item, "delivered", error=delivery.reason or None)
-            return self._failed(item, delivery, now)
+        configured = self.channels.get(item.channel)
+        now = self._clock()
+        if configured is None:
+            return self._dead(item, f"channel {item.channel!r} is not configured")
+        bucket = self._buckets.get(item.channel)
+        if bucket is not None:
+            wait = bucket.take(self._now_monotonic())
+            if wait > 0:
+                return Outcome(item, "released", at=now + timedelta(seconds=wait))
+        try:
+            channel = self._for_recipient(configured.channel, item.recipient)
+            notification = self._message(item, now)
+        except ValueError as exc:
+            return self._dead(item, str(exc))
+        except (KeyError, TypeError) as exc:
+            # A stored payload missing a field will miss it on every attempt.
+            return self._dead(item, f"unreadable payload ({type(exc).__name__}: {exc})")
+        # A backstop under the lease: a send that outlives it would be sent twice.
+        async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+            delivery = await channel.send(notification, delivery_id=f"regie-{item.id}",
+                                          ctx=self._context)
+        now = self._clock()
+        if delivery.ok:
+            return Outcome(item, "delivered", error=delivery.reason or None)
+        return self._failed(item, delivery, now)
 
     def _failed(self, item: Claimed, delivery: Delivery, now: datetime) -> Outcome:
         """Retry with backoff while attempts remain and the failure may pass; else dead."""

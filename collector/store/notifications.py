@@ -12,7 +12,7 @@ Every final outcome (delivered, given up) writes a timeline row on the ticket.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,8 +65,10 @@ class NotificationStore:
         self._engine = engine
         self._dialect = engine.dialect.name
 
-    async def claim(self, now: datetime, *, limit: int, lease_seconds: float) -> list[Claimed]:
-        """Lease up to `limit` due notifications whose predecessors are all finished."""
+    async def claim(self, now: datetime, *, limit: int, lease_seconds: float,
+                    skip_channels: Collection[str] = ()) -> list[Claimed]:
+        """Lease up to `limit` due notifications whose predecessors are all finished, none of
+        `skip_channels` (those whose sends in flight are at their limit)."""
         earlier = aliased(NOTIFICATIONS)
         same_recipient = or_(earlier.c.recipient == NOTIFICATIONS.c.recipient,
                              and_(earlier.c.recipient.is_(None),
@@ -85,6 +87,8 @@ class NotificationStore:
                         NOTIFICATIONS.c.next_attempt_at <= now, ~blocked)
                  .order_by(NOTIFICATIONS.c.next_attempt_at, NOTIFICATIONS.c.id)
                  .limit(limit))
+        if skip_channels:
+            query = query.where(NOTIFICATIONS.c.channel.not_in(sorted(skip_channels)))
         if self._dialect == "postgresql":
             query = query.with_for_update(skip_locked=True, of=NOTIFICATIONS)
         lease = now + timedelta(seconds=lease_seconds)

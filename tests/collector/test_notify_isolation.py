@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.agent.push_receiver import Receiver
-from tests.collector.conftest import Collector, collector_process, migrated
+from tests.collector.conftest import Collector, collector_process, migrated, throwaway_database
 from tests.collector.oncall_harness import HOOK_SECRET, LINK_SECRET, SCHEDULE
-from tests.services import wait_for
+from tests.services import free_port, wait_for
 
 
 def _private(path: Path, text: str) -> Path:
@@ -210,3 +210,70 @@ def test_an_odd_retry_after_is_that_answer_retried_not_an_unexpected_error(tmp_p
                 assert "HTTP 503" in notice["last_error"], notice
         log = (tmp_path / f"collector-{collector.port}.log").read_text()
     assert "unexpected" not in log and "Traceback" not in log, log
+
+
+class _Silent:
+    """A receiver that accepts connections and never answers (nor closes them)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.port = free_port()
+        self.held: list = []
+        self._server = socket.create_server(("127.0.0.1", self.port), backlog=200)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def __enter__(self) -> _Silent:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.mark.timeout(240)   # without the fix the good notices are recorded after 165 s
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_receiver_that_never_answers_delays_no_other_channel(tmp_path, backend):
+    """Twenty P1 tickets page on two webhooks: one receiver accepts and never answers (its
+    timeout 55 s), the other answers at once. Every notice to the good one is delivered and
+    recorded while the silent one has not yet cost a single attempt. Before, the round's
+    eight sends were all taken by the silent receiver within moments, and nothing of the
+    round was recorded until its slowest send ended: the good channel's notices were sent
+    after 10 s steps and recorded only after the silent one's timeouts."""
+    with throwaway_database(backend, tmp_path) as url, Receiver() as good, \
+            _Silent() as silent:
+        db = migrated(url)
+        channels = (_hook("silent", f"http://127.0.0.1:{silent.port}/h", tmp_path)
+                    .replace("timeout_seconds = 5", "timeout_seconds = 55")
+                    + _hook("good", f"{good.url}/hook", tmp_path))
+        with collector_process(tmp_path, db, _oncall_config(tmp_path, channels)) as collector:
+            for n in range(20):
+                status, ticket = collector.call("POST", "/api/v1/tickets", {
+                    "summary": f"service{n} down on db{n}", "host": f"db{n}",
+                    "component": f"service{n}", "impact": "business-critical",
+                    "urgency": "high"}, token="responder")
+                assert status == 201, ticket
+
+            def all_delivered() -> list[dict]:
+                told = _notifications(collector, "good")
+                return told if len(told) == 20 and all(
+                    n["status"] == "delivered" for n in told) else []
+
+            wait_for(all_delivered, timeout=200, interval=0.2,
+                     what="the good receiver's notices to be delivered")
+            stuck = _notifications(collector, "silent")
+            assert len(stuck) == 20
+            assert all(n["status"] == "pending" and n["attempts"] == 0 for n in stuck), stuck
+            assert 1 <= len(silent.held) <= 8     # the channel's own share of sends, no more
+    assert len(good.delivered()) == 20
