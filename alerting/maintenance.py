@@ -28,9 +28,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import re2
 from dateutil.rrule import YEARLY, rrule, rrulestr
 
-from alerting.inhibition import Matcher, parse_matcher
+from alerting.inhibition import Matcher, linear_regex, parse_matcher
 
 # Recurrences finer than a day are refused: nobody plans maintenance every hour, and an
 # impossible fine-grained rule (FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30) would be searched hour by
@@ -61,18 +62,19 @@ class Scope:
     services: tuple[str, ...] = ()
     matchers: tuple[Matcher, ...] = ()
     # The host globs as one compiled pattern: asked for every alert that opens a ticket.
-    _hosts: re.Pattern[str] | None = field(default=None, init=False, repr=False,
-                                           compare=False)
+    # RE2, linear in the host name: with Python's re a glob such as *a*a*a*a*a*b took seconds
+    # (longer ones, hours) against a 200-character host, in the intake.
+    _hosts: Any = field(default=None, init=False, repr=False, compare=False)
     # The matchers as (label, wanted, compiled regex or None, negated): no regex cache lookup.
-    _labels: tuple[tuple[str, str, re.Pattern[str] | None, bool], ...] = field(
+    _labels: tuple[tuple[str, str, Any, bool], ...] = field(
         default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.hosts:
-            object.__setattr__(self, "_hosts", re.compile(
+            object.__setattr__(self, "_hosts", linear_regex(
                 "|".join(f"(?:{glob_regex(g)})" for g in self.hosts)))
         object.__setattr__(self, "_labels", tuple(
-            (m.name, m.value, re.compile(m.value) if m.op in ("=~", "!~") else None,
+            (m.name, m.value, linear_regex(m.value) if m.op in ("=~", "!~") else None,
              m.op in ("!=", "!~")) for m in self.matchers))
 
     def __bool__(self) -> bool:
@@ -291,8 +293,8 @@ def parse_scope(hosts: Sequence[str], services: Sequence[str],
         if any(c in glob for c in "\x00\n\"\\"):
             raise WindowError(f"hosts[{i}]", f"{glob!r} is not a host name or glob")
         try:
-            re.compile(glob_regex(glob))
-        except (re.error, ValueError):
+            linear_regex(glob_regex(glob))
+        except (re2.error, ValueError):
             raise WindowError(f"hosts[{i}]", f"{glob!r} is not a host glob") from None
     scope = Scope(hosts=tuple(h.strip() for h in hosts),
                   services=tuple(s.strip() for s in services), matchers=tuple(parsed))
