@@ -30,10 +30,13 @@ Standard library HTTP only (urllib): the agent never imports aiohttp or requests
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import http.client
 import json
 import logging
 import re
+import socket
 import ssl
 import threading
 import time
@@ -178,6 +181,88 @@ def _retry_after(value: str | None) -> float | None:
     return None  # the HTTP-date form is rare from an API; the backoff applies instead
 
 
+def _no_answer_within(timeout: float) -> str:
+    return f"no complete answer within {timeout:g}s (push.timeout_seconds)"
+
+
+class _Deadline:
+    """`push.timeout_seconds` for a request as a whole. A socket timeout bounds each read
+    only, so a collector (or a proxy before it) sending a byte every few seconds held the
+    push thread for as long as it went on: no push, no spool replay, no failure logged. When
+    the time is up the request's sockets are shut down, which ends any read or handshake
+    blocked on them; the request then fails as "no answer" (retried from the spool)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut_down(sock)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut_down(sock)
+
+    def opener(self, tls: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+        deadline = self
+
+        class Connection(http.client.HTTPConnection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self._create_connection = lambda *a, **k: deadline.watch(
+                    socket.create_connection(*a, **k))
+
+        class TlsConnection(http.client.HTTPSConnection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self._create_connection = lambda *a, **k: deadline.watch(
+                    socket.create_connection(*a, **k))
+
+            def connect(self) -> None:
+                # As HTTPSConnection.connect, with the TLS socket watched before its handshake.
+                http.client.HTTPConnection.connect(self)
+                self.sock = deadline.watch(self._context.wrap_socket(
+                    self.sock, server_hostname=self._tunnel_host or self.host,
+                    do_handshake_on_connect=False))
+                self.sock.do_handshake()
+
+        class Plain(urllib.request.HTTPHandler):
+            def http_open(self, req: urllib.request.Request) -> Any:
+                return self.do_open(Connection, req)
+
+        class Tls(urllib.request.HTTPSHandler):
+            def https_open(self, req: urllib.request.Request) -> Any:
+                return self.do_open(TlsConnection, req, context=tls)
+
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirects(), Plain()]
+        if tls is not None:
+            handlers.append(Tls(context=tls))
+        return urllib.request.build_opener(*handlers)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):   # already closed: nothing left to end
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 class PushService:
     """Owns the spool and the push loop; `start()` runs it in a daemon thread."""
 
@@ -209,15 +294,13 @@ class PushService:
         if urllib.parse.urlsplit(settings.collector).username is not None:
             log.warning("credentials in push.collector (%s) are ignored; the bearer token "
                         "from push.token_file authenticates the agent", self._shown_url)
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+        self._tls: ssl.SSLContext | None = None
         if self._url.startswith("https://"):
             cafile = str(settings.ca_file) if settings.ca_file else None
             try:
-                context = ssl.create_default_context(cafile=cafile)
+                self._tls = ssl.create_default_context(cafile=cafile)
             except (OSError, ssl.SSLError) as exc:
                 raise ValueError(f"push.ca_file: cannot load {cafile!r}: {exc}") from None
-            handlers.append(urllib.request.HTTPSHandler(context=context))
-        self._opener = urllib.request.build_opener(*handlers)
         self._spool = Spool(settings.spool_dir, settings.spool_max_bytes, fsync=settings.fsync)
         self._stop = threading.Event()
         self._sleep = sleep if sleep is not None else self._stop.wait
@@ -410,8 +493,19 @@ class PushService:
         # The scheme is http(s), checked when the settings were loaded (agent.config._http_url).
         request = urllib.request.Request(  # noqa: S310
             self._url, data=body, headers=headers, method="POST")
+        timeout = self._settings.timeout_seconds
+        with _Deadline(timeout) as deadline:
+            answer = self._exchange(request, deadline.opener(self._tls), timeout)
+        if deadline.expired:
+            # Whatever was read ended where the shutdown cut it (a head cut short still
+            # parses as 200). Sent again later with the same key: the collector knows it.
+            return Answer(Outcome.RETRY, None, _no_answer_within(timeout))
+        return answer
+
+    def _exchange(self, request: urllib.request.Request,
+                  opener: urllib.request.OpenerDirector, timeout: float) -> Answer:
         try:
-            with self._opener.open(request, timeout=self._settings.timeout_seconds) as reply:
+            with opener.open(request, timeout=timeout) as reply:
                 reply.read(_MAX_REPLY_BYTES)
                 return Answer(classify(reply.status), reply.status, "")
         except urllib.error.HTTPError as exc:
