@@ -17,7 +17,7 @@ from registry.command_output import parse_colons, rule_hit, text_of
 from registry.hardware_rules import CPU_RULES, GPU_RULES
 from registry.observations import Fields, Hit, scalar
 from registry.os_readers import kernel_hit
-from registry.product_rules import components
+from registry.product_rules import components, number
 
 _SNMP_LINUX = re.compile(r"^Linux \S+ (\d+\.\d+\S*)")
 _SNMP_FREEBSD = re.compile(r"^FreeBSD \S+ (\d+\.\d+-\S+)")
@@ -27,7 +27,7 @@ _DEVICE_VERSION = re.compile(r"Version (\d+\.\d+[\w.]*)|RouterOS (\d+\.\d+[\w.]*
 
 def _windows_by_build(ix: CatalogIndex, version: str, build: str) -> Hit | None:
     owners = [name for name in ("windows", "windows-server")
-              if name in ix.cycles and int(build) in ix.cycles[name].by_build]
+              if name in ix.cycles and number(build) in ix.cycles[name].by_build]
     if len(owners) != 1:
         return None  # a build that both client and server share (17763): cannot tell
     return Hit(owners[0], f"{version}.{build}", hints=(("build", build),))

@@ -401,6 +401,16 @@ IMAGE_TAG_PRODUCTS: dict[str, tuple[re.Pattern[str], str]] = {
 # told" (the product is still matched, without a cycle).
 
 _NUMBERS = re.compile(r"\d+(?:\.\d+)*")
+# Digits a version's number may have (a build date-time such as 20231201123456 has 14): an
+# observation is whatever an agent sent, and int() raises over 4,300 digits.
+MAX_NUMBER_DIGITS = 18
+
+
+def number(text: str) -> int | None:
+    """`text` as a whole number when it is one of at most MAX_NUMBER_DIGITS ASCII digits."""
+    if text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS:
+        return int(text)
+    return None
 
 
 def components(text: str) -> tuple[int, ...] | None:
@@ -418,7 +428,10 @@ def components(text: str) -> tuple[int, ...] | None:
     found = _NUMBERS.match(text)
     if found is None:
         return None
-    return tuple(int(part) for part in found.group().split("."))
+    parts = found.group().split(".")
+    if any(len(part) > MAX_NUMBER_DIGITS for part in parts):
+        return None   # no version's number is that long; int() refuses over 4,300 digits
+    return tuple(int(part) for part in parts)
 
 
 def java_components(text: str) -> tuple[int, ...] | None:
@@ -429,14 +442,17 @@ def java_components(text: str) -> tuple[int, ...] | None:
     return parts
 
 
-_SP = re.compile(r"(\d+)(?:\.\d+)?[\s_-]*SP\s*(\d+)", re.I)
+# Numbers bounded and not inside a longer run (?<!\d): with \d+ an unanchored search over a
+# long run of digits without "SP" was quadratic (40,000 digits: 45 s, in the push handler).
+_SP = re.compile(r"(?<!\d)(\d{1,9})(?:\.\d{1,9})?[\s_-]{0,3}SP\s{0,3}(\d{1,9})", re.I)
 
 
 def sles_components(text: str) -> tuple[int, ...] | None:
     """SLES cycles are major.servicepack: "15-SP4" and "15.4" are 15.4; a bare 15 is 15.0."""
     found = _SP.search(text)
     if found:
-        return int(found.group(1)), int(found.group(2))
+        major, pack = number(found.group(1)), number(found.group(2))
+        return (major, pack) if major is not None and pack is not None else None
     parts = components(text)
     if parts and len(parts) == 1:
         return parts[0], 0

@@ -25,7 +25,7 @@ from registry.app_readers import app_hit
 from registry.catalog_index import CatalogIndex
 from registry.command_output import parse_reg_query, parse_table, rule_hit, text_of
 from registry.observations import MAX_TEXT, Fields, Hit, scalar
-from registry.product_rules import components
+from registry.product_rules import components, number
 
 # Windows NT versions: 5.x (2000, XP, 2003), 6.x (Vista to 8.1), 10.0 (10, 11, Server 2016+).
 _WINDOWS_VERSION = re.compile(r"(5\.[012]|6\.[0-3]|10\.0)\.\d+")
@@ -33,8 +33,8 @@ _WINDOWS_YEAR = re.compile(r"\b(2000|2003|2008|2012|2016|2019|2022|2025)\b")
 
 
 def _windows_variant(edition: str | None, sku: str | None, caption: str | None) -> str | None:
-    if sku and sku.isdigit() and int(sku) in windows_rules.WINDOWS_SKUS:
-        return windows_rules.WINDOWS_SKUS[int(sku)]
+    if sku and number(sku) in windows_rules.WINDOWS_SKUS:   # isdigit() takes "²", int() not
+        return windows_rules.WINDOWS_SKUS[number(sku)]
     for text in (edition, caption):
         if not text:
             continue
