@@ -26,6 +26,7 @@ from alerting.schedule import ROLES, Gap, Schedules, Shift
 from alerting.schedule_file import load_schedules
 from regie import installation
 from regie.configfile import ConfigError
+from regie.inputs import write_atomically, year_problem
 
 DEFAULT_DAYS = 28
 
@@ -57,6 +58,8 @@ def _moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time such as 2024-03-31T09:00+02:00, got {text!r}") from None
+    if problem := year_problem(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -194,13 +197,9 @@ def _export(schedules: Schedules, args: argparse.Namespace, now: datetime) -> in
     if args.out == "-":
         sys.stdout.write(text)
         return 0
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         # newline="" keeps the CRLF line ends RFC 5545 requires.
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        tmp.replace(out)
+        write_atomically(text, Path(args.out), newline="")
     except OSError as exc:
         print(f"{args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 1

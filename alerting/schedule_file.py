@@ -52,7 +52,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from alerting.rules import format_duration, parse_duration
 from alerting.schedule import (
@@ -70,6 +70,7 @@ from alerting.schedule import (
     WallClock,
     _instant,
 )
+from regie.inputs import zone_named
 
 WEEKDAYS: Mapping[str, int] = MappingProxyType({
     name: index
@@ -478,11 +479,11 @@ def _zone(value: object, where: _Key) -> ZoneInfo:
     if not isinstance(value, str) or not value.strip():
         raise where.error(f"must be an IANA time zone such as 'Europe/Amsterdam', not "
                           f"{_kind(value)}")
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise where.error(f"unknown IANA time zone {value!r} (e.g. 'Europe/Amsterdam', "
-                          "'America/New_York', 'UTC')") from None
+    zone = zone_named(value)
+    if zone is None:
+        raise where.error(f"unknown IANA time zone {value[:64]!r} (e.g. 'Europe/Amsterdam', "
+                          "'America/New_York', 'UTC')")
+    return zone
 
 
 def _text(value: object, where: _Key) -> str:

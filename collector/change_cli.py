@@ -17,12 +17,13 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from collector import api_client
 from collector.api_client import Refused
 from collector.ticket_cli import _add_client_options
 from regie import installation
+from regie.inputs import year_problem, zone_named
 
 EPILOG = f"""\
 examples:
@@ -134,11 +135,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Refused(f"--timezone: unknown time zone {name!r} (an IANA name, e.g. "
-                       "Europe/Amsterdam)") from None
+    zone = zone_named(name)
+    if zone is None:
+        raise Refused(f"--timezone: unknown time zone {name[:64]!r} (an IANA name, e.g. "
+                      "Europe/Amsterdam)")
+    return zone
 
 
 def _instant(text: str | None, option: str, zone: ZoneInfo) -> str | None:
@@ -149,6 +150,8 @@ def _instant(text: str | None, option: str, zone: ZoneInfo) -> str | None:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Refused(f"{option}: not a time: {text!r} (e.g. 2030-06-01 22:00)") from None
+    if problem := year_problem(value):
+        raise Refused(f"{option}: {text!r}: {problem}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -25,10 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerting.changes import DAY_NAMES, Freeze, MaintenanceHours
 from regie.configfile import ConfigError
+from regie.inputs import zone_named
 
 DEFAULT_INCIDENT_WINDOW_HOURS = 24.0
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -104,12 +104,10 @@ def _hours(item: object, *, source: str, key: str) -> MaintenanceHours:
     start = _clock(rest.pop("start", None), source=source, key=f"{key}.start")
     end = _clock(rest.pop("end", None), source=source, key=f"{key}.end")
     zone_name = rest.pop("timezone", "UTC")
-    try:
-        zone = ZoneInfo(zone_name) if isinstance(zone_name, str) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
+    zone = zone_named(zone_name)
     if zone is None:
-        raise ConfigError(source, f"{key}.timezone", f"unknown time zone {zone_name!r} (an "
+        shown = zone_name[:64] if isinstance(zone_name, str) else zone_name
+        raise ConfigError(source, f"{key}.timezone", f"unknown time zone {shown!r} (an "
                                                      "IANA name, e.g. Europe/Amsterdam)")
     for unknown in rest:
         raise ConfigError(source, f"{key}.{unknown}", "unknown key")

@@ -76,9 +76,9 @@ def main(argv: list[str], prog: str = "regie rules") -> int:
         default_rules_source,
         load_rule_set,
         prometheus_rules_text,
-        write_atomically,
     )
     from collector.runbooks import linked
+    from regie.inputs import write_atomically
 
     try:
         found = installation.locate(args.config)

@@ -17,6 +17,7 @@ import yaml
 from alerting.rule_export import to_alertmanager_inhibit_rules, to_prometheus
 from alerting.rules import Rule, RuleSet, parse_rule_set
 from regie.configfile import ConfigError
+from regie.inputs import write_atomically
 
 DEFAULT_RULES = "data/default_rules.yml"
 
@@ -49,13 +50,6 @@ def write_prometheus_rules(rules: tuple[Rule, ...], out: Path, *,
                            generated_from: str | None = None) -> None:
     """Write the Prometheus rule file for `rules` to `out` (replacing it atomically)."""
     write_atomically(prometheus_rules_text(rules, generated_from=generated_from), out)
-
-
-def write_atomically(text: str, out: Path) -> None:
-    """Replace `out` with `text` in one rename: a reader never sees half a file."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
 
 
 def prometheus_rules_text(rules: tuple[Rule, ...], *, generated_from: str | None = None) -> str:

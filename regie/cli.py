@@ -13,6 +13,7 @@ import os
 import sys
 
 from regie import __version__
+from regie.inputs import not_text
 from regie.installation import RULE
 
 # name -> (module, one-line help). The only place a subcommand is registered.
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     entry = COMMANDS.get(args[0])
     if entry is None:
         print(f"regie: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    if problem := not_text(args[1:]):
+        print(f"regie {args[0]}: {problem}", file=sys.stderr)
         return 2
     module_name, _ = entry
     try:

@@ -50,19 +50,28 @@ def find_config(flag: Path | None, environ: Mapping[str, str], cwd: Path,
     Raises ConfigError when --config or $REGIE_CONFIG names a file that does not exist.
     """
     if flag is not None:
-        if not flag.is_file():
-            raise ConfigError(str(flag), "-", "no such file (named by --config)")
-        return flag
+        return _named(flag, "--config")
     named = environ.get(ENV, "").strip()
     if named:
-        path = Path(named).expanduser()
-        if not path.is_file():
-            raise ConfigError(str(path), "-", f"no such file (named by ${ENV})")
-        return path
+        return _named(Path(named).expanduser(), f"${ENV}")
     for candidate in (cwd / FILE_NAME, system):
         if candidate.is_file():
             return candidate
     return None
+
+
+def _named(path: Path, by: str) -> Path:
+    """`path` when it is a file; else ConfigError saying why, also for a name the system
+    cannot even look up (too long: is_file() raised OSError rather than saying no)."""
+    shown = str(path) if len(str(path)) <= 200 else f"{str(path)[:200]}..."
+    try:
+        found = path.is_file()
+    except OSError as exc:
+        raise ConfigError(shown, "-", f"cannot be looked up: {exc.strerror or exc} (named by "
+                                      f"{by})") from None
+    if not found:
+        raise ConfigError(shown, "-", f"no such file (named by {by})")
+    return path
 
 
 def role_sections(data: Mapping[str, Any], role: str, source: str) -> dict[str, Any]:

@@ -9,9 +9,7 @@ field (collector/change_desk.py `BadChange`, 400).
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from alerting.changes import Action, ChangeType, Outcome, RiskLevel
@@ -19,6 +17,7 @@ from collector.change_desk import BadChange, Draft
 from collector.payloads.fields import BadPayload, choice, mapping, no_unknown, string
 from collector.query import MAX_ID, NUL_FREE, YEAR_PATTERN, Time
 from collector.store.changes import Package
+from regie.inputs import time_zones
 
 MAX_HOSTS = 500
 MAX_SERVICES = 100
@@ -45,12 +44,6 @@ MOVE_FIELDS: dict[Action, tuple[set[str], set[str]]] = {
     Action.COMPLETE: ({"outcome", "reason"}, {"outcome"}),
     Action.REVIEW: ({"reason"}, set()),
 }
-
-
-@cache
-def time_zones() -> frozenset[str]:
-    """The IANA time zones this machine knows (the document lists them)."""
-    return frozenset(zoneinfo.available_timezones())
 
 
 def _moment(value: Any, path: str) -> datetime:
