@@ -142,7 +142,7 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
     from collector.host_names import KnownHosts
     from collector.leadership import AdvisoryLock, SoleLeader
     from collector.runbooks import linked
-    from collector.store.agent_names import agent_names
+    from collector.store.agent_names import AgentNames
     from collector.store.evaluator_tickets import active_evaluator_tickets
 
     # A rule without a runbook link of its own links its bundled page here (collector/runbooks.py)
@@ -152,7 +152,7 @@ def evaluator_context(settings: CollectorSettings, rule_set: RuleSet):
         # Inhibition and host names apply to every path into the store, evaluator or not.
         engine = app[STORES].engine
         app[STORES].tickets.inhibit_rules = rule_set.inhibit_rules
-        hosts = KnownHosts(read_agents=lambda: agent_names(engine))
+        hosts = KnownHosts(read_agents=AgentNames(engine))
         await hosts.refresh()
         targets = [EvaluatorTarget(address=t.address, host=t.host or hosts.canonical(t.address),
                                    scheme=t.scheme)
