@@ -99,6 +99,31 @@ def _notifications(collector: Collector, channel: str) -> list[dict]:
     return [n for n in body["notifications"] if n["channel"] == channel]
 
 
+def _p1_tickets(collector: Collector, count: int) -> list[int]:
+    """`count` business-critical reports on hosts db0, db1, ...: each pages (P1)."""
+    tickets = []
+    for n in range(count):
+        status, ticket = collector.call("POST", "/api/v1/tickets", {
+            "summary": f"service{n} down on db{n}", "host": f"db{n}",
+            "component": f"service{n}", "impact": "business-critical",
+            "urgency": "high"}, token="responder")
+        assert status == 201, ticket
+        tickets.append(ticket["id"])
+    return tickets
+
+
+def _settled(collector: Collector, channel: str, count: int, *, timeout: float,
+             status: str = "delivered") -> list[dict]:
+    """Wait until `channel` holds `count` notifications, all `status`; those."""
+    def done() -> list[dict]:
+        told = _notifications(collector, channel)
+        return told if len(told) == count and all(
+            n["status"] == status for n in told) else []
+
+    return wait_for(done, timeout=timeout, interval=0.2,
+                    what=f"the {count} notices on {channel} to be {status}")
+
+
 def test_a_failing_channel_costs_only_its_own_deliveries(tmp_path):
     """Three P1 tickets page the primary on two channels: a webhook to a working receiver and
     e-mail whose CA file is replaced by garbage after start-up (a botched certificate
@@ -131,30 +156,10 @@ timeout_seconds = 5
         config = _oncall_config(tmp_path, channels, max_attempts=2)
         with collector_process(tmp_path, db, config) as collector:
             ca_file.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
-            tickets = []
-            for n in range(3):
-                status, ticket = collector.call("POST", "/api/v1/tickets", {
-                    "summary": f"service{n} down on db{n}", "host": f"db{n}",
-                    "component": f"service{n}", "impact": "business-critical",
-                    "urgency": "high"}, token="responder")
-                assert status == 201, ticket
-                tickets.append(ticket["id"])
-
-            def hooks_delivered() -> list[dict]:
-                told = _notifications(collector, "hook")
-                return told if len(told) == 3 and all(
-                    n["status"] == "delivered" for n in told) else []
-
-            wait_for(hooks_delivered, timeout=60, interval=0.2,
-                     what="the three webhook notices to be delivered")
+            tickets = _p1_tickets(collector, 3)
+            _settled(collector, "hook", 3, timeout=60)
             # max_attempts = 2: one retry after the first backoff (10 s), then a dead letter.
-            def mails_dead() -> list[dict]:
-                told = _notifications(collector, "mail")
-                return told if len(told) == 3 and all(
-                    n["status"] == "dead" for n in told) else []
-
-            mails = wait_for(mails_dead, timeout=90, interval=0.5,
-                             what="the e-mail notices to be dead letters")
+            mails = _settled(collector, "mail", 3, timeout=90, status="dead")
             hooks = _notifications(collector, "hook")
         log = (tmp_path / f"collector-{collector.port}.log").read_text()
 
@@ -258,20 +263,8 @@ def test_a_receiver_that_never_answers_delays_no_other_channel(tmp_path, backend
                     .replace("timeout_seconds = 5", "timeout_seconds = 55")
                     + _hook("good", f"{good.url}/hook", tmp_path))
         with collector_process(tmp_path, db, _oncall_config(tmp_path, channels)) as collector:
-            for n in range(20):
-                status, ticket = collector.call("POST", "/api/v1/tickets", {
-                    "summary": f"service{n} down on db{n}", "host": f"db{n}",
-                    "component": f"service{n}", "impact": "business-critical",
-                    "urgency": "high"}, token="responder")
-                assert status == 201, ticket
-
-            def all_delivered() -> list[dict]:
-                told = _notifications(collector, "good")
-                return told if len(told) == 20 and all(
-                    n["status"] == "delivered" for n in told) else []
-
-            wait_for(all_delivered, timeout=200, interval=0.2,
-                     what="the good receiver's notices to be delivered")
+            _p1_tickets(collector, 20)
+            _settled(collector, "good", 20, timeout=200)
             stuck = _notifications(collector, "silent")
             assert len(stuck) == 20
             assert all(n["status"] == "pending" and n["attempts"] == 0 for n in stuck), stuck
