@@ -208,10 +208,12 @@ class History:
     # -- patching, changes, vendor cases ------------------------------------------------
 
     def _push(self, moment: datetime, host: str, os_: tuple[str, str],
-              hardware: tuple[str, str], offered: int) -> None:
-        """An inventory push at `moment`: openssl as installed by then, and release
-        `offered` pending as a security update unless that is installed already."""
+              hardware: tuple[str, str], *, offered: int = 0, installs: int = 0) -> None:
+        """An inventory push at `moment`: openssl as installed by then (`installs`: that
+        release is installed just before), and release `offered` pending as a security
+        update unless that is installed already."""
         async def push() -> None:
+            self.installed[host] = max(self.installed[host], installs)
             await self.call("POST", "/api/v1/inventory", body={
                 "idempotency_key": f"demo-history-{host}-{moment.isoformat()}",
                 "document": inventory(host, os_, hardware, moment,
@@ -260,22 +262,7 @@ class History:
                                else timedelta(minutes=rng.uniform(10, 170)))
             else:
                 at = released + timedelta(days=rng.uniform(2, 30))
-            self._installed_at(at, host, os_, hardware, cycle)
-
-    def _installed_at(self, moment: datetime, host: str, os_: tuple[str, str],
-                      hardware: tuple[str, str], release: int) -> None:
-        """`host` installs `release` at `moment`: its next push shows it, nothing pending."""
-        def installed() -> None:
-            self.installed[host] = max(self.installed[host], release)
-
-        async def push() -> None:
-            installed()
-            await self.call("POST", "/api/v1/inventory", body={
-                "idempotency_key": f"demo-history-{host}-{moment.isoformat()}",
-                "document": inventory(host, os_, hardware, moment,
-                                      installed=self.installed[host], offered=0)})
-
-        self.at(moment, push)
+            self._push(at, host, os_, hardware, installs=cycle)
 
     def _rolled_back_change(self, moment: datetime) -> None:
         """An emergency kernel upgrade on db-03 that a user's report during its window
