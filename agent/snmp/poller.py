@@ -70,6 +70,10 @@ _MP_MODEL = {"1": 0, "2c": 1}
 _MAX_REPETITIONS = 25
 # Bound on requests per column walk, so an agent that never ends a table cannot keep us busy.
 _MAX_REQUESTS_PER_COLUMN = 1000
+# Every text object read is a DisplayString, SIZE (0..255) (SNMPv2-TC): longer text is cut
+# there. With the values kept per answer (at most what was asked for), this bounds what one
+# poll holds by what it asked for, not by what a device sends (a UDP answer can carry 64 KiB).
+_MAX_TEXT_OCTETS = 255
 # SNMPv1 noSuchName: a GETNEXT past the end of the MIB view.
 _NO_SUCH_NAME = 2
 
@@ -179,7 +183,11 @@ class _Session:
             _check(error, status, index, [column.name])
             if not varbinds:
                 return rows
-            for name, value in varbinds:
+            # A device answering more values than asked for (RFC 3416 4.2.3 bounds a GETBULK
+            # answer by max-repetitions) has the rest ignored: the walk goes on after the last
+            # value kept, so a conformant table reads the same and a device sending thousands
+            # of values per answer holds no more than one that sends what it was asked for.
+            for name, value in varbinds[:1 if self._v1 else _MAX_REPETITIONS]:
                 oid = ObjectIdentifier(name)
                 if isinstance(value, EndOfMibView) or not prefix.isPrefixOf(oid):
                     return rows
@@ -214,7 +222,8 @@ def _python(value: object) -> Value:
         return str(value)
     if isinstance(value, univ.OctetString):
         # DisplayString is ASCII/UTF-8 in practice; keep odd bytes visible, drop C padding.
-        return bytes(value).decode("utf-8", errors="replace").rstrip("\x00").strip()
+        text = bytes(value)[:_MAX_TEXT_OCTETS]
+        return text.decode("utf-8", errors="replace").rstrip("\x00").strip()
     if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks
         return int(value)
     return None
