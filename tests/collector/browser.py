@@ -15,6 +15,8 @@ import base64
 import contextlib
 import itertools
 import json
+import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -141,12 +143,16 @@ class Page:
 async def chromium() -> AsyncIterator[Page]:
     """One headless Chromium with one page; stopped afterwards."""
     binary = require_binary("chromium")
-    with tempfile.TemporaryDirectory(prefix="regie-chromium-") as profile:
+    # Chromium's helper processes (renderer, crash handler) may still write into the profile
+    # after the browser itself exited: they are stopped with it (its own process group), and
+    # what they leave in the throw-away profile does not fail the test that used it.
+    with tempfile.TemporaryDirectory(prefix="regie-chromium-",
+                                     ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--no-first-run", "--window-size=1100,900",
              f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             port = await _devtools_port(Path(profile), process)
             async with aiohttp.ClientSession() as session:
@@ -163,8 +169,11 @@ async def chromium() -> AsyncIterator[Page]:
                     finally:
                         await page.close()
         finally:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)   # helpers that outlived it
 
 
 async def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
