@@ -229,8 +229,10 @@ class VendorCaseStore:
                      warnings: Sequence[str] = ()) -> VendorCase:
         """Apply an update: RefusedTransition (nothing written) when the status may not move."""
         async with write_transaction(self._engine) as connection:
+            # A person's update waits for another writer of the case (SKIP LOCKED, as the
+            # reminder sweep reads, would make a case being written look missing: 404).
             row = (await connection.execute(_locked(select(CASES).where(CASES.c.id == case_id),
-                                                    self._dialect))).first()
+                                                    self._dialect, wait=True))).first()
             if row is None:
                 raise CaseNotFound(case_id)
             current = CaseStatus(row.status)
@@ -442,9 +444,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _locked(query, dialect: str):
+def _locked(query, dialect: str, *, wait: bool = False):
+    """The cases' rows locked on PostgreSQL (SQLite has one writer at a time): skipped when
+    another transaction holds them, or waited for (`wait`)."""
     if dialect == "postgresql":
-        return query.with_for_update(skip_locked=True, of=CASES)
+        return query.with_for_update(skip_locked=not wait, of=CASES)
     return query
 
 
