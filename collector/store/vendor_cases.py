@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from collector.store.conflict import insert_or_skip
 from collector.store.engine import write_transaction
 from collector.store.models import (
     VENDOR_CASE_ACTIVE_PREDICATE,
@@ -193,13 +194,14 @@ class VendorCaseStore:
 
     async def open(self, new: NewCase, *, actor: str, now: datetime) -> VendorCase:
         async with write_transaction(self._engine) as connection:
-            existing = (await connection.execute(
-                select(CASES.c.id).where(CASES.c.vendor == new.vendor,
-                                         CASES.c.case_number == new.case_number))).scalar()
+            existing = (await connection.execute(_case_numbered(new))).scalar()
             if existing is not None:
                 raise DuplicateCase(new.vendor, new.case_number, existing)
             await _check_links(connection, new.links)
-            case_id = (await connection.execute(insert(CASES).values(
+            # The unique index decides between two requests opening the same number at once
+            # (the check above saw neither): the loser inserts nothing and is told the case.
+            case_id = (await connection.execute(insert_or_skip(
+                self._dialect, CASES, index_elements=("vendor", "case_number")).values(
                 vendor=new.vendor, case_number=new.case_number, summary=new.summary,
                 severity=new.severity.value, status=CaseStatus.OPEN.value, owner=new.owner,
                 product=new.product, contract=new.contract,
@@ -207,7 +209,10 @@ class VendorCaseStore:
                 follow_up_days=new.follow_up_days, next_follow_up_at=new.next_follow_up_at,
                 last_vendor_update_at=None, last_reminded_at=None, reminders=0,
                 opened_by=actor, opened_at=now, updated_at=now, resolved_at=None,
-                closed_at=None).returning(CASES.c.id))).scalar_one()
+                closed_at=None).returning(CASES.c.id))).scalar()
+            if case_id is None:
+                existing = (await connection.execute(_case_numbered(new))).scalar_one()
+                raise DuplicateCase(new.vendor, new.case_number, existing)
             if new.links:
                 await connection.execute(insert(LINKS), new.links.rows(case_id))
             events = [_event(case_id, now, "opened", actor,
@@ -442,6 +447,11 @@ def _event(case_id: int, at: datetime, kind: str, actor: str, message: str,
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def _case_numbered(new: NewCase):
+    return select(CASES.c.id).where(CASES.c.vendor == new.vendor,
+                                    CASES.c.case_number == new.case_number)
 
 
 def _locked(query, dialect: str, *, wait: bool = False):
