@@ -7,7 +7,17 @@ from collections import Counter
 
 from aiohttp import web
 
-from collector.app import AUTH, HOSTS, INTAKE, METRICS, PRINCIPAL, REGISTRY, STORES, read_json
+from collector.app import (
+    AUTH,
+    HOSTS,
+    INTAKE,
+    METRICS,
+    PRINCIPAL,
+    REGISTRY,
+    SETTINGS,
+    STORES,
+    read_json,
+)
 from collector.auth import Permission
 from collector.payloads.alertmanager import parse_webhook
 from collector.payloads.events import parse_event
@@ -34,13 +44,32 @@ def _invalid_event(status: int, message: str, errors: list[str]) -> web.Response
                               "error": errors[0] if status == 400 else message}, status=status)
 
 
+# PagerDuty's limit for one event (Events API v2: 512 KB). A request without a bearer token is
+# known only by its body's routing_key, so anyone who reaches the port can make the collector
+# parse its body, in the event loop: up to [server] max_body_bytes (8 MiB) held it 1-2 s per
+# request, and every sender's alerts waited. Such a body is bounded to this before it is read.
+ANONYMOUS_EVENT_BYTES = 512 * 1024
+
+
+def _too_large(limit: int) -> web.Response:
+    return _invalid_event(413, "Event object is too large",
+                          [f"body larger than {limit} bytes (an event without a bearer token)"])
+
+
 async def events(request: web.Request) -> web.Response:
     """PagerDuty Events API v2: 202 {status, message, dedup_key} as PagerDuty answers."""
     intake = request.app[INTAKE]
+    if PRINCIPAL not in request:
+        limit = min(ANONYMOUS_EVENT_BYTES, request.app[SETTINGS].server.max_body_bytes)
+        if (request.content_length or 0) > limit:
+            return _too_large(limit)
+        request = request.clone(client_max_size=limit)
     try:
         event = parse_event(await read_json(request), now=intake.now())
     except BadPayload as exc:
         return _invalid_event(400, "Event object is invalid", [str(exc)])
+    except web.HTTPRequestEntityTooLarge:   # no Content-Length, or gzip that grew
+        return _too_large(request.client_max_size)
     who = request.get(PRINCIPAL) or await request.app[AUTH].principal(event.routing_key)
     if who is None:
         return _invalid_event(401, "routing_key is not a valid token", ["routing_key"])
