@@ -201,9 +201,11 @@ def load_schedules(path: str | Path) -> Schedules:
     """Read and parse the YAML schedules file at `path`; every problem is a ScheduleError."""
     import yaml  # the collector's dependency: only when a file is read
 
+    from regie.configfile import DOCUMENT_BYTES, read_regular_file
+
     source = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular_file(Path(path), limit=DOCUMENT_BYTES)
     except OSError as exc:
         raise ScheduleError(source, "-", f"cannot read: {exc.strerror or exc}") from None
     try:

@@ -16,7 +16,7 @@ import yaml
 
 from alerting.rule_export import to_alertmanager_inhibit_rules, to_prometheus
 from alerting.rules import Rule, RuleSet, parse_rule_set
-from regie.configfile import ConfigError
+from regie.configfile import DOCUMENT_BYTES, ConfigError, read_regular_file
 from regie.inputs import write_atomically
 
 DEFAULT_RULES = "data/default_rules.yml"
@@ -40,10 +40,10 @@ def load_rule_set(path: Path | None) -> RuleSet:
     else:
         source = str(path)
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path, limit=DOCUMENT_BYTES)
         except OSError as exc:
             raise ConfigError(source, "-", f"cannot read: {exc.strerror or exc}") from None
-    return parse_rule_set(_load_yaml(raw, source=source), source=source)
+    return parse_rule_set(load_yaml(raw, source=source), source=source)
 
 
 def write_prometheus_rules(rules: tuple[Rule, ...], out: Path, *,
@@ -94,7 +94,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode,
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _load_yaml(raw: bytes, *, source: str) -> Any:
+def load_yaml(raw: bytes, *, source: str) -> Any:
+    """The YAML document in `raw` (UTF-8, no key twice in a mapping), or ConfigError."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -14,6 +14,9 @@ Supported field types: str, int, float, bool, pathlib.Path, `Secret`, `Literal[.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
+import stat
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -115,12 +118,46 @@ def listen_address(value: str) -> str | None:
 
 
 def readable_file(value: Path) -> str | None:
-    """Field check: the file exists and this process may read it."""
+    """Field check: the file exists, is a regular file and this process may read it."""
     try:
-        with value.open("rb"):
-            return None
+        read_regular_file(value, limit=0, check_only=True)
     except OSError as exc:
         return f"cannot read {str(value)!r}: {exc.strerror or exc}"
+    return None
+
+
+# The most a secret file (a token, a key, a password) holds: its first line is the secret.
+SECRET_FILE_BYTES = 64 * 1024
+# The most a settings document (the installation file, rules, schedules, policies) holds.
+DOCUMENT_BYTES = 16 * 1024 * 1024
+
+
+def read_regular_file(path: Path, *, limit: int, check_only: bool = False) -> bytes:
+    """The bytes of `path`, a regular file of at most `limit` bytes; OSError saying why not.
+
+    A FIFO named by mistake would block the open or the read until something writes to it
+    (for ever, in a service's start), and /dev/zero or /dev/urandom never end: neither is
+    read. With `check_only`, only whether it could be read: b""."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except ValueError:   # an embedded NUL
+        raise OSError(errno.EINVAL, "not a file name", str(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if check_only:
+            return b""
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return data
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -128,7 +165,7 @@ def load_toml(path: Path) -> dict[str, Any]:
     import tomllib  # only when a file is read: not every process has one
 
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, limit=DOCUMENT_BYTES)
     except OSError as exc:
         raise ConfigError(str(path), "-", f"cannot read: {exc.strerror or exc}") from None
     try:
@@ -142,7 +179,7 @@ def load_toml(path: Path) -> dict[str, Any]:
 def read_secret_file(path: Path, *, source: str, key: str) -> Secret:
     """The first line of a secret file (token, password), stripped; errors name the key."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, limit=SECRET_FILE_BYTES).decode("utf-8")
     except OSError as exc:
         reason = f"cannot read {str(path)!r}: {exc.strerror or exc}"
         raise ConfigError(source, key, reason) from None

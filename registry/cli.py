@@ -331,13 +331,24 @@ def _summary(command: str, items: list, within: str) -> str:
 # -- imports ----------------------------------------------------------------------------------
 
 
+# The largest file `import` reads: far more rows than any asset list or contract register.
+IMPORT_BYTES = 256 * 1024 * 1024
+
+
 def _import(args: argparse.Namespace, url: str) -> int:
+    from regie.configfile import read_regular_file
     from registry.imports import ImportProblem, parse_records
 
     try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"regie registry import: cannot read {args.file}: {exc}", file=sys.stderr)
+        # A regular file only: a FIFO or a device named by mistake would be read for ever.
+        text = read_regular_file(args.file, limit=IMPORT_BYTES).decode("utf-8")
+    except OSError as exc:
+        print(f"regie registry import: cannot read {args.file}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"regie registry import: cannot read {args.file}: not UTF-8 text ({exc.reason})",
+              file=sys.stderr)
         return 2
     try:
         records = parse_records(args.kind, text, source=str(args.file))

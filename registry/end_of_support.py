@@ -31,11 +31,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from regie.configfile import read_regular_file
+
 # A phase end: a date, a boolean (reached or not, no date), or None (no such phase).
 Phase = date | bool | None
 
 DEFAULT_DATA_PACKAGE = "registry"
 DEFAULT_DATA_FILE = "data/eol-default.json"
+# The largest products/<name>.json read from a mirror (the biggest upstream is ~200 KB).
+PRODUCT_FILE_BYTES = 32 * 1024 * 1024
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -371,8 +375,13 @@ def load_directory(path: str | Path) -> LoadResult:
     sources: dict[str, str] = {}
     for file in sorted(directory.glob("*.json")):
         try:
-            document = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
+            # A regular file only: a FIFO in the mirror would block the read for ever.
+            document = json.loads(read_regular_file(file, limit=PRODUCT_FILE_BYTES)
+                                  .decode("utf-8"))
+        except OSError as exc:
+            skipped.append((str(file), f"cannot be read: {exc.strerror or exc}"))
+            continue
+        except UnicodeDecodeError as exc:
             skipped.append((str(file), f"cannot be read: {exc}"))
             continue
         except json.JSONDecodeError as exc:
