@@ -20,7 +20,7 @@ from typing import Any
 
 from collector.api_client import ApiError  # also ticket_cli.ApiError for the other commands
 from regie import installation
-from regie.configfile import ConfigError
+from regie.configfile import ConfigError, read_secret_file
 
 EPILOG = f"""\
 examples:
@@ -125,18 +125,20 @@ def _token(args: argparse.Namespace) -> str:
     path = args.token_file or (Path(os.environ["REGIE_TOKEN_FILE"])
                                if os.environ.get("REGIE_TOKEN_FILE") else None)
     if path is None and os.environ.get("REGIE_TOKEN"):
-        return os.environ["REGIE_TOKEN"].strip()
+        return _bearer(os.environ["REGIE_TOKEN"].strip(), "$REGIE_TOKEN")
     if path is None:
         found = _installation(args)
         path = found.cli.token_file
         if path is None:
             raise ApiError(f"no API token: pass --token-file, set REGIE_TOKEN_FILE, or set "
                            f"[cli] token_file in the installation file ({found.describe()})")
+    # Its first line, as the collector and the agent read their secret files: a FIFO, a
+    # device or a file that is not UTF-8 is refused, not read for ever or half.
     try:
-        token = path.read_text().strip()
-    except OSError as exc:
-        raise ApiError(f"cannot read the token file {str(path)!r}: {exc.strerror}; "
-                       f"pass --token-file or set REGIE_TOKEN") from None
+        token = read_secret_file(path, source="", key="").reveal()
+    except ConfigError as exc:
+        raise ApiError(f"the token file: {exc.reason}; pass --token-file or set "
+                       f"REGIE_TOKEN") from None
     # The collector's own check for its secret files, but a warning here, not a refusal: the
     # token is the user's, and a client that stops working helps nobody fix its mode.
     from alerting.notify.secret_file import exposure
@@ -144,6 +146,15 @@ def _token(args: argparse.Namespace) -> str:
     problem = exposure(path)
     if problem:
         print(f"regie ticket: warning: the token file {problem}", file=sys.stderr)
+    return _bearer(token, f"the token file {str(path)!r}")
+
+
+def _bearer(token: str, where: str) -> str:
+    """`token`, when an Authorization header can carry it (the collector's tokens are
+    printable ASCII without spaces)."""
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise ApiError(f"{where} holds no API token: one line of printable ASCII without "
+                       f"spaces is expected")
     return token
 
 

@@ -59,3 +59,41 @@ def test_a_token_from_the_environment_has_no_file_to_warn_about(collector):
     result = ticket("--url", collector.url, "list", env={"REGIE_TOKEN": collector.tokens["viewer"],
                                                          "REGIE_TOKEN_FILE": ""})
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_token_is_the_first_line_of_its_file(collector, tmp_path):
+    # As docs/configuration.md says and as the collector and the agent read their secret
+    # files: a second line (a comment, a note of who made it) is not part of the token. The
+    # whole file was sent, and its newline raised ValueError in the HTTP client.
+    token = tmp_path / "viewer.token"
+    token.write_text(f"{collector.tokens['viewer']}\nmade by ops for the wall screen\n")
+    token.chmod(0o600)
+    for command in (("ticket", "list"), ("maintenance", "list")):
+        result = subprocess.run([sys.executable, "-m", "regie", *command, "--url",
+                                 collector.url, "--token-file", str(token)],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and result.stderr == "", (command, result)
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"\xff\xfe t\x00o\x00k\x00", "is not UTF-8 text"),          # UTF-16, say
+    ("caf\u00e9-token\n".encode(), "holds no API token"),         # not ASCII: no header
+    (b"two words\n", "holds no API token"),
+    (b"\n\n", "is empty"),
+])
+def test_a_token_file_without_a_token_is_refused_in_one_line(collector, tmp_path, content,
+                                                             reason):
+    token = tmp_path / "odd.token"
+    token.write_bytes(content)
+    token.chmod(0o600)
+    result = ticket("--url", collector.url, "--token-file", str(token), "list")
+    assert result.returncode == 1 and reason in result.stderr and str(token) in result.stderr \
+        and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr, result
+
+
+def test_a_token_variable_that_no_header_can_carry_is_refused(collector):
+    for value in ("tok\nen", "t\u00f6ken"):
+        result = ticket("--url", collector.url, "list",
+                        env={"REGIE_TOKEN": value, "REGIE_TOKEN_FILE": ""})
+        assert result.returncode == 1 and "$REGIE_TOKEN holds no API token" in result.stderr \
+            and "Traceback" not in result.stderr, result
