@@ -11,6 +11,7 @@ caller's `refused` class (bad input, a 4xx, or an installation or token the user
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -18,6 +19,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+from regie.inputs import url_problem
 
 
 class ApiError(Exception):
@@ -40,8 +43,8 @@ def request(args: argparse.Namespace, method: str, path: str,
         token = ticket_cli._token(args)
     except ApiError as exc:
         raise refused(str(exc)) from None
-    if not base.startswith(("http://", "https://")):
-        raise refused(f"the collector URL must be http:// or https://, not {base!r}")
+    if problem := url_problem(base):
+        raise refused(f"the collector URL {problem}")
     headers = {"Authorization": f"Bearer {token}"}
     data = None
     if body is not None:
@@ -61,7 +64,19 @@ def request(args: argparse.Namespace, method: str, path: str,
         raise error(f"{method} {path.split('?')[0]}: {exc.code} {reason}") from None
     except urllib.error.URLError as exc:
         raise ApiError(f"cannot reach the collector at {base}: {exc.reason}") from None
-    return answer.decode() if text else json.loads(answer)
+    except (OSError, http.client.HTTPException) as exc:
+        # After the request was sent: no answer in time, the connection closed before or
+        # during the answer (a collector restarting), or an answer that is not HTTP.
+        said = (getattr(exc, "strerror", None) or " ".join(str(exc).split())[:120]
+                or type(exc).__name__)
+        if isinstance(exc, http.client.BadStatusLine) and not isinstance(exc, OSError):
+            said = f"not an HTTP answer ({said!r})"
+        raise ApiError(f"no answer from the collector at {base}: {said}") from None
+    try:
+        return answer.decode() if text else json.loads(answer)
+    except ValueError:   # not UTF-8 or not JSON: not the collector's API at that address
+        raise ApiError(f"{method} {path.split('?')[0]}: the answer of {base} is not the "
+                       f"collector's (not JSON)") from None
 
 
 def run(prog: str, dispatch: Callable[[argparse.Namespace], Any],

@@ -7,6 +7,7 @@ configuration files and the API's change payloads refuse the same inputs with th
 from __future__ import annotations
 
 import functools
+import urllib.parse
 import zoneinfo
 from datetime import date, datetime
 from pathlib import Path
@@ -51,6 +52,33 @@ def zone_named(name: object) -> zoneinfo.ZoneInfo | None:
     if not isinstance(name, str) or name not in time_zones():
         return None
     return zoneinfo.ZoneInfo(name)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is no http:// or https:// URL a request can be sent to (None when it is):
+    a URL that only fails inside the HTTP client (a host that is not a name, '[::1', a port
+    out of range, a space) raised ValueError or UnicodeError there, not an error message."""
+    shown = url if len(url) <= 200 else f"{url[:200]}..."
+    if not url.startswith(("http://", "https://")):
+        return f"must start with http:// or https://, not {shown!r}"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return f"must not hold spaces or control characters: {shown!r}"
+    if not url.isascii():   # HTTP's request line and Host header are ASCII
+        return f"must be ASCII (a host name in its xn-- form, other characters %-encoded): " \
+               f"{shown!r}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port   # ValueError when it is not a number from 0 to 65535
+        host = parts.hostname
+        if host and ":" not in host:   # a name's labels: 1-63 characters each
+            host.encode("idna")
+    except (ValueError, UnicodeError) as exc:
+        return f"is not a valid URL ({exc}): {shown!r}"
+    if not host:
+        return f"names no host: {shown!r}"
+    if port == 0:
+        return f"port 0 cannot be reached: {shown!r}"
+    return None
 
 
 def write_atomically(text: str, out: Path, *, newline: str | None = None) -> None:

@@ -94,9 +94,9 @@ def settings_source(path: Path | None) -> str:
 
 
 def _http_url(value: str) -> str | None:
-    if value.startswith(("http://", "https://")):
-        return None
-    return f"must start with http:// or https://, not {value!r}"
+    from regie.inputs import url_problem
+
+    return url_problem(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
