@@ -94,6 +94,9 @@ def call(args: argparse.Namespace, method: str, path: str,
 def _window_id(args: argparse.Namespace) -> int:
     """The window's number: given as such, or found by its name among those not ended."""
     if args.window.isascii() and args.window.isdigit():
+        if len(args.window) > 18:   # the API's numbers; int() refuses over 4,300 digits
+            raise Refused(f"no maintenance window numbered {args.window[:40]}... (a window's "
+                          f"number has at most 18 digits)")
         return int(args.window)
     found = [w for w in call(args, "GET", "/api/v1/maintenance")["windows"]
              if w["name"] == args.window]

@@ -140,6 +140,9 @@ def _when(text: str | None) -> str | None:
 def _case_id(args: argparse.Namespace) -> int:
     """The case's number: given as such, or found by the vendor's case number."""
     if args.case.isascii() and args.case.isdigit():
+        if len(args.case) > 18:   # the API's numbers; int() refuses over 4,300 digits
+            raise Refused(f"no vendor case numbered {args.case[:40]}... (a case's number has "
+                          f"at most 18 digits)")
         return int(args.case)
     query = urllib.parse.urlencode({"case_number": args.case, "status": ",".join(STATUSES)})
     found = _call(args, "GET", f"/api/v1/vendor-cases?{query}")["cases"]

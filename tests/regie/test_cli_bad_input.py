@@ -115,3 +115,17 @@ def test_the_command_line_reads_the_years_the_api_reads():
     from regie.inputs import YEARS as COMMAND_LINE_YEARS
 
     assert COMMAND_LINE_YEARS == YEARS
+
+
+@pytest.mark.parametrize("argv", [("maintenance", "show"), ("maintenance", "end"),
+                                  ("vendor-case", "show"), ("vendor-case", "close"),
+                                  ("vendor-case", "note", "{}", "a note")])
+def test_a_record_number_longer_than_the_apis_is_refused(argv, tmp_path):
+    # A window or case is named by its number or its name; digits are a number, and int()
+    # refused more than 4,300 of them (ValueError). The API's numbers have at most 18 digits.
+    number = "9" * 5000
+    args = [a.format(number) for a in argv] if "{}" in argv else [*argv, number]
+    url = f"http://127.0.0.1:{free_port()}"
+    result = regie(*args, "--url", url, "--token-file", str(tmp_path / "none"), cwd=tmp_path)
+    assert result.returncode == 2 and "number has at most 18 digits" in result.stderr \
+        and len(result.stderr) < 300, result
