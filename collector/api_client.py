@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -57,7 +58,7 @@ def request(args: argparse.Namespace, method: str, path: str,
             answer = response.read()
     except urllib.error.HTTPError as exc:
         try:
-            reason = json.loads(exc.read()).get("error", exc.reason)
+            reason = for_terminal(json.loads(exc.read()).get("error", exc.reason))
         except (ValueError, AttributeError):
             reason = exc.reason
         error = ApiError if exc.code >= 500 else refused
@@ -73,10 +74,42 @@ def request(args: argparse.Namespace, method: str, path: str,
             said = f"not an HTTP answer ({said!r})"
         raise ApiError(f"no answer from the collector at {base}: {said}") from None
     try:
-        return answer.decode() if text else json.loads(answer)
+        value = answer.decode() if text else json.loads(answer)
     except ValueError:   # not UTF-8 or not JSON: not the collector's API at that address
         raise ApiError(f"{method} {path.split('?')[0]}: the answer of {base} is not the "
                        f"collector's (not JSON)") from None
+    return value if text or getattr(args, "json", False) else for_terminal(value)
+
+
+# Shown as blocks of lines (a ticket's description, a change's plans): their line breaks kept.
+_BLOCKS = frozenset({"description", "implementation_plan", "rollback_plan", "risk_assessment"})
+# What a terminal acts on instead of showing: C0 and C1 controls and DEL (escape sequences set
+# titles, move the cursor, erase lines), line and paragraph separators, and the bidirectional
+# overrides and isolates that reorder what follows them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029"
+                                  "\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def for_terminal(value: Any, key: str | None = None) -> Any:
+    """An answer as the commands print it in tables and lines: every text's control
+    characters written out as escapes (`\\x1b`), a line break too except in a block of lines.
+    Text in an answer comes from whoever sent it (an alert's summary and host, a vendor case's
+    update): as it was, an ingest token could write rows into `regie ticket list` or
+    escape sequences into the operator's terminal. `--json` prints the answer unchanged."""
+    if isinstance(value, str):
+        pattern = _CONTROL_BUT_NEWLINE if key in _BLOCKS else _CONTROL
+        return pattern.sub(_escaped, value)
+    if isinstance(value, dict):
+        return {k: for_terminal(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [for_terminal(v, key) for v in value]
+    return value
 
 
 def run(prog: str, dispatch: Callable[[argparse.Namespace], Any],

@@ -1,0 +1,72 @@
+"""What the commands print of the API's answers is text a terminal shows, never acts on:
+against the real collector process on SQLite and PostgreSQL and the real `regie ticket`,
+`regie vendor-case` commands.
+
+Found: a sender with an ingest token could put a line break and escape sequences in an
+event's summary and source (the ticket's summary and host), and `regie ticket list` printed
+them as they were: a forged row in the operator's table, the terminal's title set
+(ESC ] 0 ; ... BEL) and a line erased (ESC [ 2 K). `--json` printed the answer unchanged and
+still does (JSON escapes them)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+SUMMARY = "disk ok\n   999  P5   resolved  forged row\x1b]0;owned\x07\u202eevil"
+HOST = "web9\x1b[2K\r"
+
+
+def regie(collector, tmp_path, *args: str) -> str:
+    token = tmp_path / "viewer.token"
+    token.write_text(collector.tokens["responder"] + "\n")
+    token.chmod(0o600)
+    result = subprocess.run([sys.executable, "-m", "regie", *args, "--url", collector.url,
+                             "--token-file", str(token)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result
+    return result.stdout
+
+
+def shown_safely(out: str) -> None:
+    assert not any(c in out for c in "\x1b\x07\r\u202e"), ascii(out)
+    assert "forged row" not in "".join(line for line in out.splitlines()
+                                       if line.lstrip().startswith("999")), out
+
+
+@pytest.fixture
+def ticket(collector) -> int:
+    status, answer = collector.call("POST", "/api/v1/events", token=None, body={
+        "routing_key": collector.tokens["ingest"], "event_action": "trigger",
+        "dedup_key": "terminal", "payload": {"summary": SUMMARY, "source": HOST,
+                                             "severity": "error"}})
+    assert status == 202, answer
+    status, listed = collector.call("GET", "/api/v1/tickets", token="viewer")
+    return listed["tickets"][0]["id"]
+
+
+def test_ticket_list_and_show_escape_control_characters(collector, tmp_path, ticket):
+    listed = regie(collector, tmp_path, "ticket", "list")
+    shown_safely(listed)
+    assert len(listed.splitlines()) == 2, listed            # the head and one row
+    assert "disk ok\\x0a   999" in listed and "web9\\x1b[2K" in listed, listed
+    shown = regie(collector, tmp_path, "ticket", "show", str(ticket))
+    shown_safely(shown)
+    assert "\\x1b]0;owned\\x07\\u202eevil" in shown, shown
+
+
+def test_json_output_keeps_the_answer_as_it_is(collector, tmp_path, ticket):
+    out = regie(collector, tmp_path, "ticket", "--json", "list")
+    (row,) = json.loads(out)["tickets"]
+    assert (row["summary"], row["host"]) == (SUMMARY, HOST)
+
+
+def test_vendor_case_listing_escapes_a_vendor_update(collector, tmp_path, ticket):
+    status, case = collector.call("POST", "/api/v1/vendor-cases", token="responder", body={
+        "vendor": "Acme", "case_number": "T-1", "summary": "fan\x1b[31m red\nsecond line"})
+    assert status == 201, case
+    out = regie(collector, tmp_path, "vendor-case", "list")
+    assert "\x1b" not in out and "fan\\x1b[31m red\\x0asecond line" in out, ascii(out)
