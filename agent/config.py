@@ -209,6 +209,11 @@ class SnmpSettings:
     retries: int = field(default=1, metadata=check(non_negative))
     # How many targets are polled at once.
     concurrency: int = field(default=16, metadata=check(positive))
+    # Table rows (interfaces, storage areas, processors) held for all targets together, each
+    # target an equal share: what the polls and their cached samples hold, and the scrape
+    # built from them, stays within the unit's MemoryMax whatever the devices send
+    # (about 15 KB per row with 255-octet names, the worst case; docs/configuration.md).
+    max_rows: int = field(default=2000, metadata=check(positive))
     targets: tuple[SnmpTarget, ...] = ()
 
     def __post_init__(self) -> None:
@@ -216,6 +221,9 @@ class SnmpSettings:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"target names must be unique: {', '.join(dupes)}")
+        if self.max_rows < len(self.targets):
+            raise ValueError(f"max_rows ({self.max_rows}) must be at least the number of "
+                             f"targets ({len(self.targets)}): each has an equal share")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -88,6 +88,10 @@ class TargetPoller:
     def __init__(self, target: SnmpTarget, settings: SnmpSettings,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.target = target
+        # This target's share of the agent-wide row budget (config.py checks it is >= 1):
+        # a static share, so a device with huge tables fails alone and takes nothing from
+        # the others, and what all polls and cached samples hold together stays bounded.
+        self.max_rows = settings.max_rows // max(1, len(settings.targets))
         self.timeout_seconds = (target.timeout_seconds if target.timeout_seconds is not None
                                 else settings.timeout_seconds)
         self.retries = target.retries if target.retries is not None else settings.retries
@@ -127,12 +131,16 @@ class TargetPoller:
         session = _Session(self._engine, self._auth, transport, self.target.version)
         system = await session.get(oids.SYSTEM)
         tables: dict[str, dict[str, dict[str, Value]]] = {}
+        left = self.max_rows  # rows of every table together
         for table, columns in oids.TABLES.items():
             rows: dict[str, dict[str, Value]] = {}
             for column in columns:
-                for index, value in (await session.walk(column)).items():
+                for index, value in (await session.walk(column, left, self.max_rows)).items():
                     rows.setdefault(index, {})[column.field] = value
+                if len(rows) > left:  # columns of one table may index different rows
+                    raise _too_many_rows(self.max_rows)
             tables[table] = rows
+            left -= len(rows)
         return system, tables
 
     def _redact(self, text: str) -> str:
@@ -161,8 +169,11 @@ class _Session:
         return {o.field: _python(value) for o, (_name, value) in zip(objects, varbinds,
                                                                      strict=True)}
 
-    async def walk(self, column: oids.MibObject) -> dict[str, Value]:
-        """Row index -> value for one table column (GETBULK, or GETNEXT on SNMPv1)."""
+    async def walk(self, column: oids.MibObject, max_rows: int,
+                   share: int) -> dict[str, Value]:
+        """Row index -> value for one table column (GETBULK, or GETNEXT on SNMPv1); more
+        than `max_rows` rows (what is left of the target's `share`) fail the poll as soon as
+        they arrive."""
         prefix = ObjectIdentifier(column.oid)
         rows: dict[str, Value] = {}
         cursor = prefix
@@ -194,10 +205,17 @@ class _Session:
                 if oid <= cursor:
                     raise PollError(f"walking {column.name}: the agent returned "
                                     f"{oid} after {cursor} (OIDs must increase)")
+                if len(rows) == max_rows:
+                    raise _too_many_rows(share)
                 rows[".".join(str(part) for part in tuple(oid)[len(prefix):])] = _python(value)
                 cursor = oid
         raise PollError(f"walking {column.name}: more than "
                         f"{_MAX_REQUESTS_PER_COLUMN} requests, giving up")
+
+
+def _too_many_rows(limit: int) -> PollError:
+    return PollError(f"its tables have more than {limit} rows (this target's share of "
+                     f"snmp.max_rows)")
 
 
 def _check(error: object, status: object, index: object, names: list[str]) -> None:
