@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from collector.api_client import for_terminal
 from regie import installation
 
 EPILOG = """\
@@ -138,6 +139,7 @@ async def _status(args: argparse.Namespace, url: str, now: datetime) -> int:
     if args.json:
         print(json.dumps(body, indent=2))
         return 0
+    body = for_terminal(body)   # host and package names as an agent sent them
     totals = body["totals"]
     print(f"{totals['hosts']} host(s) with pending updates: {totals['security']} security, "
           f"{totals['other']} other")
@@ -179,6 +181,7 @@ async def _lag(args: argparse.Namespace, url: str, since: datetime, now: datetim
     if args.json:
         print(json.dumps(body, indent=2))
         return 0
+    body = for_terminal(body)
     by = args.by
     print(f"patch lag since {body['since'][:10]} ({args.since}), by {by}: "
           f"{len(body['changes'])} patch change(s)")

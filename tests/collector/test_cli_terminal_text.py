@@ -70,3 +70,30 @@ def test_vendor_case_listing_escapes_a_vendor_update(collector, tmp_path, ticket
     assert status == 201, case
     out = regie(collector, tmp_path, "vendor-case", "list")
     assert "\x1b" not in out and "fan\\x1b[31m red\\x0asecond line" in out, ascii(out)
+
+
+def test_patch_status_escapes_what_an_agent_sent(collector):
+    """`regie patch status` reads the database itself: host and package names as an agent's
+    inventory push wrote them."""
+    import uuid
+
+    from tests.collector.conftest import regie as command
+
+    host, package = "inv\x1b[2K\rforged", "openssl\n    evil 1.0 (security"
+    status, answer = collector.call("POST", "/api/v1/inventory", token="agent", body={
+        "idempotency_key": uuid.uuid4().hex, "document": {
+            "schema": "regie.inventory/v1", "host": {"hostname": host},
+            "packages": [{"manager": "dpkg", "name": package, "version": "1",
+                          "architecture": "amd64"}],
+            "updates": [{"manager": "apt", "package": package, "architecture": "amd64",
+                         "current_version": "1", "version": "2", "security": True,
+                         "origin": "Debian-Security:12/stable-security", "advisories": []}],
+            "observations": [], "errors": []}})
+    assert status == 202, answer
+    out = command("patch", "status", "--host", "inv*", "--db", collector.db).stdout
+    assert "\x1b" not in out and "\r" not in out, ascii(out)
+    assert "inv\\x1b[2K\\x0dforged" in out and "openssl\\x0a    evil" in out, out
+    assert len(out.splitlines()) == 4, out      # totals, head, the host, its update
+    listed = json.loads(command("patch", "status", "--host", "inv*", "--json",
+                                "--db", collector.db).stdout)
+    assert listed["hosts"][0]["host"] == host
