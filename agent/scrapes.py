@@ -101,9 +101,32 @@ class SharedScrapes:
         self._worker.shutdown(wait=False, cancel_futures=True)
 
 
+# The exposition versions prometheus_client writes, per media type. Its choose_encoder() takes
+# any other version a client names: one it cannot compare ('abc', '1..0', 22 digits) raised
+# TypeError or ValueError (a 500 and a logged traceback per request), and one it can
+# ('1.0.0.0', '1.0.00001') was echoed into Content-Type and made one more cached encoding.
+_WRITABLE_VERSIONS = {"application/openmetrics-text": frozenset({"0.0.1", "1.0.0", "2.0.0"}),
+                      "text/plain": frozenset({"0.0.4", "1.0.0"})}
+
+
+def _writable(accept: str) -> str:
+    """`accept` without the entries asking for a version not written here (as if unnamed by
+    the client: the next entry, or the text format, is served). Versions are read as
+    prometheus_client reads them: the first `version=` parameter, as written."""
+    kept = []
+    for entry in accept.split(","):
+        media, *params = entry.split(";")
+        versions = _WRITABLE_VERSIONS.get(media.strip())
+        version = next((value for key, _, value in (p.strip().partition("=") for p in params)
+                        if key == "version"), None)
+        if versions is None or not version or version in versions:
+            kept.append(entry)
+    return ",".join(kept)
+
+
 def _encode(collected: _Collected, accept: str, accept_encoding: str,
             names: tuple[str, ...]) -> Body:
-    encoder, content_type = choose_encoder(accept)
+    encoder, content_type = choose_encoder(_writable(accept))
     compress = gzip_accepted(accept_encoding)
     key = (content_type, compress, names)
     body = collected.bodies.get(key)

@@ -116,3 +116,31 @@ def test_a_request_with_a_body_is_answered_and_the_connection_closed(agent):
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 405 ") and answer.count(b"HTTP/1.1") == 1
+
+
+@pytest.mark.parametrize(("accept", "content_type"), [
+    ("application/openmetrics-text; version=abc", "text/plain; version=0.0.4"),
+    ("application/openmetrics-text; version=1..0", "text/plain; version=0.0.4"),
+    ("application/openmetrics-text; version=" + "9" * 22, "text/plain; version=0.0.4"),
+    ("text/plain; version=x.y", "text/plain; version=0.0.4"),
+    ("application/openmetrics-text; version=1.0.0.0", "text/plain; version=0.0.4"),
+    ("application/openmetrics-text; version=1.0.00001", "text/plain; version=0.0.4"),
+    ("application/openmetrics-text; version=abc, application/openmetrics-text; version=1.0.0",
+     "application/openmetrics-text; version=1.0.0;"),
+    # What Prometheus 2 sends.
+    ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+     "application/openmetrics-text; version=1.0.0;"),
+])
+def test_an_accept_header_naming_an_unknown_version_gets_the_text_format(tmp_path, accept,
+                                                                         content_type):
+    """A version in Accept that prometheus_client cannot compare was a 500 and an ERROR with a
+    traceback in the agent's log per request (TypeError or ValueError in choose_encoder), and
+    one it can compare but does not write was echoed into Content-Type. Such an entry is now
+    passed over, as a media type the agent does not serve."""
+    with agent_process(tmp_path) as agent:
+        request = urllib.request.Request(f"{agent.url}/metrics", headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Type"].startswith(content_type)
+            assert b"regie_memory_total_bytes" in response.read()
+    assert "Traceback" not in (tmp_path / "agent.log").read_text()
