@@ -215,7 +215,9 @@ SCHEMAS: dict[str, Any] = {
                     "annotations": {"$ref": "#/components/schemas/StringMap"},
                     "startsAt": _BODY_TIME,
                     "endsAt": _BODY_TIME,
-                    "generatorURL": _text(4096),
+                    "generatorURL": {"type": ["string", "null"], "pattern": NUL_FREE,
+                                     "description": "kept whole up to 65,536 characters, "
+                                                    "cut (and marked) beyond"},
                     "fingerprint": _text(128, required=True),
                 }}},
         },
@@ -223,8 +225,10 @@ SCHEMAS: dict[str, Any] = {
     # Labels and annotations (collector/payloads/fields.string_map).
     "StringMap": {"type": "object", "maxProperties": 200,
                   "propertyNames": {"maxLength": 256, "pattern": NUL_FREE},
-                  "additionalProperties": {"type": "string", "maxLength": 4096,
-                                           "pattern": NUL_FREE}},
+                  "additionalProperties": {
+                      "type": "string", "pattern": NUL_FREE,
+                      "description": "values over 4,096 characters are cut (and marked), "
+                                     "not refused"}},
     "AlertmanagerResult": {"type": "object", "required": ["status", "alerts"],
                            "properties": {"status": _STR, "alerts": {"type": "integer"}}},
     "Event": {

@@ -22,6 +22,7 @@ from alerting.ticket import Action, Recovery, Signal, Urgency
 from collector.payloads.details import MAX_DETAILS_BYTES, capped, string_bound
 from collector.payloads.fields import (
     BadPayload,
+    cut,
     go_utc,
     mapping,
     plain_string_map,
@@ -35,6 +36,9 @@ MAX_ALERTS = 10_000
 # hold (a blackbox `instance` may be a long URL): refusing it would refuse the whole batch,
 # and the cut is the same on every repeat, so dedup and correlation hold.
 MAX_NAME = 255
+# Prometheus writes the rule's whole expression into an alert's generatorURL: a long rule
+# makes a long link, kept whole up to the ticket's details bound, cut (and marked) beyond.
+MAX_GENERATOR_URL = MAX_DETAILS_BYTES
 SEVERITY_URGENCY = {
     "critical": Urgency.HIGH, "page": Urgency.HIGH, "error": Urgency.HIGH,
     "warning": Urgency.MEDIUM, "info": Urgency.LOW, "none": Urgency.LOW,
@@ -122,9 +126,12 @@ def _alert(raw: Any, i: int, *, now: datetime,
     generator = alert.get("generatorURL")
     if generator is None:
         generator = ""
-    elif not (type(generator) is str and len(generator) <= 4096 and "\x00" not in generator):
-        generator = string(generator, f"alerts[{i}].generatorURL", max_length=4096,
-                           required=False, allow_empty=True)
+    elif type(generator) is not str:
+        raise BadPayload(f"alerts[{i}].generatorURL: must be a string")
+    elif "\x00" in generator:
+        raise BadPayload(f"alerts[{i}].generatorURL: must not contain NUL characters")
+    else:
+        generator = cut(generator, MAX_GENERATOR_URL)   # a long link is cut, not refused
     name = labels.get("alertname", "")
     summary = (annotations.get("summary") or annotations.get("description") or name
                or f"alert {fingerprint}")

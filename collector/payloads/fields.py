@@ -66,7 +66,7 @@ def plain_string_map(value: Any, *, max_items: int = 200, max_length: int = 4096
     """Whether `value` is a decoded JSON object that `string_map` takes as it is: the same
     checks in C-coded passes over the map, for the label maps of every alert. A caller that
     owns the decoded body may keep `value` itself (no copy); anything this does not accept
-    goes through `string_map`, which names the first offending entry."""
+    goes through `string_map`, which cuts long values or names the first offending entry."""
     if type(value) is not dict or len(value) > max_items:
         return False
     values = value.values()
@@ -75,8 +75,23 @@ def plain_string_map(value: Any, *, max_items: int = 200, max_length: int = 4096
             and max(map(len, value), default=0) <= 256)
 
 
+def cut(text: str, max_length: int) -> str:
+    """`text` within `max_length` characters: when longer, its start and a mark saying how
+    long it was (`... [cut from 10,234 characters]`). The same text is always cut the same
+    way, so a cut label still compares equal to itself (dedup, inhibition)."""
+    if len(text) <= max_length:
+        return text
+    mark = f" … [cut from {len(text):,} characters]"
+    return text[:max_length - len(mark)] + mark
+
+
 def string_map(value: Any, path: str, *, max_items: int = 200,
                max_length: int = 4096) -> dict[str, str]:
+    """A map of names to strings (an alert's labels or annotations). A value over
+    `max_length` characters is cut (`cut`), not refused: Alertmanager does not send a refused
+    notification again, so refusing one long annotation would lose every alert of its group.
+    What no alert of a real Alertmanager carries is refused: a value that is not a string,
+    a name over 256 characters, more than `max_items` entries."""
     if plain_string_map(value, max_items=max_items, max_length=max_length):
         return dict(value)
     items = mapping(value, path)
@@ -86,9 +101,9 @@ def string_map(value: Any, path: str, *, max_items: int = 200,
     for key, item in items.items():
         if not isinstance(item, str):
             raise BadPayload(f"{path}.{key}: must be a string")
-        if len(item) > max_length or len(key) > 256:
-            raise BadPayload(f"{path}.{key}: too long")
-        out[key] = item
+        if len(key) > 256:
+            raise BadPayload(f"{path}.{key[:40]}...: name longer than 256 characters")
+        out[key] = cut(item, max_length)
     return out
 
 

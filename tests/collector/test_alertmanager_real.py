@@ -77,3 +77,45 @@ def test_alertmanager_fires_and_resolves_a_ticket(tmp_path, sqlite_db, start_ale
         (done,) = wait_for(resolved, timeout=30, interval=0.2, what="the resolved notification")
         assert done["id"] == ticket["id"]
         assert open_tickets() == []
+
+
+def test_a_long_annotation_does_not_cost_its_group(tmp_path, sqlite_db, start_alertmanager):
+    """Prometheus templates whatever a rule says into its annotations and its whole expression
+    into generatorURL; Alertmanager sends a group in one webhook call and does not send it
+    again after a 4xx. An alert with a 10,000-character description, a 5,000-character label
+    and a 6,000-character link, grouped with an ordinary alert of the same host, opens both
+    tickets: the long values are cut and say so, the link is kept whole. (Before, the whole
+    group was refused with 400 and neither ticket opened.)"""
+    with collector_process(tmp_path, sqlite_db) as collector:
+        alertmanager = start_alertmanager(
+            local_config(tmp_path, collector.url, collector.tokens["ingest"]))
+        now = datetime.now(UTC)
+        link = "http://prometheus.example/graph?g0.expr=" + "up%7Bjob%3D%22node%22%7D+or+" * 200
+        ordinary = {"labels": {"alertname": "ServiceFlapping", "instance": "web-02:9847",
+                               "unit": "nginx.service"},
+                    "annotations": {"summary": "nginx.service flaps on web-02"},
+                    "startsAt": now.isoformat(),
+                    "endsAt": (now + timedelta(hours=1)).isoformat()}
+        long = {"labels": {"alertname": "ServiceFlapping", "instance": "web-02:9847",
+                           "unit": "cron.service", "restarts": "r" * 5_000},
+                "annotations": {"description": "cron restarted: " + "x" * 10_000},
+                "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
+                "generatorURL": link}
+        post_alerts(alertmanager.url, [ordinary, long])
+
+        def tickets() -> list:
+            found = collector.call("GET", "/api/v1/tickets?details=true",
+                                   token="viewer")[1]["tickets"]
+            return found if len(found) == 2 else []
+
+        by_unit = {t["details"]["labels"]["unit"]: t
+                   for t in wait_for(tickets, timeout=30, interval=0.2,
+                                     what="both tickets of the group")}
+        assert by_unit["nginx.service"]["summary"] == "nginx.service flaps on web-02"
+        details = by_unit["cron.service"]["details"]
+        description = details["annotations"]["description"]
+        assert len(description) == 4096
+        assert description.endswith(" … [cut from 10,016 characters]")
+        assert details["labels"]["restarts"].endswith(" … [cut from 5,000 characters]")
+        assert details["generator_url"] == link
+        assert by_unit["cron.service"]["summary"] == description[:1024]

@@ -313,7 +313,8 @@ _TEXT_FIELDS = [
     ("Event", ("payload", "summary"), 1024), ("Event", ("payload", "source"), 255),
     ("Event", ("payload", "class"), 255),
     ("AlertmanagerWebhook", ("alerts", 0, "fingerprint"), 128),
-    ("AlertmanagerWebhook", ("alerts", 0, "generatorURL"), 4096),
+    # Kept whole up to this, cut beyond: a longer link is accepted, so "over limit" is too.
+    ("AlertmanagerWebhook", ("alerts", 0, "generatorURL"), 65536),
     ("InventoryPush", ("idempotency_key",), 200),
     ("InventoryPush", ("document", "host", "hostname"), 255),
     ("InventoryPush", ("document", "observations", 0, "source"), 100),

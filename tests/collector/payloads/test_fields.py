@@ -51,11 +51,21 @@ def test_string_maps_accept_plain_strings_within_bounds():
     assert string_map({}, "labels") == {}
 
 
+def test_string_maps_cut_long_values_and_say_so():
+    """A label or annotation over 4,096 characters is cut, with its length, not refused:
+    one long annotation must not cost its whole Alertmanager group."""
+    long = "é" * 10_000
+    (kept,) = string_map({"description": long}, "annotations").values()
+    assert len(kept) == 4096
+    assert kept.startswith("é" * 4000) and kept.endswith(" … [cut from 10,000 characters]")
+    assert string_map({"description": long}, "annotations") == {"description": kept}
+    assert string_map({"a": "x" * 4096}, "labels") == {"a": "x" * 4096}
+
+
 @pytest.mark.parametrize(("value", "reason"), [
     ({"a": "x", "b": 1}, "labels.b: must be a string"),
     ({"a": None}, "labels.a: must be a string"),
-    ({"a": "x" * 4097}, "labels.a: too long"),
-    ({"k" * 257: "x"}, "too long"),
+    ({"k" * 257: "x"}, "name longer than 256 characters"),
     ({f"k{i}": "x" for i in range(201)}, "more than 200 entries"),
     (["a"], "labels: must be an object"),
 ])
