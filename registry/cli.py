@@ -297,21 +297,24 @@ async def _report(args: argparse.Namespace, url: str, near_horizon: str) -> int:
                           "within": args.within, "items": [item_json(i) for i in items]},
                          indent=2))
         return 0
+    # Host names are what an agent's inventory push sent: each line shown as one line of text.
+    from collector.api_client import for_terminal
+
     print(_summary(args.command, items, args.within))
     if not items:
         return 0
     if by == "item":
         from registry.report_tables import table
 
-        print("\n".join(table(args.command, items)))
+        print("\n".join(for_terminal(line) for line in table(args.command, items)))
         return 0
     from registry.lifecycle import first_date, grouped
 
     for key, members in grouped(items, by).items():
         first = first_date(members)
         others = sorted({(m.what if by == "host" else m.host) for m in members})
-        print(f"{key}: {len(members)} item(s), first {first.isoformat() if first else 'unknown'}"
-              f" -- {', '.join(others)}")
+        print(for_terminal(f"{key}: {len(members)} item(s), first "
+                           f"{first.isoformat() if first else 'unknown'} -- {', '.join(others)}"))
     return 0
 
 

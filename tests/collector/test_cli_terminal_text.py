@@ -97,3 +97,23 @@ def test_patch_status_escapes_what_an_agent_sent(collector):
     listed = json.loads(command("patch", "status", "--host", "inv*", "--json",
                                 "--db", collector.db).stdout)
     assert listed["hosts"][0]["host"] == host
+
+
+@pytest.mark.parametrize("by", ["item", "host"])
+def test_registry_eos_escapes_host_names(collector, by):
+    """`regie registry eos` reads the database too: a host's name as its push sent it."""
+    import uuid
+
+    from tests.collector.conftest import regie as command
+
+    status, answer = collector.call("POST", "/api/v1/inventory", token="agent", body={
+        "idempotency_key": uuid.uuid4().hex, "document": {
+            "schema": "regie.inventory/v1", "host": {"hostname": "eos\x1b[31m\nforged"},
+            "observations": [{"source": "os-release",
+                              "raw": {"ID": "debian", "VERSION_ID": "12"}}]}})
+    assert status == 202, answer
+    out = command("registry", "eos", "--within", "10y", "--by", by, "--db",
+                  collector.db).stdout
+    assert "\x1b" not in out, ascii(out)
+    assert "eos\\x1b[31m\\x0aforged" in out, out
+    assert not any(line.startswith("forged") for line in out.splitlines()), out
