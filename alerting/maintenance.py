@@ -26,12 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import re2
 from dateutil.rrule import YEARLY, rrule, rrulestr
 
 from alerting.inhibition import Matcher, linear_regex, parse_matcher
+from regie.inputs import zone_named
 
 # Recurrences finer than a day are refused: nobody plans maintenance every hour, and an
 # impossible fine-grained rule (FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30) would be searched hour by
@@ -371,10 +372,12 @@ _DURATION = re.compile(r"(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,6})m)?(?:(\d{1,7
 def _zone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or not name or len(name) > 64:
         raise WindowError("timezone", "must be an IANA time zone such as 'Europe/Amsterdam'")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise WindowError("timezone", f"unknown time zone {name!r}") from None
+    # By known name only, as every command and the change API read zones: ZoneInfo looks a
+    # name up as a file, and a directory of the zone database ('Europe') raised OSError.
+    zone = zone_named(name)
+    if zone is None:
+        raise WindowError("timezone", f"unknown time zone {name!r}")
+    return zone
 
 
 def _instant(field: str, value: str | datetime, zone: ZoneInfo) -> datetime:

@@ -251,6 +251,12 @@ def test_a_held_alert_pages_after_a_restart_past_the_window_end(oncall):
 @pytest.mark.parametrize(("body", "status", "reason"), [
     ({"end": "+1h", "start": "+2h"}, 409, "end: must be after the start"),
     ({"timezone": "Mars/Olympus"}, 409, "timezone: unknown time zone"),
+    # Names ZoneInfo looks up as files that are no zone: a directory of the time zone
+    # database raised IsADirectoryError, answered 503 ("the database is unavailable; retry
+    # later": a sender retries for ever); posixrules is a file of the database, no zone.
+    ({"timezone": "Europe"}, 409, "timezone: unknown time zone 'Europe'"),
+    ({"timezone": "Etc"}, 409, "timezone: unknown time zone 'Etc'"),
+    ({"timezone": "posixrules"}, 409, "timezone: unknown time zone 'posixrules'"),
     ({"rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}, 409, "rrule: never occurs"),
     ({"rrule": "FREQ=SECONDLY"}, 409, "rrule: FREQ must be one of"),
     ({"matchers": ['alertname~"x"']}, 409, "matchers[0]: "),
