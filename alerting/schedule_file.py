@@ -70,7 +70,7 @@ from alerting.schedule import (
     WallClock,
     _instant,
 )
-from regie.inputs import zone_named
+from regie.inputs import year_problem, zone_named
 
 WEEKDAYS: Mapping[str, int] = MappingProxyType({
     name: index
@@ -201,6 +201,7 @@ def load_schedules(path: str | Path) -> Schedules:
     """Read and parse the YAML schedules file at `path`; every problem is a ScheduleError."""
     import yaml  # the collector's dependency: only when a file is read
 
+    from regie import yaml_documents
     from regie.configfile import DOCUMENT_BYTES, read_regular_file
 
     source = str(path)
@@ -213,7 +214,7 @@ def load_schedules(path: str | Path) -> Schedules:
     except UnicodeDecodeError as exc:
         raise ScheduleError(source, "-", f"not UTF-8 text ({exc.reason})") from None
     try:
-        document = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+        document = yaml_documents.load(text, _yaml_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -234,7 +235,9 @@ def _yaml_loader() -> type:
     no_base_60 = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
                             r"|[-+]?0x[0-9a-fA-F_]+)$")
 
-    class Loader(yaml.SafeLoader):
+    from regie.yaml_documents import DocumentLoader
+
+    class Loader(DocumentLoader):
         yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table
             first: [(tag, rx) for tag, rx in resolvers if tag != int_tag]
             for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -242,19 +245,6 @@ def _yaml_loader() -> type:
 
     Loader.add_implicit_resolver(int_tag, no_base_60, list("-+0123456789"))
 
-    def mapping(loader: Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node)
-            if isinstance(key, str) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} given twice (first on line {seen[key]})",
-                    key_node.start_mark)
-            if isinstance(key, str):
-                seen[key] = key_node.start_mark.line + 1
-        return loader.construct_mapping(node)
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     return Loader
 
 
@@ -468,6 +458,10 @@ def _moment(value: object, where: _Key, zone: ZoneInfo, time_of_day: time) -> da
             raise where.error(f"expected a date (2024-01-01) or a date and time "
                               f"(2024-01-01T09:00, local unless it has an offset), got {value!r}"
                               ) from None
+    if isinstance(value, date) and (problem := year_problem(value)):
+        # The years every command and the API read: beyond them the shift to UTC, or a
+        # rotation's next hand-off, leaves the calendar (OverflowError).
+        raise where.error(f"{value.isoformat()}: {problem}")
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             return value.astimezone(UTC)

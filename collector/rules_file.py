@@ -16,6 +16,7 @@ import yaml
 
 from alerting.rule_export import to_alertmanager_inhibit_rules, to_prometheus
 from alerting.rules import Rule, RuleSet, parse_rule_set
+from regie import yaml_documents
 from regie.configfile import DOCUMENT_BYTES, ConfigError, read_regular_file
 from regie.inputs import write_atomically
 
@@ -72,28 +73,6 @@ def alertmanager_inhibit_text(rule_set: RuleSet, *, generated_from: str | None =
     return header + body
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode,
-                       deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        line = key_node.start_mark.line + 1
-        if isinstance(key, str) and key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} given twice (first on line {seen[key]})",
-                key_node.start_mark)
-        if isinstance(key, str):
-            seen[key] = line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def load_yaml(raw: bytes, *, source: str) -> Any:
     """The YAML document in `raw` (UTF-8, no key twice in a mapping), or ConfigError."""
     try:
@@ -101,7 +80,7 @@ def load_yaml(raw: bytes, *, source: str) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(source, "-", f"not UTF-8 text ({exc.reason})") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml_documents.load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, "-", _yaml_reason(exc)) from None
 

@@ -208,23 +208,20 @@ def load_oncall(settings: CollectorSettings) -> tuple[Schedules, Policies] | Non
     escalation is not configured. Gaps in the schedule over the next 4 weeks are logged."""
     if not settings.oncall.enabled:
         return None
-    import yaml
-
     from alerting.escalation_policy import parse_policies
     from alerting.schedule_file import load_schedules
-    from regie.configfile import ConfigError
+    from collector.rules_file import load_yaml
+    from regie.configfile import DOCUMENT_BYTES, ConfigError, read_regular_file
 
     schedules = load_schedules(settings.oncall.schedule_file)
     path = settings.oncall.policy_file or DEFAULT_POLICY_FILE
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "-", f"cannot read the policies: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not YAML"
-        raise ConfigError(str(path), "-", f"invalid YAML{where}: {problem}") from None
+        # As the rules and schedules are read: a regular file, UTF-8, no key given twice.
+        raw = read_regular_file(path, limit=DOCUMENT_BYTES)
+    except OSError as exc:
+        raise ConfigError(str(path), "-", f"cannot read the policies: "
+                                          f"{exc.strerror or exc}") from None
+    document = load_yaml(raw, source=str(path))
     policies = parse_policies(document, source=str(path),
                               channels=[c.name for c in settings.oncall.channels])
     known = {t.name for t in schedules.teams}

@@ -180,8 +180,10 @@ def _csv_items(text: str, source: str, spec: Kind) -> list[tuple[str, dict[str, 
 def _yaml_items(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
     import yaml
 
+    from regie import yaml_documents
+
     try:
-        data = yaml.safe_load(text)
+        data = yaml_documents.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "-"
