@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from regie import installation
+from regie.inputs import day_argument
 
 EPILOG = """\
 examples:
@@ -83,7 +84,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                                  "printed by a headless Chromium) or json")
     governance.add_argument("--out", type=Path, required=True, metavar="FILE",
                             help="where to write the report")
-    governance.add_argument("--today", type=_day, metavar="DATE",
+    governance.add_argument("--today", type=day_argument, metavar="DATE",
                             help="the day the report is made as of (default: today): a past "
                                  "review made again reads as it did then")
     health = sub.add_parser(
@@ -106,7 +107,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                              "Chromium) or json")
     health.add_argument("--out", type=Path, required=True, metavar="FILE",
                         help="where to write the report")
-    health.add_argument("--today", type=_day, metavar="DATE",
+    health.add_argument("--today", type=day_argument, metavar="DATE",
                         help="the day the report is made as of (default: today)")
     for command in (governance, health):
         command.add_argument("--config", type=Path, metavar="FILE",

@@ -39,6 +39,21 @@ def year_problem(value: date | datetime) -> str | None:
     return f"the year must be from {YEARS[0]} to {YEARS[1]}"
 
 
+def day_argument(text: str) -> date:
+    """argparse type of a day (YYYY-MM-DD) within YEARS: a report as of 9999-12-31 looks
+    past its end of year (OverflowError) before it says anything."""
+    import argparse
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a date such as 2026-10-01"
+                                         ) from None
+    if problem := year_problem(day):
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return day
+
+
 @functools.cache
 def time_zones() -> frozenset[str]:
     """The IANA time zones this machine knows."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from regie import installation
+from regie.inputs import day_argument
 
 EPILOG = """\
 examples:
@@ -73,7 +74,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                             help=f"how far ahead to list: 90d, 6w, 8m, 1y (default "
                                  f"{default}); an item's status is its own, whatever this is")
         report.add_argument("--json", action="store_true", help="JSON instead of a table")
-        report.add_argument("--today", type=date.fromisoformat, metavar="YYYY-MM-DD",
+        report.add_argument("--today", type=day_argument, metavar="YYYY-MM-DD",
                             help="report as of this day (default: today), e.g. to plan ahead")
         if name == "eos":
             report.add_argument("--by", choices=["item", "host", "product"], default="item",

@@ -129,3 +129,19 @@ def test_a_record_number_longer_than_the_apis_is_refused(argv, tmp_path):
     result = regie(*args, "--url", url, "--token-file", str(tmp_path / "none"), cwd=tmp_path)
     assert result.returncode == 2 and "number has at most 18 digits" in result.stderr \
         and len(result.stderr) < 300, result
+
+
+def test_report_days_outside_the_years_the_api_reads_are_refused(tmp_path):
+    # `--today 9999-12-31` raised OverflowError in registry contracts and ValueError ("year
+    # 10000 is out of range") in report health, looking past the end of that year.
+    db = f"sqlite:///{tmp_path / 'regie.db'}"
+    assert regie("collector", "migrate", "--db", db, cwd=tmp_path).returncode == 0
+    for argv in (("registry", "contracts", "--db", db),
+                 ("registry", "eos", "--db", db),
+                 ("report", "health", "--format", "json", "--out", "h.json", "--db", db),
+                 ("report", "governance", "--format", "json", "--out", "g.json", "--db", db)):
+        for day in ("9999-12-31", "1999-12-31"):
+            result = regie(*argv, "--today", day, cwd=tmp_path)
+            assert result.returncode == 2 and f"argument --today: '{day}': the year must be " \
+                "from 2000 to 8999" in result.stderr, (argv, result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regie.db"]
