@@ -9,6 +9,7 @@ label_values() query finds.
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboards.promql import grafana_builtins, regex_of, substitute
+from regie.inputs import url_problem
 
 TIMEOUT_SECONDS = 30.0
 POINTS = 120            # points per series over the range (Grafana's default is ~ panel width)
@@ -45,6 +47,8 @@ class Prometheus:
         url = f"{self.url.rstrip('/')}{path}?{query}"
         if not url.startswith(("http://", "https://")):
             raise PrometheusError(f"{self.url}: not an http(s) URL")
+        if problem := url_problem(self.url):   # one urllib fails on, with no error message
+            raise PrometheusError(f"the Prometheus URL {problem}")
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read())
@@ -54,8 +58,10 @@ class Prometheus:
             except ValueError:
                 detail = exc.reason
             raise PrometheusError(f"{params.get('query', path)}: {detail}") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise PrometheusError(f"{self.url}: {exc}") from None
+        if not isinstance(answer, dict):
+            raise PrometheusError(f"{self.url}: the answer is not the Prometheus API's")
         if answer.get("status") != "success":
             raise PrometheusError(f"{params.get('query', path)}: {answer.get('error')}")
         return answer["data"]

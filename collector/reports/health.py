@@ -11,6 +11,7 @@ does not answer, the report is still made and the capacity section says why it i
 from __future__ import annotations
 
 import fnmatch
+import http.client
 import json
 import re
 import urllib.error
@@ -25,6 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector.store.models import TicketRow
+from regie.inputs import url_problem
 from registry.lifecycle import Status, near_end, software_items
 
 TICKETS = TicketRow.__table__
@@ -155,6 +157,10 @@ def prometheus(url: str, promql: str, at: datetime) -> list[dict[str, Any]]:
         except ValueError:
             said = None
         raise ValueError(f"HTTP {exc.code}: {said or exc.reason}") from None
+    except http.client.HTTPException as exc:   # no answer, or not HTTP
+        raise ValueError(f"no answer ({exc!r})") from None
+    if not isinstance(body, dict):
+        raise ValueError("the answer is not the Prometheus API's")
     if body.get("status") != "success":
         raise ValueError(body.get("error") or "query failed")
     return body["data"]["result"]
@@ -166,9 +172,11 @@ def capacity(url: str | None, hosts: list[str], period: Month,
     without a Prometheus or when it fails, why not."""
     if url is None:
         return {"available": False, "reason": "no Prometheus given (--prometheus URL)"}
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+    if not url.startswith(("http://", "https://")):
         return {"available": False,
                 "reason": f"Prometheus {url!r} is not an http:// or https:// URL"}
+    if problem := url_problem(url):   # one urllib fails on, with no error message
+        return {"available": False, "reason": f"the Prometheus URL {problem}"}
     if not hosts:
         return {"available": True, "hosts": {}}
     at = min(period.end, now)

@@ -145,3 +145,14 @@ def test_report_days_outside_the_years_the_api_reads_are_refused(tmp_path):
             assert result.returncode == 2 and f"argument --today: '{day}': the year must be " \
                 "from 2000 to 8999" in result.stderr, (argv, result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["regie.db"]
+
+
+def test_a_prometheus_url_no_request_can_be_sent_to(tmp_path):
+    # 'http://a b' raised http.client.InvalidURL (neither OSError nor ValueError) inside
+    # urllib: a traceback instead of the command's one line.
+    for url, reason in (("http://a b", "must not hold spaces or control characters"),
+                        ("http://[::1", "is not a valid URL (Invalid IPv6 URL)")):
+        result = regie("dashboards", "preview", "--prometheus", url, "--out", "pv",
+                       cwd=tmp_path)
+        assert result.returncode == 1 and f"the Prometheus URL {reason}" in result.stderr, \
+            result

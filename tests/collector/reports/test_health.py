@@ -149,6 +149,15 @@ def test_health_refusals(sqlite_db, tmp_path):
                    "--format", "json", "--out", str(out), "--db", sqlite_db)
     assert "is not an http:// or https:// URL" in json.loads(out.read_text())[
         "capacity"]["reason"]
+    # URLs that only fail inside urllib (ValueError, InvalidURL) stopped the report with a
+    # traceback: the capacity section says why instead, as for any Prometheus not reached.
+    for url, reason in (("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+                        ("http://a b", "must not hold spaces or control characters")):
+        result = regie("report", "health", "--period", "2026-11", "--prometheus", url,
+                       "--format", "json", "--out", str(out), "--db", sqlite_db, check=False)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result
+        assert f"the Prometheus URL {reason}" in json.loads(out.read_text())["capacity"][
+            "reason"], url
 
 
 @pytest.mark.timeout(120)
