@@ -364,7 +364,12 @@ def load_directory(path: str | Path) -> LoadResult:
     """Read `products/*.json` under `path` (the API v1 shape). A file that cannot be read or
     parsed is skipped with its reason; a missing directory raises DataError."""
     root = Path(path)
-    if not root.is_dir():
+    try:
+        found = root.is_dir()
+    except OSError as exc:   # a name too long to look up raises, it does not say no
+        shown = str(root) if len(str(root)) <= 200 else f"{str(root)[:200]}..."
+        raise DataError(shown, f"cannot be looked up: {exc.strerror or exc}") from None
+    if not found:
         raise DataError(str(root), "not a directory")
     directory = root / "products"
     if not directory.is_dir():

@@ -156,3 +156,12 @@ def test_a_prometheus_url_no_request_can_be_sent_to(tmp_path):
                        cwd=tmp_path)
         assert result.returncode == 1 and f"the Prometheus URL {reason}" in result.stderr, \
             result
+
+
+def test_a_mirror_name_too_long_for_a_file_lookup(tmp_path):
+    # Path.is_dir() raises OSError (File name too long) rather than saying no: a traceback.
+    db = f"sqlite:///{tmp_path / 'regie.db'}"
+    assert regie("collector", "migrate", "--db", db, cwd=tmp_path).returncode == 0
+    result = regie("registry", "sync", "--from", LONG, "--db", db, cwd=tmp_path)
+    assert result.returncode == 1 and "cannot be looked up: File name too long; nothing " \
+        "changed" in result.stderr and len(result.stderr) < 400, result
