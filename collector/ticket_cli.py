@@ -20,7 +20,7 @@ from typing import Any
 
 from collector.api_client import ApiError  # also ticket_cli.ApiError for the other commands
 from regie import installation
-from regie.configfile import ConfigError, read_secret_file
+from regie.configfile import SECRET_FILE_BYTES, ConfigError, read_regular_file
 
 EPILOG = f"""\
 examples:
@@ -134,11 +134,17 @@ def _token(args: argparse.Namespace) -> str:
                            f"[cli] token_file in the installation file ({found.describe()})")
     # Its first line, as the collector and the agent read their secret files: a FIFO, a
     # device or a file that is not UTF-8 is refused, not read for ever or half.
+    fix = "pass --token-file or set REGIE_TOKEN"
     try:
-        token = read_secret_file(path, source="", key="").reveal()
-    except ConfigError as exc:
-        raise ApiError(f"the token file: {exc.reason}; pass --token-file or set "
-                       f"REGIE_TOKEN") from None
+        text = read_regular_file(path, limit=SECRET_FILE_BYTES).decode("utf-8")
+    except OSError as exc:
+        raise ApiError(f"cannot read the token file {str(path)!r}: {exc.strerror or exc}; "
+                       f"{fix}") from None
+    except UnicodeDecodeError:
+        raise ApiError(f"the token file {str(path)!r} is not UTF-8 text; {fix}") from None
+    token = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not token:
+        raise ApiError(f"the token file {str(path)!r} is empty; {fix}")
     # The collector's own check for its secret files, but a warning here, not a refusal: the
     # token is the user's, and a client that stops working helps nobody fix its mode.
     from alerting.notify.secret_file import exposure

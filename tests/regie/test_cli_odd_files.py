@@ -56,8 +56,8 @@ def test_a_token_file_that_is_a_fifo(fifo, tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
     for argv in (("ticket", "list"), ("maintenance", "list")):
         result = regie(*argv, "--url", url, "--token-file", str(fifo), cwd=tmp_path)
-        assert result.returncode in (1, 2) and f"cannot read {str(fifo)!r}: not a regular " \
-            "file" in result.stderr, (argv, result)
+        assert result.returncode in (1, 2) and f"cannot read the token file {str(fifo)!r}: " \
+            "not a regular file" in result.stderr, (argv, result)
 
 
 @pytest.mark.parametrize(("table", "key", "command"), [
