@@ -118,7 +118,12 @@ def main(argv: list[str], prog: str = "regie demo") -> int:
     from collector.store.engine import migrate
 
     state = args.dir.resolve()
-    state.mkdir(parents=True, exist_ok=True)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:   # a file of that name, a read-only place, a name too long
+        print(f"{prog}: --dir {str(args.dir)[:200]}: cannot be the demo's directory: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     config = _write_installation(state, args)
     try:
         settings = load_settings(config)

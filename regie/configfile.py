@@ -102,6 +102,9 @@ def parse_listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"must be HOST:PORT with a port from 1 to 65535, not {value!r}")
+    if host.startswith("[") != host.endswith("]"):
+        # '[::1:80' bound as ::1, then every URL made of it was refused (Invalid IPv6 URL).
+        raise ValueError(f"must write an IPv6 address in brackets, as [::1]:9847, not {value!r}")
     host = host.strip("[]")
     if not host:
         raise ValueError(f"must name a host (0.0.0.0 for all IPv4 addresses), not {value!r}")

@@ -165,3 +165,17 @@ def test_a_mirror_name_too_long_for_a_file_lookup(tmp_path):
     result = regie("registry", "sync", "--from", LONG, "--db", db, cwd=tmp_path)
     assert result.returncode == 1 and "cannot be looked up: File name too long; nothing " \
         "changed" in result.stderr and len(result.stderr) < 400, result
+
+
+def test_the_demo_refuses_a_directory_or_address_it_cannot_use(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    ports = [f"127.0.0.1:{free_port()}" for _ in range(2)]
+    # --dir naming a file raised FileExistsError; '[::1:80' was bound as ::1 and the demo
+    # died after starting, on the URL made of it (ValueError: Invalid IPv6 URL).
+    for args, said in ((["--dir", "a-file", "--listen", ports[0], "--agent-listen", ports[1]],
+                        "--dir a-file: cannot be the demo's directory: File exists"),
+                       (["--dir", "d", "--listen", ports[0], "--agent-listen", "[::1:80"],
+                        "--agent-listen [::1:80: must write an IPv6 address in brackets")):
+        result = regie("demo", *args, cwd=tmp_path)
+        assert result.returncode == 2 and said in result.stderr, result
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
