@@ -46,6 +46,10 @@ _LANDING = b"""<!doctype html><html><head><title>Regie agent</title></head><body
 <h1>Regie agent</h1><p><a href="/metrics">Metrics</a> &middot; <a href="/healthz">Health</a></p>
 </body></html>"""
 _MAX_HEADERS = 100
+# A body is handed to the transport this much at a time, each piece once the last is in the
+# kernel: a client that reads slowly makes the agent hold one piece for it, not a copy of the
+# rest of its answer (the socket transport copies what the kernel does not take at once).
+_WRITE_CHUNK_BYTES = 16 * 1024
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
             408: "Request Timeout", 431: "Request Header Fields Too Large",
             500: "Internal Server Error", 503: "Service Unavailable",
@@ -61,6 +65,10 @@ class ServerLimits:
     max_connections: int = 512
     max_waiting_scrapes: int = 40
     max_header_bytes: int = 16 * 1024
+    # Response bodies held for clients still reading them, all connections together (a body
+    # shared by the requests of one collection counts once); beyond it the connection that
+    # has been reading its answer longest is dropped.
+    max_unsent_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +178,27 @@ class _Connections:
         self._stats = stats
         self.open: set[_Connection] = set()
         self.waiting: OrderedDict[_Connection, None] = OrderedDict()
+        # Connections writing a response, oldest first, with the body each holds.
+        self.writing: OrderedDict[_Connection, bytes] = OrderedDict()
+
+    def start_write(self, connection: _Connection, content: bytes, limit: int) -> None:
+        """`connection` holds `content` until end_write(); the oldest other writers are
+        dropped while the bodies held together exceed `limit`."""
+        self.writing[connection] = content
+        while self._unsent_bytes() > limit:
+            oldest = next(iter(self.writing))
+            if oldest is connection:
+                return   # its own body alone is over: nothing older to let go
+            self._stats.dropped["slow_reader"] += 1
+            self.remove(oldest)
+            if oldest.task is not None:
+                oldest.task.cancel()   # its finally aborts the transport
+
+    def end_write(self, connection: _Connection) -> None:
+        self.writing.pop(connection, None)
+
+    def _unsent_bytes(self) -> int:
+        return sum(len(body) for body in {id(b): b for b in self.writing.values()}.values())
 
     def add(self, connection: _Connection, limit: int) -> bool:
         if len(self.open) >= limit and not self.evict_oldest():
@@ -196,6 +225,7 @@ class _Connections:
     def remove(self, connection: _Connection) -> None:
         self.open.discard(connection)
         self.waiting.pop(connection, None)
+        self.writing.pop(connection, None)
         self._stats.open_connections = len(self.open)
 
 
@@ -328,7 +358,8 @@ class MetricsServer:
                 head = await self._read_head(reader, first)
             except asyncio.LimitOverrunError:
                 self.stats.dropped["bad_request"] += 1
-                await self._answer(writer, _error(431, "request head too large"), False, True)
+                await self._answer(connection, writer, _error(431, "request head too large"),
+                                   False, True)
                 return
             finally:
                 self._connections.waiting.pop(connection, None)
@@ -339,14 +370,15 @@ class MetricsServer:
                 request = _parse_head(head)
             except _BadRequest as exc:
                 self.stats.dropped["bad_request"] += 1
-                await self._answer(writer, _error(exc.status, str(exc)), False, True)
+                await self._answer(connection, writer, _error(exc.status, str(exc)), False,
+                                   True)
                 return
             answer = await self._respond(request)
             # A client told to come back later (503) is let go: requests it pipelined behind
             # that one would each be another 503 at once.
             close = not request.keep_alive or answer[0] == 503
-            if not await self._answer(writer, answer, request.method == "HEAD", close) \
-                    or close:
+            if not await self._answer(connection, writer, answer, request.method == "HEAD",
+                                      close) or close:
                 return
             # Requests already buffered (pipelined) are read and answered without awaiting
             # anything that suspends: give the other connections their turn between two.
@@ -396,23 +428,29 @@ class MetricsServer:
             return 200, Body(_LANDING, (("Content-Type", "text/html; charset=utf-8"),))
         return 404, Body(b"not found; try /metrics\n", (("Content-Type", "text/plain"),))
 
-    async def _answer(self, writer: asyncio.StreamWriter, answer: tuple[int, Body],
-                      head_only: bool, close: bool) -> bool:
+    async def _answer(self, connection: _Connection, writer: asyncio.StreamWriter,
+                      answer: tuple[int, Body], head_only: bool, close: bool) -> bool:
         """Write one response; False when the client did not take it in time."""
         status, body = answer
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
                  *(f"{name}: {value}" for name, value in body.headers),
                  f"Content-Length: {len(body.content)}",
                  f"Connection: {'close' if close else 'keep-alive'}", "", ""]
-        writer.write("\r\n".join(lines).encode("latin-1"))
-        if not head_only:
-            writer.write(body.content)
+        content = memoryview(b"" if head_only else body.content)
+        self._connections.start_write(connection, body.content,
+                                      self.limits.max_unsent_bytes)
         try:
             async with asyncio.timeout(self.limits.write_timeout):
+                writer.write("\r\n".join(lines).encode("latin-1"))
                 await writer.drain()
+                for start in range(0, len(content), _WRITE_CHUNK_BYTES):
+                    writer.write(content[start:start + _WRITE_CHUNK_BYTES])
+                    await writer.drain()
         except TimeoutError:
             self.stats.dropped["write_timeout"] += 1
             return False
+        finally:
+            self._connections.end_write(connection)
         return True
 
 

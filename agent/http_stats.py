@@ -15,7 +15,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 # Label values, listed so the series exist (at 0) before the first event.
 SCRAPE_RESULTS = ("collected", "shared", "busy")
 DROP_REASONS = ("tls_handshake", "header_timeout", "idle_timeout", "write_timeout", "evicted",
-                "over_limit", "bad_request")
+                "over_limit", "bad_request", "slow_reader")
 
 
 @dataclass(slots=True, eq=False)   # registered in a registry: hashed by identity

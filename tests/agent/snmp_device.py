@@ -31,10 +31,13 @@ _TEXT_COLUMNS = ("1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2
 
 class Device:
     """Answers every GETBULK/GETNEXT with `per_answer` rows after the one asked for: text of
-    `text_octets` bytes in the text columns, rows 1..`rows` (None: the table never ends)."""
+    `text_octets` bytes in the text columns, rows 1..`rows` (None: the table never ends);
+    with `interfaces_only` its HOST-RESOURCES-MIB tables are empty."""
 
-    def __init__(self, *, per_answer: int, text_octets: int, rows: int | None) -> None:
+    def __init__(self, *, per_answer: int, text_octets: int, rows: int | None,
+                 interfaces_only: bool = False) -> None:
         self.per_answer, self.text_octets, self.rows = per_answer, text_octets, rows
+        self.interfaces_only = interfaces_only
         self.port = free_port(socket.SOCK_DGRAM)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
@@ -74,7 +77,7 @@ class Device:
     def _rows_after(self, oid: str) -> list[tuple[v2c.ObjectIdentifier, object]]:
         column = next((p + oid[len(p):].split(".")[0] for p in _COLUMN_PREFIXES
                        if oid.startswith(p)), None)
-        if column is None:
+        if column is None or (self.interfaces_only and column.startswith("1.3.6.1.2.1.25.")):
             return [(v2c.ObjectIdentifier(oid), v2c.EndOfMibView(""))]
         suffix = oid[len(column) + 1:]
         after = int(suffix.split(".")[0]) if suffix else 0

@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.agent.slow_clients import SlowClients, idle_tls_socket, raise_open_files_limit
+from tests.agent.snmp_device import Device
 from tests.services import free_port, http_get, http_ok, running, wait_for
 from tests.tls import make_tls
 
@@ -232,3 +235,52 @@ def test_an_answer_without_a_body_over_tls_is_not_held_until_the_write_deadline(
                                     timeout=60) as response:
             text = response.read().decode()
         assert 'regie_agent_http_connections_dropped_total{reason="write_timeout"} 0.0' in text
+
+
+@pytest.mark.timeout(400)
+def test_clients_reading_a_large_answer_slowly_cannot_take_the_agents_memory(tmp_path):
+    """The attack: 400 connections each asking for /metrics and reading nothing, while the
+    answer is large (4.6 MB: one SNMP device with 1,999 interfaces named with 255 octets,
+    within snmp.max_rows). Each response was written whole to its transport, which copied
+    what the kernel did not take (and each response held its own collection's body): the
+    agent went from 65 to 306 MB RSS. Now a body is handed over 16 KiB at a time, and the
+    bodies held for clients still reading are bounded for all connections together (16 MiB;
+    beyond it the one reading longest is dropped): under 128 MB, a normal scrape answered."""
+    raise_open_files_limit(4096)
+    with contextlib.ExitStack() as stack:
+        device = stack.enter_context(
+            Device(per_answer=25, text_octets=255, rows=1999, interfaces_only=True))
+        config = ("[snmp]\ninterval_seconds = 600\ntimeout_seconds = 5\n[[snmp.targets]]\n"
+                  f"name = 'wide'\naddress = '127.0.0.1'\nport = {device.port}\n"
+                  "version = '2c'\ncommunity = 'public'\n")
+        running_agent = stack.enter_context(agent(tmp_path, config))
+
+        def polled() -> bytes | None:
+            body = http_get(f"{running_agent.url}/metrics", timeout=60)
+            return body if b'regie_snmp_up{target="wide"} 1.0' in body else None
+
+        body = wait_for(polled, timeout=240, interval=1, what="the device to be polled")
+        assert len(body) > 4_000_000
+        answered = 'regie_agent_scrape_requests_total{result="'
+
+        def requests_answered() -> float:
+            return sum(running_agent.metric(f'{answered}{result}"}}')
+                       for result in ("collected", "shared", "busy"))
+
+        before = wait_for(requests_answered, what="the scrape counts")
+        for batch in range(20):   # 20 at a time: beyond 40 waiting the answer is a 503
+            for _ in range(20):
+                sock = stack.enter_context(socket.socket())
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect(("127.0.0.1", running_agent.port))
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_for(lambda batch=batch: requests_answered() >= before + 20 * (batch + 1),
+                     timeout=60, interval=0.2, what="the slow readers' requests to be answered")
+        assert wait_for(lambda: b"regie_snmp_if_oper_status" in http_get(
+            f"{running_agent.url}/metrics", timeout=30), what="a normal scrape")
+        peak = running_agent.status("VmHWM")
+        dropped = wait_for(lambda: running_agent.metric(
+            'regie_agent_http_connections_dropped_total{reason="slow_reader"}') or None,
+            what="slow readers to be dropped")
+    assert peak < 128 * 1024, peak
+    assert dropped > 0
