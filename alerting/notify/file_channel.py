@@ -5,9 +5,11 @@ standard output (the demo). The line is the webhook body (`payload_bytes`) plus 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,50 @@ def _append(path: Path, line: str) -> None:
         out.write(line)
 
 
+# Files with a write in progress. A write may never return (a named pipe nobody reads, a file
+# on a hung network mount): it runs in a thread of its own, never in the event loop's default
+# executor, whose few threads (six on two CPUs) the webhooks' DNS lookups, TLS set-up and the
+# evaluator's parsing share; one blocked write per file at most, the next attempt fails at
+# once until it returns. Daemon threads: one that never returns does not hold up the exit.
+_WRITING: set[str] = set()
+
+
+async def _write(path: str, line: str) -> None:
+    if path in _WRITING:
+        raise _StillWriting
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def finish(error: BaseException | None) -> None:
+        _WRITING.discard(path)
+        if not done.done():
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            _append(Path(path), line)
+        except BaseException as exc:  # handed to the awaiting send, whatever it is
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(finish, error)
+
+    # A write that ends after its attempt timed out has nobody to tell: its error is read
+    # here, so asyncio does not log it as never retrieved.
+    done.add_done_callback(lambda future: future.cancelled() or future.exception())
+    _WRITING.add(path)
+    threading.Thread(target=run, name="file-channel", daemon=True).start()
+    # Shielded: a timed-out attempt leaves the write to finish (and clear _WRITING) alone.
+    await asyncio.shield(done)
+
+
+class _StillWriting(Exception):
+    """The last write to this file has not returned."""
+
+
 # Errors a later attempt will meet again.
 _PERMANENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR,
                                errno.EISDIR, errno.EROFS})
@@ -56,9 +102,12 @@ async def send_file(settings: FileSettings, notification: Notification, *,
             out.flush()
             return Delivery.delivered("written to standard output")
         async with asyncio.timeout(timeout or 10.0):
-            await asyncio.to_thread(_append, Path(settings.path), line)
+            await _write(settings.path, line)
     except TimeoutError:
         return Delivery.failed(f"file {settings.path}: write took too long", retry=True)
+    except _StillWriting:
+        return Delivery.failed(f"file {settings.path}: an earlier write has not returned",
+                               retry=True)
     except OSError as exc:
         return Delivery.failed(f"file {settings.path}: {exc.strerror or exc}",
                                retry=exc.errno not in _PERMANENT_ERRNOS)

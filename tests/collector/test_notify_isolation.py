@@ -10,6 +10,7 @@ pending with 0 attempts and the good receivers got the same notices again at eve
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +271,32 @@ def test_a_receiver_that_never_answers_delays_no_other_channel(tmp_path, backend
             assert all(n["status"] == "pending" and n["attempts"] == 0 for n in stuck), stuck
             assert 1 <= len(silent.held) <= 8     # the channel's own share of sends, no more
     assert len(good.delivered()) == 20
+
+
+@pytest.mark.timeout(180)
+def test_a_file_channel_whose_writes_never_return_delays_no_other_channel(tmp_path):
+    """The file channel on a named pipe nobody reads (as a log shipper's pipe when the shipper
+    has stopped, or a file on a hung network mount): opening it for writing never returns.
+    Each attempt's write took a thread of the event loop's default executor (six threads on
+    two CPUs) and kept it when the attempt timed out, so after six notices the executor was
+    full: a webhook named by host name waited for a DNS lookup in that executor and timed
+    out, and none of its notices was delivered (nor did anything else that runs there, the
+    embedded evaluator's parsing and TLS set-up among them). Now each file has one writer
+    thread of its own, and an attempt while its last write has not returned fails at once
+    (retried later): the webhook's 12 notices are delivered."""
+    pipe = tmp_path / "pager.pipe"
+    os.mkfifo(pipe)
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    with Receiver() as good:
+        channels = (_hook("good", f"http://localhost:{good.port}/hook", tmp_path) + f"""
+[[oncall.channels]]
+name = "pipe"
+kind = "file"
+path = "{pipe}"
+""")
+        with collector_process(tmp_path, db, _oncall_config(tmp_path, channels)) as collector:
+            _p1_tickets(collector, 12)
+            _settled(collector, "good", 12, timeout=120)
+            stuck = _notifications(collector, "pipe")
+    assert len(stuck) == 12 and all(n["status"] == "pending" for n in stuck), stuck
+    assert len(good.delivered()) == 12
