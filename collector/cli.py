@@ -232,9 +232,8 @@ def _settle_heap() -> None:
 
 def run_settings(settings: CollectorSettings) -> int:
     """Serve until SIGINT/SIGTERM with validated settings (also used by `regie demo`)."""
-    from aiohttp import web
-
     from collector.app import make_app
+    from collector.http_server import serve
     from collector.rules_file import load_rule_set
     from collector.service import (
         evaluator_context,
@@ -268,8 +267,9 @@ def run_settings(settings: CollectorSettings) -> int:
         _shown(settings.database.url))
     _settle_heap()
     try:
-        web.run_app(app, host=host, port=port, ssl_context=context, print=None,
-                    access_log=None, shutdown_timeout=10)
+        serve(app, host=host, port=port, ssl_context=context,
+              max_connections=settings.server.max_connections,
+              header_timeout=settings.server.header_timeout)
     except OSError as exc:
         # Binding happens inside run_app; these are the ways an address cannot be had.
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):

@@ -48,6 +48,10 @@ class ServerSettings:
     tls_key_file: Path | None = field(default=None, metadata=check(readable_file))
     # Requests with a larger body are refused with 413 before they are read.
     max_body_bytes: int = field(default=8 * 1024 * 1024, metadata=check(positive))
+    # Open connections at most, and the seconds a new one has to send its first request's
+    # headers (collector/http_server.py).
+    max_connections: int = field(default=512, metadata=check(positive))
+    header_timeout: float = field(default=10.0, metadata=check(positive))
 
     def __post_init__(self) -> None:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
