@@ -68,7 +68,7 @@ class ServerLimits:
     # Response bodies held for clients still reading them, all connections together (a body
     # shared by the requests of one collection counts once); beyond it the connection that
     # has been reading its answer longest is dropped.
-    max_unsent_bytes: int = 16 * 1024 * 1024
+    max_unsent_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
