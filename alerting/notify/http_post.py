@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
+from yarl import URL
 
 from alerting.notify.delivery import (
     Delivery,
@@ -53,6 +54,13 @@ def http_url(value: str) -> str | None:
         return "has a port that is not a number from 1 to 65535"
     if port == 0:
         return "has a port that is not a number from 1 to 65535"
+    try:
+        # As the send will read it (check_url, aiohttp): yarl refuses what urllib takes, e.g.
+        # a backslash before the path ('http://127.0.0.1\@example.com/'), which raised
+        # ValueError out of every delivery. Its message is not repeated: it may quote the URL.
+        URL(value)
+    except ValueError:
+        return "is not a valid URL (RFC 3986; a backslash before the path, say)"
     host = parts.hostname
     return host_name_problem(host or "")
 

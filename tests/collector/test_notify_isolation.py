@@ -77,6 +77,26 @@ def test_a_webhook_url_that_cannot_resolve_stops_the_collector(tmp_path, url):
     assert url not in result.stderr      # the URL may be a credential (Slack): never echoed
 
 
+def test_a_webhook_url_the_sender_cannot_read_stops_the_collector(tmp_path):
+    """A backslash before the path: urllib (the start-up check) read 'example.com' as the
+    host and let it pass, while yarl, which the send uses, refuses the URL, so every
+    delivery to the channel raised ValueError (an unexpected error with a traceback per
+    attempt). Refused at start-up now: exit 2, the channel named, the URL not echoed."""
+    db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
+    url = "http://127.0.0.1\\\\@example.com/h"   # one backslash once TOML has read it
+    conf = tmp_path / "collector.toml"
+    conf.write_text(_oncall_config(tmp_path, _hook("good", "http://127.0.0.1:18998/h", tmp_path)
+                                   + _hook("broken", url, tmp_path)))
+    result = subprocess.run([sys.executable, "-m", "regie", "collector", "run", "--config",
+                             str(conf), "--db", db, "--listen", f"127.0.0.1:{free_port()}"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "oncall.channels[1].url" in result.stderr
+    assert "channel 'broken'" in result.stderr
+    assert "is not a valid URL" in result.stderr
+    assert "example.com" not in result.stderr
+
+
 def test_an_smtp_host_that_cannot_resolve_stops_the_collector(tmp_path):
     db = migrated(f"sqlite:///{tmp_path / 'regie.db'}")
     conf = tmp_path / "collector.toml"
