@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import math
 import os
 import stat
 import types
@@ -90,10 +91,14 @@ def check(fn: Callable[[Any], str | None]) -> dict[str, Callable[[Any], str | No
 
 
 def positive(value: float) -> str | None:
+    if not math.isfinite(value):   # TOML's inf: an interval that never ends, a timer never due
+        return f"must be a finite number, not {value!r}"
     return None if value > 0 else f"must be greater than 0, not {value!r}"
 
 
 def non_negative(value: float) -> str | None:
+    if not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
     return None if value >= 0 else f"must be 0 or more, not {value!r}"
 
 

@@ -179,3 +179,20 @@ def test_the_demo_refuses_a_directory_or_address_it_cannot_use(tmp_path):
         result = regie("demo", *args, cwd=tmp_path)
         assert result.returncode == 2 and said in result.stderr, result
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+@pytest.mark.parametrize(("command", "table", "key"), [
+    (("collector", "migrate"), "evaluator", "interval_seconds"),
+    (("collector", "migrate"), "server", "header_timeout"),
+    (("agent", "check-config"), "push", "retry_interval_seconds"),
+])
+def test_an_interval_of_toml_inf_is_refused(command, table, key, tmp_path):
+    # TOML reads `inf` as a float that passed "greater than 0": an evaluator that never
+    # evaluates, a retry never due, taken without a word.
+    extra = 'collector = "http://127.0.0.1:1"\n' if table == "push" else ""
+    config = tmp_path / "regie.toml"
+    config.write_text(f"[{table}]\n{key} = inf\n{extra}")
+    args = ("--db", f"sqlite:///{tmp_path / 'r.db'}") if command[0] == "collector" else ()
+    result = regie(*command, "--config", str(config), *args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.endswith(
+        f"{config}: {table}.{key}: must be a finite number, not inf\n"), result
