@@ -16,10 +16,15 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from regie.configfile import read_regular_file
+
 log = logging.getLogger(__name__)
+# The largest certificate file read: a CA bundle of every public root is about 250 KB.
+CERTIFICATE_FILE_BYTES = 16 * 1024 * 1024
 
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----",
                   re.DOTALL)
@@ -78,8 +83,9 @@ class CertificateCollector:
             cached = self._cache.get(path)
             if cached and cached[0] == stamp:
                 return cached[1]
-            with open(path, "rb") as f:
-                data = f.read()
+            # A regular file only: a FIFO matched by a pattern blocked the scrape for ever,
+            # and a device (/dev/zero) was read until memory ran out.
+            data = read_regular_file(Path(path), limit=CERTIFICATE_FILE_BYTES)
             try:
                 result: list[Certificate] | str = parse_certificates(data)
             except ValueError as exc:

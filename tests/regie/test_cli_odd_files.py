@@ -78,3 +78,14 @@ def test_a_setting_naming_a_fifo_stops_the_start_at_once(table, key, command, fi
     assert result.stderr.strip().endswith(
         f"{config}: {table}.{key}: cannot read '{fifo}': not a regular file"), result
     assert not (tmp_path / "regie.db").exists()
+
+
+def test_a_certificate_pattern_matching_a_fifo_does_not_hold_the_scrape(fifo, tmp_path):
+    # The certificates collector opened every match and read it: a FIFO blocked the scrape
+    # (`regie agent metrics`, and the agent's /metrics) until something wrote to it.
+    config = tmp_path / "agent.toml"
+    config.write_text(f'[health]\ncertificate_files = ["{tmp_path}/*"]\n'
+                      f'updates_state_file = "{tmp_path / "updates.json"}"\n')
+    result = regie("agent", "metrics", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result
+    assert f'regie_certificate_file_error{{path="{fifo}"}} 1.0' in result.stdout, result
