@@ -103,7 +103,12 @@ def url_secrets(url: str) -> tuple[str, ...]:
 
 
 def short(text: str) -> str:
-    text = " ".join(text.split())
+    # What a receiver answered becomes the attempt's last_error: a NUL (PostgreSQL's text
+    # refuses it: the outcome was not recorded, the notice stayed pending with no attempt
+    # counted, to be claimed again when its lease ran out) or a lone surrogate (an SMTP
+    # reply's odd bytes, kept by surrogateescape, which UTF-8 cannot encode) is shown as
+    # U+FFFD, as other controls are.
+    text = "".join(c if c.isprintable() else "\ufffd" for c in " ".join(text.split()))
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 

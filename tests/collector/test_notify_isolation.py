@@ -320,3 +320,31 @@ path = "{pipe}"
             stuck = _notifications(collector, "pipe")
     assert len(stuck) == 12 and all(n["status"] == "pending" for n in stuck), stuck
     assert len(good.delivered()) == 12
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_receivers_answer_that_the_database_cannot_store_is_that_attempts_failure(
+        tmp_path, backend):
+    """A webhook answering 500 with a NUL in its body: the body becomes the attempt's
+    last_error, which PostgreSQL cannot store. The notice is retried as a 500 with the
+    answer's text kept readable, and nothing is logged as unexpected."""
+    from tests.agent.push_receiver import Answer
+
+    with throwaway_database(backend, tmp_path) as url, Receiver() as odd:
+        db = migrated(url)
+        odd.answer(Answer(500, "bad\x00gateway"))
+        channels = _hook("odd", f"{odd.url}/hook", tmp_path)
+        with collector_process(tmp_path, db, _oncall_config(tmp_path, channels)) as collector:
+            _p1_tickets(collector, 1)
+
+            def tried() -> list[dict]:
+                told = _notifications(collector, "odd")
+                return told if told and all(n["attempts"] == 1 for n in told) else []
+
+            (notice,) = wait_for(tried, timeout=60, interval=0.2,
+                                 what="the notice to be tried once")
+        log = (tmp_path / f"collector-{collector.port}.log").read_text()
+    assert notice["status"] == "pending", notice
+    assert "HTTP 500" in notice["last_error"] and "gateway" in notice["last_error"], notice
+    assert "\x00" not in notice["last_error"]
+    assert "unexpected" not in log and "Traceback" not in log, log
