@@ -85,6 +85,9 @@ CONTACT_FIELDS: tuple[str, ...] = ("email", "phone", "slack")
 # A custom shift shorter than this is a typo ('12m' for '12h'), and would make a month's export
 # tens of thousands of events.
 MIN_CUSTOM_SHIFT = timedelta(hours=1)
+# No shift lasts longer than a year: a 99999999d shift put the next hand-off past the
+# calendar's end (OverflowError in every 'who' and 'check').
+MAX_CUSTOM_SHIFT = timedelta(days=366)
 
 _TEAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _CLOCK_TIME = re.compile(r"(\d{1,2}):(\d{2})")
@@ -443,6 +446,9 @@ def _shift(value: object, where: _Key) -> timedelta:
         raise where.error(str(exc)) from None
     if timedelta(seconds=seconds) < MIN_CUSTOM_SHIFT:
         raise where.error(f"must be at least {format_duration(MIN_CUSTOM_SHIFT.total_seconds())},"
+                          f" not {value!r}")
+    if timedelta(seconds=seconds) > MAX_CUSTOM_SHIFT:
+        raise where.error(f"must be at most {format_duration(MAX_CUSTOM_SHIFT.total_seconds())},"
                           f" not {value!r}")
     return timedelta(seconds=seconds)
 

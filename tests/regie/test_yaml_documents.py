@@ -84,3 +84,21 @@ def test_the_collector_refuses_odd_escalation_policies_at_start(policy, reason, 
     assert result.returncode == 2 and "Traceback" not in result.stderr, result
     assert f"{tmp_path / 'policies.yml'}: invalid YAML" in result.stderr \
         and reason in result.stderr, result
+
+
+def test_a_custom_shift_longer_than_a_year_is_refused(tmp_path):
+    # A shift of 99999999d put the next hand-off past the calendar's end: OverflowError in
+    # `oncall check` and `oncall who` (found by mutating deploy/oncall.example.yml).
+    schedule = tmp_path / "oncall.yml"
+    schedule.write_text(SCHEDULE.replace(
+        "primary: {participants: [alice], rotation: daily, handoff: \"09:00\", start: 2026-01-01}",
+        "primary: {participants: [alice, bob], rotation: custom, shift: 99999999d, "
+        "start: 2026-01-01}"))
+    for command in ("check", "who"):
+        result = regie("oncall", command, "--schedule", str(schedule), cwd=tmp_path)
+        assert result.returncode == 2 and "teams[0].layers.primary.shift: must be at most " \
+            "1y1d, not '99999999d'" in result.stderr, result
+    schedule.write_text(SCHEDULE.replace("rotation: daily, handoff: \"09:00\", start",
+                                         "rotation: custom, shift: 366d, start", 1))
+    assert regie("oncall", "check", "--schedule", str(schedule), cwd=tmp_path).returncode \
+        in (0, 1)
