@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,7 +35,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from collector.failure_streak import FailureStreak
@@ -71,6 +72,34 @@ class SchemaError(RuntimeError):
 
     def with_command(self, command: str) -> str:
         return self.template.replace(_MIGRATE, command)
+
+
+class DatabaseUnavailable(SchemaError):
+    """The database cannot be reached or opened (no such host, connection refused, a SQLite
+    path that is a directory or not a database): its schema cannot even be read. A
+    SchemaError so that every command that reports one reports this in one line too."""
+
+
+def _probe_sqlite(url: URL) -> None:
+    """An existing SQLite file that SQLite cannot open (a directory, not a database) refused
+    here, before a driver thread is started on it: aiosqlite's thread for a connection that
+    failed may outlive the command's event loop and print a traceback of its own."""
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or (
+            not os.path.exists(path)):
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA schema_version")
+    except sqlite3.Error as exc:
+        raise _unavailable(url, exc) from exc
+
+
+def _unavailable(url: URL | str, exc: BaseException) -> DatabaseUnavailable:
+    shown = _hidden(url if isinstance(url, URL) else make_url(database_url(url)))
+    cause = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(cause).split())[:300] or type(cause).__name__
+    return DatabaseUnavailable(f"cannot open the database {shown[:200]}: {reason}")
 
 
 def database_url(url: str) -> str:
@@ -355,7 +384,11 @@ def migrate(url: str) -> str:
         raise RuntimeError("migrate() runs its own event loop: call it outside one, or use "
                            "`await asyncio.to_thread(migrate, url)`")
     _create_private_sqlite_file(url)
-    command.upgrade(alembic_config(url), "head")
+    _probe_sqlite(make_url(database_url(url)))
+    try:
+        command.upgrade(alembic_config(url), "head")
+    except (OSError, DBAPIError) as exc:
+        raise _unavailable(url, exc) from exc
     return head_revision()
 
 
@@ -392,8 +425,12 @@ async def check_schema(engine: AsyncEngine) -> None:
     """Raise SchemaError (saying what to run) unless the database is at this code's revision."""
     script = _script()
     head = _head(script)
-    async with engine.connect() as connection:
-        current, tables = await connection.run_sync(_current_revision)
+    _probe_sqlite(engine.url)
+    try:
+        async with engine.connect() as connection:
+            current, tables = await connection.run_sync(_current_revision)
+    except (OSError, DBAPIError) as exc:   # TimeoutError is an OSError
+        raise _unavailable(engine.url, exc) from exc
     fix = f"run `{_MIGRATE}`"
     if not current:
         if tables:
