@@ -45,6 +45,16 @@ def _peak_rss_kb(pid: int) -> int:
     return int(re.search(r"^VmHWM:\s+(\d+)", text, re.MULTILINE).group(1))
 
 
+@contextlib.contextmanager
+def _agent_with(tmp_path: Path, devices: list[Device], config: str):
+    """The devices on their sockets and the real agent polling them: (agent, its pid)."""
+    with contextlib.ExitStack() as stack:
+        for device in devices:
+            stack.enter_context(device)
+        agent = stack.enter_context(agent_process(tmp_path, config))
+        yield agent, _agent_pid(agent.port)
+
+
 @pytest.mark.timeout(300)
 def test_devices_answering_out_of_bounds_keep_the_agent_in_its_memory(tmp_path, snmpd):
     """The attack: devices whose tables never end, answering each GETBULK (25 values asked)
@@ -61,11 +71,7 @@ def test_devices_answering_out_of_bounds_keep_the_agent_in_its_memory(tmp_path, 
     config = "[snmp]\ninterval_seconds = 600\ntimeout_seconds = 5\nmax_rows = 400000\n"
     config += _target("real", snmpd.port, snmpd.community)
     config += "".join(_target(f"bad{i}", d.port, "public") for i, d in enumerate(devices))
-    with contextlib.ExitStack() as stack:
-        for device in devices:
-            stack.enter_context(device)
-        agent = stack.enter_context(agent_process(tmp_path, config))
-        pid = _agent_pid(agent.port)
+    with _agent_with(tmp_path, devices, config) as (agent, pid):
 
         def every_walk_given_up() -> bool:
             log = (tmp_path / "agent.log").read_text(errors="replace")
@@ -144,11 +150,7 @@ def test_many_endless_devices_together_stay_within_the_agents_memory(tmp_path, s
     config = "[snmp]\ninterval_seconds = 600\ntimeout_seconds = 5\n"
     config += _target("real", snmpd.port, snmpd.community)
     config += "".join(_target(f"bad{i}", d.port, "public") for i, d in enumerate(devices))
-    with contextlib.ExitStack() as stack:
-        for device in devices:
-            stack.enter_context(device)
-        agent = stack.enter_context(agent_process(tmp_path, config))
-        pid = _agent_pid(agent.port)
+    with _agent_with(tmp_path, devices, config) as (agent, pid):
         wait_for(lambda: all(f"SNMP target bad{i} is down" in _log(tmp_path)
                              for i in range(len(devices))),
                  timeout=240, interval=0.5, what="every endless device to be given up on")
@@ -169,11 +171,7 @@ def test_devices_filling_their_shares_are_read_within_the_agents_memory(tmp_path
     devices = [Device(per_answer=25, text_octets=255, rows=62) for _ in range(8)]
     config = "[snmp]\ninterval_seconds = 600\ntimeout_seconds = 5\n"
     config += "".join(_target(f"full{i}", d.port, "public") for i, d in enumerate(devices))
-    with contextlib.ExitStack() as stack:
-        for device in devices:
-            stack.enter_context(device)
-        agent = stack.enter_context(agent_process(tmp_path, config))
-        pid = _agent_pid(agent.port)
+    with _agent_with(tmp_path, devices, config) as (agent, pid):
 
         def all_up() -> str | None:
             text = http_get(f"{agent.url}/metrics", timeout=10).decode()
