@@ -56,10 +56,10 @@ class ConnectionGuard:
     """The protocol factory the listening sockets use: aiohttp's request handlers, counted from
     accept() to close, each with its deadline for a first request."""
 
-    def __init__(self, server: web.Server, *, max_connections: int, header_timeout: float,
+    def __init__(self, *, max_connections: int, header_timeout: float,
                  loop: asyncio.AbstractEventLoop) -> None:
-        self._server = server
-        self._kwargs = dict(server._kwargs)  # what aiohttp gives each of its handlers
+        self._server: web.Server | None = None   # aiohttp's, once the runner has made it
+        self._kwargs: dict[str, Any] = {}
         self.max_connections = max_connections
         self.header_timeout = header_timeout
         self._loop = loop
@@ -73,6 +73,10 @@ class ConnectionGuard:
                                loop)
         self._slow = _Tally("closed connections that sent no request within "
                             f"server.header_timeout = {header_timeout:g} s", loop)
+
+    def attach(self, server: web.Server) -> None:
+        self._server = server
+        self._kwargs = dict(server._kwargs)  # what aiohttp gives each of its handlers
 
     def __call__(self) -> asyncio.BaseProtocol:
         self._forget_failed_handshakes()
@@ -186,18 +190,18 @@ def serve(app: web.Application, *, host: str, port: int, ssl_context: ssl.SSLCon
     asyncio.set_event_loop(loop)
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT_S,
                            shutdown_timeout=shutdown_timeout, handle_signals=True)
-    guard: list[ConnectionGuard] = []
+    guard = ConnectionGuard(max_connections=max_connections, header_timeout=header_timeout,
+                            loop=loop)
+    app.middlewares.insert(0, guard.middleware)   # outermost: before the errors' and auth's
 
     async def main() -> None:
-        app.middlewares.insert(0, _late_middleware(guard))
         await runner.setup()
         assert runner.server is not None
-        guard.append(ConnectionGuard(runner.server, max_connections=max_connections,
-                                     header_timeout=header_timeout, loop=loop))
+        guard.attach(runner.server)
         listener = None
         try:
             listener = await loop.create_server(
-                guard[0], host, port, ssl=ssl_context, backlog=128, reuse_address=True,
+                guard, host, port, ssl=ssl_context, backlog=128, reuse_address=True,
                 ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S if ssl_context else None)
             await asyncio.Event().wait()
         finally:
@@ -222,13 +226,3 @@ def serve(app: web.Application, *, host: str, port: int, ssl_context: ssl.SSLCon
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
-
-def _late_middleware(guard: list[ConnectionGuard]):
-    """The guard's middleware, placed before the guard exists (the application's middlewares
-    freeze when the runner starts it)."""
-
-    @web.middleware
-    async def connections(request: web.Request, handler):
-        return await guard[0].middleware(request, handler)
-
-    return connections
