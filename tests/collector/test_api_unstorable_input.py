@@ -205,10 +205,12 @@ def test_long_label_names_a_host_cut_to_its_column(collector):
 
 
 def test_large_details_are_capped_and_left_out_of_lists(collector):
+    """A 2 MiB event from a sender with a bearer token (an anonymous event, known only by its
+    routing_key, is bounded to 512 KiB: tests/collector/test_anonymous_event_size.py)."""
     custom = {"dump": "x" * (2 * 1024 * 1024), "host": "db-01"}
     status, body = collector.call("POST", "/api/v1/events",
                                   event(collector.tokens["ingest"], custom_details=custom,
-                                        component="disk"), token=None)
+                                        component="disk"), token="ingest")
     assert status == 202, body
     _, listed = collector.call("GET", "/api/v1/tickets", token="viewer")
     (summary,) = listed["tickets"]
