@@ -95,8 +95,8 @@ def _probe_sqlite(url: URL) -> None:
         raise _unavailable(url, exc) from exc
 
 
-def _unavailable(url: URL | str, exc: BaseException) -> DatabaseUnavailable:
-    shown = _hidden(url if isinstance(url, URL) else make_url(database_url(url)))
+def _unavailable(url: URL, exc: BaseException) -> DatabaseUnavailable:
+    shown = _hidden(url)
     cause = getattr(exc, "orig", None) or exc
     reason = " ".join(str(cause).split())[:300] or type(cause).__name__
     return DatabaseUnavailable(f"cannot open the database {shown[:200]}: {reason}")
@@ -384,11 +384,12 @@ def migrate(url: str) -> str:
         raise RuntimeError("migrate() runs its own event loop: call it outside one, or use "
                            "`await asyncio.to_thread(migrate, url)`")
     _create_private_sqlite_file(url)
-    _probe_sqlite(make_url(database_url(url)))
+    parsed = make_url(database_url(url))
+    _probe_sqlite(parsed)
     try:
         command.upgrade(alembic_config(url), "head")
     except (OSError, DBAPIError) as exc:
-        raise _unavailable(url, exc) from exc
+        raise _unavailable(parsed, exc) from exc
     return head_revision()
 
 
